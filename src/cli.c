@@ -1,0 +1,105 @@
+/* cli.c — options and registry loading shared by every subcommand. */
+#include "portnote/cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+/* A snapshot older than this gets a notice: the registry changes every
+ * month, and two years is enough for ports to be assigned and withdrawn. */
+#define PN_STALE_DAYS (2 * 365)
+
+int pn_cli_common_option(struct pn_cli *cli, int opt, const char *arg)
+{
+	switch (opt) {
+	case PN_OPT_REGISTRY:
+		cli->registry_path = arg;
+		return 1;
+	case PN_OPT_LENIENT:
+		cli->lenient = true;
+		return 1;
+	case PN_OPT_FORMAT: {
+		int f = pn_format_parse(arg);
+		if (f < 0) {
+			pn_cli_usage_error(cli,
+					   "unknown format '%s' (expected "
+					   "text, json or csv)",
+					   arg);
+			return PN_EXIT_USAGE + 10;
+		}
+		cli->format = (enum pn_format)f;
+		return 1;
+	}
+	}
+	return 0;
+}
+
+int pn_cli_usage_error(const struct pn_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "portnote %s: ", cli->command);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'portnote %s --help')\n", cli->command);
+	return PN_EXIT_USAGE;
+}
+
+int pn_cli_bad_option(const struct pn_cli *cli, char **argv, int opt)
+{
+	/* getopt_long leaves the offending word just before optind. */
+	const char *arg = argv[optind - 1];
+	if (opt == ':')
+		return pn_cli_usage_error(cli, "option '%s' needs a value", arg);
+	if (optopt && arg[0] == '-' && arg[1] != '-')
+		return pn_cli_usage_error(cli, "unknown option '-%c'", optopt);
+	return pn_cli_usage_error(cli, "unknown option '%s'", arg);
+}
+
+void pn_cli_stale_notice(const struct pn_registry *reg)
+{
+	long age = pn_registry_age_days(reg, (long long)time(NULL));
+	if (age > PN_STALE_DAYS)
+		fprintf(stderr,
+			"portnote: note: the registry snapshot is dated %s, "
+			"%ld years ago; get a current one with "
+			"scripts/update-registry or pass --registry FILE\n",
+			reg->date, age / 365);
+}
+
+int pn_cli_load_file(const struct pn_cli *cli, const char *path,
+		     struct pn_registry **out)
+{
+	char err[PN_ERRBUF_SIZE];
+	struct pn_load_options opts = {cli->lenient, stderr};
+	if (pn_registry_load(path, path, &opts, out, err) != 0) {
+		fprintf(stderr, "portnote %s: %s\n", cli->command, err);
+		return PN_EXIT_FAIL;
+	}
+	if ((*out)->counts.skipped)
+		fprintf(stderr, "portnote %s: %s: %lu rows skipped (--lenient)\n",
+			cli->command, path,
+			(unsigned long)(*out)->counts.skipped);
+	return 0;
+}
+
+int pn_cli_load_registry(struct pn_cli *cli)
+{
+	if (!cli->registry_path) {
+		cli->reg = pn_registry_builtin();
+	} else {
+		int rc = pn_cli_load_file(cli, cli->registry_path, &cli->owned);
+		if (rc)
+			return rc;
+		cli->reg = cli->owned;
+	}
+	pn_cli_stale_notice(cli->reg);
+	return 0;
+}
+
+void pn_cli_release(struct pn_cli *cli)
+{
+	pn_registry_free(cli->owned);
+	cli->owned = NULL;
+	cli->reg = NULL;
+}

@@ -1,0 +1,370 @@
+/* cmd_registry.c — "portnote registry info|check|diff": the snapshot itself,
+ * validating a registry CSV, and what changed between two snapshots. */
+#include "portnote/cli.h"
+#include "portnote/commands.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char usage[] =
+    "usage: portnote registry info [options]\n"
+    "       portnote registry check [options] FILE\n"
+    "       portnote registry diff [options] OLD NEW\n"
+    "\n"
+    "info    the registry in use: source, snapshot date (the newest date in\n"
+    "        the file), rows per transport, ranges, aliases, table size\n"
+    "check   parse FILE as portnote would and report whether it is a valid\n"
+    "        registry CSV (exit 1 if not; with --lenient, every bad row)\n"
+    "diff    per port and transport, the services added, removed and\n"
+    "        renamed between two registry CSVs\n"
+    "\n"
+    "options:\n" PN_COMMON_HELP;
+
+/* --- info -------------------------------------------------------------- */
+
+static size_t table_bytes(const struct pn_registry *reg)
+{
+	return sizeof(uint16_t) * PN_TRANSPORT_COUNT * 65536 +
+	       reg->n_slots * sizeof(struct pn_slot) +
+	       reg->n_lists * sizeof(uint32_t) +
+	       reg->n_entries * sizeof(struct pn_entry) + reg->pool_size;
+}
+
+struct info_item {
+	const char *key;
+	unsigned long value;
+};
+
+static void print_info(const struct pn_cli *cli, const struct pn_registry *reg,
+		       bool builtin)
+{
+	const struct pn_registry_counts *c = &reg->counts;
+	const struct info_item items[] = {
+	    {"rows", c->rows},
+	    {"rows_tcp", c->rows_by_transport[PN_TCP]},
+	    {"rows_udp", c->rows_by_transport[PN_UDP]},
+	    {"rows_sctp", c->rows_by_transport[PN_SCTP]},
+	    {"rows_dccp", c->rows_by_transport[PN_DCCP]},
+	    {"rows_no_transport", c->rows_by_transport[PN_TRANSPORT_NONE]},
+	    {"service_rows", c->services},
+	    {"service_names", c->names},
+	    {"names_without_port", c->name_only},
+	    {"reserved_rows", c->reserved},
+	    {"unassigned_rows", c->unassigned},
+	    {"unnamed_rows", c->unnamed},
+	    {"range_rows", c->ranges},
+	    {"historic_aliases", c->aliases},
+	    {"duplicates", c->duplicates},
+	    {"unauthorized_use_rows", c->unauthorized},
+	    {"service_codes", c->service_codes},
+	    {"lifecycle_notes", c->lifecycle},
+	    {"multi_name_slots_tcp", c->multi_slots[PN_TCP]},
+	    {"multi_name_slots_udp", c->multi_slots[PN_UDP]},
+	    {"multi_name_slots_sctp", c->multi_slots[PN_SCTP]},
+	    {"multi_name_slots_dccp", c->multi_slots[PN_DCCP]},
+	    {"distinct_slots", reg->n_slots},
+	    {"table_bytes", (unsigned long)table_bytes(reg)},
+	    {"skipped_rows", c->skipped},
+	};
+	size_t n = sizeof items / sizeof items[0];
+	if (cli->format == PN_FORMAT_JSON) {
+		json_t *o = json_object();
+		json_object_set_new(o, "source", json_string(reg->source));
+		json_object_set_new(o, "built_in", json_boolean(builtin));
+		json_object_set_new(o, "snapshot_date", json_string(reg->date));
+		for (size_t i = 0; i < n; i++)
+			json_object_set_new(o, items[i].key,
+					    json_integer((json_int_t)items[i].value));
+		pn_out_json_line(stdout, o);
+		return;
+	}
+	if (cli->format == PN_FORMAT_CSV) {
+		const char *hdr[] = {"key", "value"};
+		pn_out_csv_row(stdout, hdr, 2);
+		const char *row[2] = {"source", reg->source};
+		pn_out_csv_row(stdout, row, 2);
+		row[0] = "built_in", row[1] = builtin ? "true" : "false";
+		pn_out_csv_row(stdout, row, 2);
+		row[0] = "snapshot_date", row[1] = reg->date;
+		pn_out_csv_row(stdout, row, 2);
+		for (size_t i = 0; i < n; i++) {
+			char v[24];
+			snprintf(v, sizeof v, "%lu", items[i].value);
+			row[0] = items[i].key, row[1] = v;
+			pn_out_csv_row(stdout, row, 2);
+		}
+		return;
+	}
+	printf("registry          %s%s\n", reg->source,
+	       builtin ? " (built in)" : "");
+	printf("snapshot date     %s (the newest date in the file)\n",
+	       reg->date);
+	printf("rows              %lu: tcp %lu, udp %lu, sctp %lu, dccp %lu, "
+	       "no transport %lu\n",
+	       (unsigned long)c->rows,
+	       (unsigned long)c->rows_by_transport[PN_TCP],
+	       (unsigned long)c->rows_by_transport[PN_UDP],
+	       (unsigned long)c->rows_by_transport[PN_SCTP],
+	       (unsigned long)c->rows_by_transport[PN_DCCP],
+	       (unsigned long)c->rows_by_transport[PN_TRANSPORT_NONE]);
+	printf("services          %lu rows with a port, %lu distinct names; "
+	       "%lu names without a port (DNS-SD)\n",
+	       (unsigned long)c->services, (unsigned long)c->names,
+	       (unsigned long)c->name_only);
+	printf("not services      %lu reserved, %lu unassigned, %lu unnamed "
+	       "rows\n",
+	       (unsigned long)c->reserved, (unsigned long)c->unassigned,
+	       (unsigned long)c->unnamed);
+	printf("port ranges       %lu rows\n", (unsigned long)c->ranges);
+	printf("aliases           %lu historic aliases, %lu duplicates\n",
+	       (unsigned long)c->aliases, (unsigned long)c->duplicates);
+	printf("unauthorized use  reported on %lu rows\n",
+	       (unsigned long)c->unauthorized);
+	printf("service codes     %lu (DCCP)\n", (unsigned long)c->service_codes);
+	printf("lifecycle notes   %lu rows (de-assigned, removed)\n",
+	       (unsigned long)c->lifecycle);
+	printf("several names     on %lu tcp, %lu udp, %lu sctp, %lu dccp "
+	       "ports\n",
+	       (unsigned long)c->multi_slots[PN_TCP],
+	       (unsigned long)c->multi_slots[PN_UDP],
+	       (unsigned long)c->multi_slots[PN_SCTP],
+	       (unsigned long)c->multi_slots[PN_DCCP]);
+	printf("table             4 x 65536 slot indices, %lu distinct slots, "
+	       "%lu KiB in all\n",
+	       (unsigned long)reg->n_slots,
+	       (unsigned long)(table_bytes(reg) / 1024));
+	if (c->skipped)
+		printf("skipped rows      %lu (--lenient)\n",
+		       (unsigned long)c->skipped);
+}
+
+/* --- diff -------------------------------------------------------------- */
+
+/* The names of the services in a slot, in slot order, as one string with
+ * single spaces; NULL entries are never produced. */
+static size_t slot_names(const struct pn_registry *reg, const struct pn_slot *s,
+			 const char *names[], size_t max)
+{
+	size_t n = 0;
+	for (unsigned i = 0; i < s->count && n < max; i++) {
+		const struct pn_entry *e = pn_slot_entry(reg, s, i);
+		if (e->kind == PN_KIND_SERVICE)
+			names[n++] = pn_registry_str(reg, e->name);
+	}
+	return n;
+}
+
+static bool has_name(const char *const names[], size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+#define MAX_NAMES 32
+
+struct change {
+	const char *kind; /* "added", "removed", "renamed" */
+	int transport;
+	uint32_t lo, hi;
+	char old[512], new[512];
+};
+
+static void join_missing(char *buf, size_t size, const char *const a[],
+			 size_t na, const char *const b[], size_t nb)
+{
+	/* Names in a that are not in b, space-separated. */
+	buf[0] = '\0';
+	size_t used = 0;
+	for (size_t i = 0; i < na; i++) {
+		if (has_name(b, nb, a[i]))
+			continue;
+		int w = snprintf(buf + used, size - used, "%s%s",
+				 used ? " " : "", a[i]);
+		if (w < 0 || (size_t)w >= size - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
+static void print_change(const struct pn_cli *cli, const struct change *c)
+{
+	char lo[12], hi[12];
+	snprintf(lo, sizeof lo, "%lu", (unsigned long)c->lo);
+	snprintf(hi, sizeof hi, "%lu", (unsigned long)c->hi);
+	const char *tr = pn_transport_name(c->transport);
+	if (cli->format == PN_FORMAT_JSON) {
+		json_t *o = json_object();
+		json_object_set_new(o, "change", json_string(c->kind));
+		json_object_set_new(o, "transport", json_string(tr));
+		json_object_set_new(o, "port", json_integer(c->lo));
+		json_object_set_new(o, "port_end", json_integer(c->hi));
+		json_t *old = json_array(), *new = json_array();
+		/* Split the space-joined lists back into arrays. */
+		for (int k = 0; k < 2; k++) {
+			char tmp[512], *save = NULL;
+			snprintf(tmp, sizeof tmp, "%s", k ? c->new : c->old);
+			for (char *w = strtok_r(tmp, " ", &save); w;
+			     w = strtok_r(NULL, " ", &save))
+				json_array_append_new(k ? new : old,
+						      json_string(w));
+		}
+		json_object_set_new(o, "old", old);
+		json_object_set_new(o, "new", new);
+		pn_out_json_line(stdout, o);
+	} else if (cli->format == PN_FORMAT_CSV) {
+		const char *row[] = {c->kind, tr, lo, hi, c->old, c->new};
+		pn_out_csv_row(stdout, row, 6);
+	} else {
+		char ports[32];
+		if (c->lo == c->hi)
+			snprintf(ports, sizeof ports, "%s/%s", lo, tr);
+		else
+			snprintf(ports, sizeof ports, "%s-%s/%s", lo, hi, tr);
+		if (strcmp(c->kind, "renamed") == 0)
+			printf("renamed  %-16s %s -> %s\n", ports, c->old,
+			       c->new);
+		else
+			printf("%-8s %-16s %s\n", c->kind, ports,
+			       *c->old ? c->old : c->new);
+	}
+}
+
+static int diff(const struct pn_cli *cli, const struct pn_registry *a,
+		const struct pn_registry *b)
+{
+	unsigned long totals[3] = {0, 0, 0};
+	if (cli->format == PN_FORMAT_TEXT)
+		printf("# registry diff: %s (%s) -> %s (%s)\n", a->source,
+		       a->date, b->source, b->date);
+	if (cli->format == PN_FORMAT_CSV) {
+		const char *hdr[] = {"change", "transport", "port",
+				     "port_end", "old", "new"};
+		pn_out_csv_row(stdout, hdr, 6);
+	}
+	for (int t = 0; t < PN_TRANSPORT_COUNT; t++) {
+		struct change run = {0};
+		bool open = false;
+		for (uint32_t p = 0; p <= 65536; p++) {
+			struct change c = {NULL, t, p, p, "", ""};
+			if (p < 65536) {
+				const char *on[MAX_NAMES], *nn[MAX_NAMES];
+				size_t no = slot_names(
+				    a, pn_registry_slot(a, t, (uint16_t)p), on,
+				    MAX_NAMES);
+				size_t nb = slot_names(
+				    b, pn_registry_slot(b, t, (uint16_t)p), nn,
+				    MAX_NAMES);
+				join_missing(c.old, sizeof c.old, on, no, nn,
+					     nb);
+				join_missing(c.new, sizeof c.new, nn, nb, on,
+					     no);
+				if (*c.old && *c.new)
+					c.kind = "renamed";
+				else if (*c.old)
+					c.kind = "removed";
+				else if (*c.new)
+					c.kind = "added";
+			}
+			/* Merge consecutive ports with the same change, as
+			 * for a range row (x11 6000-6063). */
+			if (open && c.kind && strcmp(c.kind, run.kind) == 0 &&
+			    strcmp(c.old, run.old) == 0 &&
+			    strcmp(c.new, run.new) == 0 && run.hi + 1 == p) {
+				run.hi = p;
+				continue;
+			}
+			if (open) {
+				print_change(cli, &run);
+				totals[run.kind[0] == 'a'   ? 0
+				       : run.kind[2] == 'm' ? 1
+							    : 2]++;
+			}
+			open = c.kind != NULL;
+			if (open)
+				run = c;
+		}
+	}
+	if (cli->format == PN_FORMAT_TEXT)
+		printf("# %lu added, %lu removed, %lu renamed (runs of ports)\n",
+		       totals[0], totals[1], totals[2]);
+	return PN_EXIT_OK;
+}
+
+/* --- dispatch ---------------------------------------------------------- */
+
+int pn_cmd_registry(int argc, char **argv)
+{
+	static const struct option longopts[] = {PN_COMMON_LONGOPTS,
+						 {NULL, 0, NULL, 0}};
+	struct pn_cli cli = {.command = "registry"};
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? PN_EXIT_USAGE : PN_EXIT_OK;
+	}
+	const char *sub = argv[1];
+	static const char *const commands[] = {"registry info",
+					       "registry check",
+					       "registry diff"};
+	int which = strcmp(sub, "info") == 0    ? 0
+		    : strcmp(sub, "check") == 0 ? 1
+		    : strcmp(sub, "diff") == 0  ? 2
+						: -1;
+	if (which < 0)
+		return pn_cli_usage_error(&cli, "unknown subcommand '%s'", sub);
+	cli.command = commands[which];
+	argc--, argv++;
+	int opt, rc;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(usage, stdout);
+			return PN_EXIT_OK;
+		}
+		rc = pn_cli_common_option(&cli, opt, optarg);
+		if (rc == 0)
+			return pn_cli_bad_option(&cli, argv, opt);
+		if (rc > 1)
+			return PN_EXIT_USAGE;
+	}
+	int nargs = argc - optind;
+	static const int wanted[] = {0, 1, 2};
+	if (nargs != wanted[which])
+		return pn_cli_usage_error(
+		    &cli, "expected %d file argument%s, got %d", wanted[which],
+		    wanted[which] == 1 ? "" : "s", nargs);
+
+	if (which == 0) {
+		if ((rc = pn_cli_load_registry(&cli)))
+			return rc;
+		print_info(&cli, cli.reg, cli.registry_path == NULL);
+		pn_cli_release(&cli);
+		return PN_EXIT_OK;
+	}
+	if (which == 1) {
+		struct pn_registry *reg;
+		if ((rc = pn_cli_load_file(&cli, argv[optind], &reg)))
+			return rc;
+		print_info(&cli, reg, false);
+		rc = reg->counts.skipped ? PN_EXIT_FAIL : PN_EXIT_OK;
+		if (cli.format == PN_FORMAT_TEXT)
+			printf("%s\n", rc ? "NOT VALID: rows were skipped"
+					  : "valid");
+		pn_registry_free(reg);
+		return rc;
+	}
+	struct pn_registry *a, *b;
+	if ((rc = pn_cli_load_file(&cli, argv[optind], &a)))
+		return rc;
+	if ((rc = pn_cli_load_file(&cli, argv[optind + 1], &b))) {
+		pn_registry_free(a);
+		return rc;
+	}
+	rc = diff(&cli, a, b);
+	pn_registry_free(a);
+	pn_registry_free(b);
+	return rc;
+}

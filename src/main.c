@@ -1,0 +1,56 @@
+/* portnote — annotate traffic with the IANA service name and port registry.
+ * main hands the words after the program name to a subcommand. */
+#include "portnote/cli.h"
+#include "portnote/commands.h"
+
+#include <string.h>
+
+static const char usage[] =
+    "usage: portnote COMMAND [options] [arguments]\n"
+    "\n"
+    "commands:\n"
+    "  lookup QUERY...       what the registry records for ports, ranges "
+    "and names\n"
+    "  registry info         the built-in (or --registry) snapshot\n"
+    "  registry check FILE   validate a registry CSV\n"
+    "  registry diff OLD NEW assignments added, removed and renamed\n"
+    "\n"
+    "Run 'portnote COMMAND --help' for a command's options. Every command\n"
+    "takes --registry FILE to use another snapshot of the registry.\n"
+    "\n"
+    "A registered port does not prove what traffic is, nor that it is good:\n"
+    "portnote says what a port is registered for, never what traffic is.\n";
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+    {"lookup", pn_cmd_lookup},
+    {"registry", pn_cmd_registry},
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return PN_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		return PN_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		const struct pn_registry *reg = pn_registry_builtin();
+		printf("portnote %s\nbuilt-in IANA registry snapshot %s (%s)\n",
+		       PORTNOTE_VERSION, reg->date, reg->source);
+		return PN_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr,
+		"portnote: unknown command '%s' (see 'portnote --help')\n",
+		argv[1]);
+	return PN_EXIT_USAGE;
+}
