@@ -50,7 +50,8 @@ int pn_cli_bad_option(const struct pn_cli *cli, char **argv, int opt)
 	/* getopt_long leaves the offending word just before optind. */
 	const char *arg = argv[optind - 1];
 	if (opt == ':')
-		return pn_cli_usage_error(cli, "option '%s' needs a value", arg);
+		return pn_cli_usage_error(cli, "option '%s' needs a value",
+					  arg);
 	if (optopt && arg[0] == '-' && arg[1] != '-')
 		return pn_cli_usage_error(cli, "unknown option '-%c'", optopt);
 	return pn_cli_usage_error(cli, "unknown option '%s'", arg);
@@ -77,9 +78,9 @@ int pn_cli_load_file(const struct pn_cli *cli, const char *path,
 		return PN_EXIT_FAIL;
 	}
 	if ((*out)->counts.skipped)
-		fprintf(stderr, "portnote %s: %s: %lu rows skipped (--lenient)\n",
-			cli->command, path,
-			(unsigned long)(*out)->counts.skipped);
+		fprintf(
+		    stderr, "portnote %s: %s: %lu rows skipped (--lenient)\n",
+		    cli->command, path, (unsigned long)(*out)->counts.skipped);
 	return 0;
 }
 

@@ -73,6 +73,7 @@ static int parse_query(const struct pn_cli *cli, const char *text,
 struct group {
 	const char *query;
 	int transport; /* -1: the entry names none (name lookups) */
+	bool by_name;  /* one entry found by name, ports are its row's */
 	bool has_port;
 	uint16_t lo, hi;
 	uint16_t slot_flags;
@@ -114,7 +115,7 @@ static size_t port_text(char *buf, uint16_t lo, uint16_t hi)
 static bool port_unauthorized(const struct pn_registry *reg,
 			      const struct pn_entry *e, const struct group *g)
 {
-	if (!g->has_port)
+	if (g->by_name)
 		return e->flags & PN_E_UNAUTHORIZED;
 	return pn_entry_unauthorized_at(reg, e, g->lo);
 }
@@ -124,7 +125,7 @@ static void text_entry(FILE *out, const struct pn_registry *reg,
 {
 	const char *desc = pn_registry_str(reg, e->description);
 	fputs("  ", out);
-	if (!g->has_port) {
+	if (g->by_name) {
 		/* A name lookup: say where each registration sits first. */
 		char where[32] = "no port";
 		if (!(e->flags & PN_E_NO_PORT)) {
@@ -171,7 +172,7 @@ static void text_entry(FILE *out, const struct pn_registry *reg,
 			pn_service_code_text(e->service_code, code),
 			(unsigned long)e->service_code);
 	}
-	if (g->has_port && (e->flags & PN_E_RANGE))
+	if (!g->by_name && (e->flags & PN_E_RANGE))
 		fprintf(out, "; registry row covers %u-%u", e->port_lo,
 			e->port_hi);
 	if (e->flags & PN_E_NO_PORT)
@@ -196,7 +197,7 @@ static void text_entry(FILE *out, const struct pn_registry *reg,
 static void text_group(FILE *out, const struct pn_registry *reg,
 		       const struct group *g)
 {
-	if (g->has_port) {
+	if (!g->by_name) {
 		char ports[12];
 		port_text(ports, g->lo, g->hi);
 		fprintf(out, "%s/%s (%s port%s)\n", ports,
@@ -204,7 +205,7 @@ static void text_group(FILE *out, const struct pn_registry *reg,
 			pn_port_class_name(pn_port_class(g->lo)),
 			g->lo == g->hi ? "" : "s");
 	}
-	if (g->n == 0) {
+	if (g->n == 0 && !g->by_name) {
 		if (pn_port_class(g->lo) == PN_CLASS_DYNAMIC)
 			fputs("  no registry entry: dynamic ports are never "
 			      "assigned\n",
@@ -253,9 +254,9 @@ static json_t *json_entry(const struct pn_registry *reg,
 	json_object_set_new(o, "name", pn_json_str(nonempty(reg, e->name)));
 	json_object_set_new(o, "description",
 			    pn_json_str(nonempty(reg, e->description)));
-	json_object_set_new(o, "alias_of",
-			    pn_json_str(e->flags & PN_E_ALIAS ? link_name(reg, e)
-							      : NULL));
+	json_object_set_new(
+	    o, "alias_of",
+	    pn_json_str(e->flags & PN_E_ALIAS ? link_name(reg, e) : NULL));
 	json_object_set_new(
 	    o, "duplicate_of",
 	    pn_json_str(e->flags & PN_E_DUPLICATE ? link_name(reg, e) : NULL));
@@ -271,13 +272,16 @@ static json_t *json_entry(const struct pn_registry *reg,
 			    e->transport == PN_TRANSPORT_NONE
 				? json_null()
 				: json_string(pn_transport_name(e->transport)));
-	json_object_set_new(o, "assignee", pn_json_str(nonempty(reg, e->assignee)));
-	json_object_set_new(o, "contact", pn_json_str(nonempty(reg, e->contact)));
+	json_object_set_new(o, "assignee",
+			    pn_json_str(nonempty(reg, e->assignee)));
+	json_object_set_new(o, "contact",
+			    pn_json_str(nonempty(reg, e->contact)));
 	json_object_set_new(o, "registration_date",
 			    pn_json_str(nonempty(reg, e->reg_date)));
 	json_object_set_new(o, "modification_date",
 			    pn_json_str(nonempty(reg, e->mod_date)));
-	json_object_set_new(o, "reference", pn_json_str(nonempty(reg, e->reference)));
+	json_object_set_new(o, "reference",
+			    pn_json_str(nonempty(reg, e->reference)));
 	json_object_set_new(o, "service_code",
 			    e->flags & PN_E_SERVICE_CODE
 				? json_integer(e->service_code)
@@ -321,15 +325,30 @@ static void json_group(FILE *out, const struct pn_registry *reg,
 	pn_out_json_line(out, o);
 }
 
-static const char *const csv_header[] = {
-    "registry_date", "query",          "transport",
-    "port",          "port_end",       "class",
-    "kind",          "name",           "description",
-    "alias_of",      "duplicate_of",   "unauthorized_use_here",
-    "row_port",      "row_transport",  "assignee",
-    "contact",       "registration_date", "modification_date",
-    "reference",     "service_code",   "service_code_text",
-    "unauthorized_use", "notes",       "line"};
+static const char *const csv_header[] = {"registry_date",
+					 "query",
+					 "transport",
+					 "port",
+					 "port_end",
+					 "class",
+					 "kind",
+					 "name",
+					 "description",
+					 "alias_of",
+					 "duplicate_of",
+					 "unauthorized_use_here",
+					 "row_port",
+					 "row_transport",
+					 "assignee",
+					 "contact",
+					 "registration_date",
+					 "modification_date",
+					 "reference",
+					 "service_code",
+					 "service_code_text",
+					 "unauthorized_use",
+					 "notes",
+					 "line"};
 #define CSV_COLUMNS ((int)(sizeof csv_header / sizeof csv_header[0]))
 
 static void csv_group(FILE *out, const struct pn_registry *reg,
@@ -411,14 +430,14 @@ static void lookup_ports(const struct pn_cli *cli, const struct query *q)
 				   pn_port_class((uint16_t)p))
 				end++;
 			const struct pn_slot *slot = &reg->slots[s];
-			struct group g = {q->text,
-					  t,
-					  true,
-					  (uint16_t)p,
-					  (uint16_t)end,
-					  slot->flags,
-					  reg->lists + slot->first,
-					  slot->count};
+			struct group g = {.query = q->text,
+					  .transport = t,
+					  .has_port = true,
+					  .lo = (uint16_t)p,
+					  .hi = (uint16_t)end,
+					  .slot_flags = slot->flags,
+					  .entries = reg->lists + slot->first,
+					  .n = slot->count};
 			emit(cli, &g);
 			p = end + 1;
 		}
@@ -438,8 +457,14 @@ static int lookup_name(const struct pn_cli *cli, const struct query *q)
 		if (q->transport >= 0 && tr >= 0 && tr != q->transport)
 			continue;
 		uint32_t idx = (uint32_t)i;
-		struct group g = {q->text, tr,    false, e->port_lo, e->port_hi,
-				  0,       &idx, 1};
+		struct group g = {.query = q->text,
+				  .transport = tr,
+				  .by_name = true,
+				  .has_port = !(e->flags & PN_E_NO_PORT),
+				  .lo = e->port_lo,
+				  .hi = e->port_hi,
+				  .entries = &idx,
+				  .n = 1};
 		found = true;
 		emit(cli, &g);
 	}
@@ -488,8 +513,8 @@ int pn_cmd_lookup(int argc, char **argv)
 		return rc;
 	}
 	if (cli.format == PN_FORMAT_TEXT)
-		printf("# IANA registry snapshot %s (%s)\n", cli.reg->date,
-		       cli.reg->source);
+		printf("# IANA registry snapshot %s (%s)\n",
+		       pn_registry_date_text(cli.reg), cli.reg->source);
 	if (cli.format == PN_FORMAT_CSV)
 		pn_out_csv_row(stdout, csv_header, CSV_COLUMNS);
 	rc = PN_EXIT_OK;

@@ -72,10 +72,13 @@ static void print_info(const struct pn_cli *cli, const struct pn_registry *reg,
 		json_t *o = json_object();
 		json_object_set_new(o, "source", json_string(reg->source));
 		json_object_set_new(o, "built_in", json_boolean(builtin));
-		json_object_set_new(o, "snapshot_date", json_string(reg->date));
+		json_object_set_new(o, "snapshot_date",
+				    reg->date[0] ? json_string(reg->date)
+						 : json_null());
 		for (size_t i = 0; i < n; i++)
-			json_object_set_new(o, items[i].key,
-					    json_integer((json_int_t)items[i].value));
+			json_object_set_new(
+			    o, items[i].key,
+			    json_integer((json_int_t)items[i].value));
 		pn_out_json_line(stdout, o);
 		return;
 	}
@@ -98,8 +101,11 @@ static void print_info(const struct pn_cli *cli, const struct pn_registry *reg,
 	}
 	printf("registry          %s%s\n", reg->source,
 	       builtin ? " (built in)" : "");
-	printf("snapshot date     %s (the newest date in the file)\n",
-	       reg->date);
+	if (reg->date[0])
+		printf("snapshot date     %s (the newest date in the file)\n",
+		       reg->date);
+	else
+		printf("snapshot date     unknown: the file has no dates\n");
 	printf("rows              %lu: tcp %lu, udp %lu, sctp %lu, dccp %lu, "
 	       "no transport %lu\n",
 	       (unsigned long)c->rows,
@@ -121,7 +127,8 @@ static void print_info(const struct pn_cli *cli, const struct pn_registry *reg,
 	       (unsigned long)c->aliases, (unsigned long)c->duplicates);
 	printf("unauthorized use  reported on %lu rows\n",
 	       (unsigned long)c->unauthorized);
-	printf("service codes     %lu (DCCP)\n", (unsigned long)c->service_codes);
+	printf("service codes     %lu (DCCP)\n",
+	       (unsigned long)c->service_codes);
 	printf("lifecycle notes   %lu rows (de-assigned, removed)\n",
 	       (unsigned long)c->lifecycle);
 	printf("several names     on %lu tcp, %lu udp, %lu sctp, %lu dccp "
@@ -238,10 +245,11 @@ static int diff(const struct pn_cli *cli, const struct pn_registry *a,
 	unsigned long totals[3] = {0, 0, 0};
 	if (cli->format == PN_FORMAT_TEXT)
 		printf("# registry diff: %s (%s) -> %s (%s)\n", a->source,
-		       a->date, b->source, b->date);
+		       pn_registry_date_text(a), b->source,
+		       pn_registry_date_text(b));
 	if (cli->format == PN_FORMAT_CSV) {
-		const char *hdr[] = {"change", "transport", "port",
-				     "port_end", "old", "new"};
+		const char *hdr[] = {"change",	 "transport", "port",
+				     "port_end", "old",	      "new"};
 		pn_out_csv_row(stdout, hdr, 6);
 	}
 	for (int t = 0; t < PN_TRANSPORT_COUNT; t++) {
@@ -288,8 +296,9 @@ static int diff(const struct pn_cli *cli, const struct pn_registry *a,
 		}
 	}
 	if (cli->format == PN_FORMAT_TEXT)
-		printf("# %lu added, %lu removed, %lu renamed (runs of ports)\n",
-		       totals[0], totals[1], totals[2]);
+		printf(
+		    "# %lu added, %lu removed, %lu renamed (runs of ports)\n",
+		    totals[0], totals[1], totals[2]);
 	return PN_EXIT_OK;
 }
 
@@ -306,12 +315,11 @@ int pn_cmd_registry(int argc, char **argv)
 		return argc < 2 ? PN_EXIT_USAGE : PN_EXIT_OK;
 	}
 	const char *sub = argv[1];
-	static const char *const commands[] = {"registry info",
-					       "registry check",
-					       "registry diff"};
-	int which = strcmp(sub, "info") == 0    ? 0
+	static const char *const commands[] = {
+	    "registry info", "registry check", "registry diff"};
+	int which = strcmp(sub, "info") == 0	? 0
 		    : strcmp(sub, "check") == 0 ? 1
-		    : strcmp(sub, "diff") == 0  ? 2
+		    : strcmp(sub, "diff") == 0	? 2
 						: -1;
 	if (which < 0)
 		return pn_cli_usage_error(&cli, "unknown subcommand '%s'", sub);
@@ -351,8 +359,8 @@ int pn_cmd_registry(int argc, char **argv)
 		print_info(&cli, reg, false);
 		rc = reg->counts.skipped ? PN_EXIT_FAIL : PN_EXIT_OK;
 		if (cli.format == PN_FORMAT_TEXT)
-			printf("%s\n", rc ? "NOT VALID: rows were skipped"
-					  : "valid");
+			printf("%s\n",
+			       rc ? "NOT VALID: rows were skipped" : "valid");
 		pn_registry_free(reg);
 		return rc;
 	}

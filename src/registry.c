@@ -6,8 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const transport_names[] = {"tcp", "udp", "sctp", "dccp",
-					      ""};
+static const char *const transport_names[] = {"tcp", "udp", "sctp", "dccp", ""};
 
 const char *pn_transport_name(enum pn_transport t)
 {
@@ -147,6 +146,11 @@ static long days_from_civil(long y, unsigned m, unsigned d)
 	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
 	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	return era * 146097 + (long)doe - 719468;
+}
+
+const char *pn_registry_date_text(const struct pn_registry *reg)
+{
+	return reg->date[0] ? reg->date : "undated";
 }
 
 long pn_registry_age_days(const struct pn_registry *reg, long long now)

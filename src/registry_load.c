@@ -77,7 +77,7 @@ struct loader {
 	size_t field_off[MAX_FIELDS], field_len[MAX_FIELDS];
 	int nfields;
 	bool too_many_fields;
-	uint32_t line;      /* line being fed */
+	uint32_t line;	    /* line being fed */
 	uint32_t row_start; /* line the current row started on, 0: none */
 
 	int col_of[COL_COUNT]; /* field index of each column, -1 if absent */
@@ -150,7 +150,8 @@ static uint32_t intern(struct loader *ld, const char *s, size_t len)
 	struct pool_item *it;
 	char *dst = ld->pool + ld->pool_size;
 	if (ld->pool_size + len + 1 > ld->pool_cap) {
-		/* Unreachable by the sizing rule; refuse rather than overrun. */
+		/* Unreachable by the sizing rule; refuse rather than overrun.
+		 */
 		fail(ld, ld->row_start, "internal: string pool exhausted");
 		return 0;
 	}
@@ -235,7 +236,7 @@ static const char *bad_text(const char *s, size_t len, char why[64])
 			p++;
 			continue;
 		}
-		int n = c >= 0xf0 && c <= 0xf4   ? 3
+		int n = c >= 0xf0 && c <= 0xf4	 ? 3
 			: c >= 0xe0 && c <= 0xef ? 2
 			: c >= 0xc2 && c <= 0xdf ? 1
 						 : -1;
@@ -343,8 +344,8 @@ static bool contains_ci(const char *s, const char *needle)
 /* What a row without a service name says about its slot. */
 static enum pn_kind unnamed_kind(const char *desc, uint16_t *flags)
 {
-	static const char *const gone[] = {"de-registered", "removed",
-					   "decomissioned", "decommissioned",
+	static const char *const gone[] = {"de-registered",   "removed",
+					   "decomissioned",   "decommissioned",
 					   "de-commissioned", "deprecated"};
 	if (contains_ci(desc, "reserved"))
 		return PN_KIND_RESERVED;
@@ -375,8 +376,8 @@ static void reject(struct loader *ld, const char *fmt, ...)
 	}
 	ld->counts.skipped++;
 	if (ld->opts->diag)
-		fprintf(ld->opts->diag, "%s:%lu: %s (row skipped)\n",
-			ld->label, (unsigned long)ld->row_start, msg);
+		fprintf(ld->opts->diag, "%s:%lu: %s (row skipped)\n", ld->label,
+			(unsigned long)ld->row_start, msg);
 }
 
 static void add_row(struct loader *ld)
@@ -389,8 +390,8 @@ static void add_row(struct loader *ld)
 	}
 	char why[64];
 	for (int i = 0; i < ld->nfields; i++) {
-		const char *bad = bad_text(ld->row + ld->field_off[i],
-					   ld->field_len[i], why);
+		const char *bad =
+		    bad_text(ld->row + ld->field_off[i], ld->field_len[i], why);
 		if (bad) {
 			reject(ld, "%s in field %d", bad, i + 1);
 			return;
@@ -562,8 +563,7 @@ static void resolve_links(struct pn_registry *reg, struct pn_entry *entries)
 		const char *notes = pn_registry_str(reg, e->notes);
 		char target[128];
 		if (!quoted_after(notes, "alias to", target, sizeof target) &&
-		    !quoted_after(notes, "duplicate of", target,
-				  sizeof target))
+		    !quoted_after(notes, "duplicate of", target, sizeof target))
 			continue;
 		long best = -1;
 		for (long j = pn_registry_find_name(reg, target, 0); j >= 0;
@@ -629,7 +629,8 @@ static int build_table(struct loader *ld, struct pn_registry *reg)
 					cell[fill[(size_t)t * 65536 + p]++] = i;
 	free(fill);
 
-	uint16_t(*table)[65536] = xmalloc(sizeof(uint16_t[PN_TRANSPORT_COUNT][65536]));
+	uint16_t(*table)[65536] =
+	    xmalloc(sizeof(uint16_t[PN_TRANSPORT_COUNT][65536]));
 	struct pn_slot *slots = NULL;
 	uint32_t *lists = NULL;
 	size_t n_slots = 0, slots_cap = 0, n_lists = 0, lists_cap = 0;
@@ -650,8 +651,9 @@ static int build_table(struct loader *ld, struct pn_registry *reg)
 				continue;
 			}
 			if (n > UINT16_MAX) {
-				fail(ld, 1, "%lu entries on %u/%s exceed the "
-					    "table's slot size",
+				fail(ld, 1,
+				     "%lu entries on %u/%s exceed the "
+				     "table's slot size",
 				     (unsigned long)n, p, pn_transport_name(t));
 				rc = -1;
 				break;
@@ -834,8 +836,8 @@ int pn_registry_load_buffer(const char *data, size_t len, const char *label,
 			    char errbuf[PN_ERRBUF_SIZE])
 {
 	static const struct pn_load_options defaults = {false, NULL};
-	struct loader ld = {.label = label, .opts = opts ? opts : &defaults,
-			    .err = errbuf};
+	struct loader ld = {
+	    .label = label, .opts = opts ? opts : &defaults, .err = errbuf};
 	errbuf[0] = '\0';
 	*out = NULL;
 	if (len == 0) {
@@ -871,8 +873,7 @@ int pn_registry_load_buffer(const char *data, size_t len, const char *label,
 				 : csv_strerror(csv_error(&parser)));
 		p += n;
 	}
-	if (!ld.failed &&
-	    csv_fini(&parser, on_field, on_row, &ld) != 0) {
+	if (!ld.failed && csv_fini(&parser, on_field, on_row, &ld) != 0) {
 		fail(&ld, ld.row_start ? ld.row_start : ld.line,
 		     "malformed CSV: unterminated quoted field (the row "
 		     "starting here runs to the end of the file)");

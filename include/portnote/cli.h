@@ -27,12 +27,14 @@ enum {
 	{"registry", required_argument, NULL, PN_OPT_REGISTRY},                \
 	    {"format", required_argument, NULL, PN_OPT_FORMAT},                \
 	    {"lenient", no_argument, NULL, PN_OPT_LENIENT},                    \
-	    {"help", no_argument, NULL, 'h'}
+	{                                                                      \
+		"help", no_argument, NULL, 'h'                                 \
+	}
 
 #define PN_COMMON_HELP                                                         \
-	"  --registry FILE   use this registry CSV instead of the built-in "    \
+	"  --registry FILE   use this registry CSV instead of the built-in "   \
 	"snapshot\n"                                                           \
-	"  --lenient         skip malformed registry rows (reported) instead "  \
+	"  --lenient         skip malformed registry rows (reported) instead " \
 	"of failing\n"                                                         \
 	"  --format FMT      text (default), json or csv\n"                    \
 	"  -h, --help        show this help\n"

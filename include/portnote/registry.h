@@ -44,44 +44,45 @@ enum pn_transport {
 };
 
 enum pn_kind {
-	PN_KIND_SERVICE,    /* has a service name */
-	PN_KIND_UNNAMED,    /* a port row with neither a name nor a status word */
-	PN_KIND_RESERVED,   /* "Reserved" */
+	PN_KIND_SERVICE,  /* has a service name */
+	PN_KIND_UNNAMED,  /* a port row with neither a name nor a status word */
+	PN_KIND_RESERVED, /* "Reserved" */
 	PN_KIND_UNASSIGNED, /* "Unassigned", "De-registered", "Removed" */
 };
 
 /* RFC 6335 section 6: the three ranges of the port space. */
 enum pn_port_class {
 	PN_CLASS_SYSTEM,  /* 0-1023 */
-	PN_CLASS_USER,    /* 1024-49151 */
+	PN_CLASS_USER,	  /* 1024-49151 */
 	PN_CLASS_DYNAMIC, /* 49152-65535: never assigned */
 };
 
 /* Entry flags. */
 enum {
-	PN_E_NO_PORT = 1u << 0,               /* DNS-SD name only */
-	PN_E_PROTO_UNSPECIFIED = 1u << 1,     /* empty transport column */
-	PN_E_ALIAS = 1u << 2,                 /* historic alias of `link` */
-	PN_E_DUPLICATE = 1u << 3,             /* duplicate of `link` */
-	PN_E_UNAUTHORIZED = 1u << 4,          /* unauthorized use text present */
-	PN_E_UNAUTHORIZED_PARTIAL = 1u << 5,  /* ...naming only some ports */
-	PN_E_DEASSIGNED = 1u << 6,            /* "De-assigned on ..." */
-	PN_E_REMOVED = 1u << 7,               /* "removed on ...", "Removed" */
-	PN_E_SERVICE_CODE = 1u << 8,          /* DCCP service code present */
-	PN_E_RANGE = 1u << 9,                 /* port_lo < port_hi */
+	PN_E_NO_PORT = 1u << 0,		     /* DNS-SD name only */
+	PN_E_PROTO_UNSPECIFIED = 1u << 1,    /* empty transport column */
+	PN_E_ALIAS = 1u << 2,		     /* historic alias of `link` */
+	PN_E_DUPLICATE = 1u << 3,	     /* duplicate of `link` */
+	PN_E_UNAUTHORIZED = 1u << 4,	     /* unauthorized use text present */
+	PN_E_UNAUTHORIZED_PARTIAL = 1u << 5, /* ...naming only some ports */
+	PN_E_DEASSIGNED = 1u << 6,	     /* "De-assigned on ..." */
+	PN_E_REMOVED = 1u << 7,		     /* "removed on ...", "Removed" */
+	PN_E_SERVICE_CODE = 1u << 8,	     /* DCCP service code present */
+	PN_E_RANGE = 1u << 9,		     /* port_lo < port_hi */
 };
 
 /* Slot flags: a summary of the slot's entries, precomputed for the packet
  * path. */
 enum {
-	PN_S_SERVICE = 1u << 0,          /* at least one named service */
-	PN_S_MULTI = 1u << 1,            /* several named services */
-	PN_S_RESERVED = 1u << 2,         /* a Reserved row covers the port */
-	PN_S_UNASSIGNED = 1u << 3,       /* an Unassigned row covers the port */
-	PN_S_UNNAMED = 1u << 4,          /* an unnamed, non-status row */
-	PN_S_UNAUTHORIZED = 1u << 5,     /* unauthorized use reported here */
-	PN_S_PROTO_UNSPECIFIED = 1u << 6, /* comes from a row without transport */
-	PN_S_ALIAS = 1u << 7,            /* holds a historic alias */
+	PN_S_SERVICE = 1u << 0,	     /* at least one named service */
+	PN_S_MULTI = 1u << 1,	     /* several named services */
+	PN_S_RESERVED = 1u << 2,     /* a Reserved row covers the port */
+	PN_S_UNASSIGNED = 1u << 3,   /* an Unassigned row covers the port */
+	PN_S_UNNAMED = 1u << 4,	     /* an unnamed, non-status row */
+	PN_S_UNAUTHORIZED = 1u << 5, /* unauthorized use reported here */
+	PN_S_PROTO_UNSPECIFIED = 1u
+				 << 6, /* comes from a row without transport */
+	PN_S_ALIAS = 1u << 7,	       /* holds a historic alias */
 };
 
 #define PN_NO_LINK UINT32_MAX
@@ -90,13 +91,13 @@ enum {
 struct pn_entry {
 	uint32_t name, description, assignee, contact, reg_date, mod_date,
 	    reference, service_code_text, unauthorized, notes;
-	uint32_t line;         /* line of the source CSV where the row starts */
+	uint32_t line;	       /* line of the source CSV where the row starts */
 	uint32_t service_code; /* parsed DCCP service code, valid with flag */
-	uint32_t link;         /* alias/duplicate target entry, or PN_NO_LINK */
+	uint32_t link;	       /* alias/duplicate target entry, or PN_NO_LINK */
 	uint16_t port_lo, port_hi;
 	uint16_t flags;
 	uint8_t transport; /* enum pn_transport, PN_TRANSPORT_NONE if empty */
-	uint8_t kind;      /* enum pn_kind */
+	uint8_t kind;	   /* enum pn_kind */
 };
 
 /* The entries registered on one transport/port. `first` indexes `lists`. */
@@ -109,20 +110,20 @@ struct pn_slot {
 struct pn_registry_counts {
 	uint32_t rows;
 	uint32_t rows_by_transport[PN_TRANSPORT_COUNT + 1]; /* last: none */
-	uint32_t services;    /* named rows with a port */
-	uint32_t name_only;   /* named rows without a port */
-	uint32_t reserved;    /* rows */
-	uint32_t unassigned;  /* rows */
-	uint32_t unnamed;     /* rows */
-	uint32_t ranges;      /* rows with a port range */
+	uint32_t services;   /* named rows with a port */
+	uint32_t name_only;  /* named rows without a port */
+	uint32_t reserved;   /* rows */
+	uint32_t unassigned; /* rows */
+	uint32_t unnamed;    /* rows */
+	uint32_t ranges;     /* rows with a port range */
 	uint32_t aliases;
 	uint32_t duplicates;
 	uint32_t unauthorized; /* rows */
 	uint32_t service_codes;
-	uint32_t lifecycle;     /* rows with a de-assigned/removed note */
-	uint32_t names;         /* distinct service names */
+	uint32_t lifecycle; /* rows with a de-assigned/removed note */
+	uint32_t names;	    /* distinct service names */
 	uint32_t multi_slots[PN_TRANSPORT_COUNT]; /* ports with several names */
-	uint32_t skipped;       /* rows skipped by --lenient */
+	uint32_t skipped; /* rows skipped by --lenient */
 };
 
 struct pn_registry {
@@ -135,8 +136,8 @@ struct pn_registry {
 	const struct pn_slot *slots; /* slots[0] is the empty slot */
 	uint32_t n_slots;
 	const uint16_t (*table)[65536]; /* [enum pn_transport][port] */
-	const char *source;             /* file the registry came from */
-	char date[16];                  /* newest date in the file */
+	const char *source;		/* file the registry came from */
+	char date[16];			/* newest date in the file */
 	struct pn_registry_counts counts;
 	bool owned; /* built at run time: pn_registry_free releases it */
 };
@@ -163,17 +164,20 @@ int pn_registry_load_buffer(const char *data, size_t len, const char *label,
 
 void pn_registry_free(struct pn_registry *reg);
 
-/* The registry generated at build time from data/service-names-port-numbers.csv. */
+/* The registry generated at build time from
+ * data/service-names-port-numbers.csv. */
 const struct pn_registry *pn_registry_builtin(void);
 
-static inline const struct pn_slot *pn_registry_slot(
-    const struct pn_registry *reg, enum pn_transport t, uint16_t port)
+static inline const struct pn_slot *
+pn_registry_slot(const struct pn_registry *reg, enum pn_transport t,
+		 uint16_t port)
 {
 	return &reg->slots[reg->table[t][port]];
 }
 
-static inline const struct pn_entry *pn_slot_entry(
-    const struct pn_registry *reg, const struct pn_slot *slot, unsigned i)
+static inline const struct pn_entry *
+pn_slot_entry(const struct pn_registry *reg, const struct pn_slot *slot,
+	      unsigned i)
 {
 	return &reg->entries[reg->lists[slot->first + i]];
 }
@@ -186,7 +190,7 @@ static inline const char *pn_registry_str(const struct pn_registry *reg,
 
 static inline enum pn_port_class pn_port_class(uint16_t port)
 {
-	return port < 1024 ? PN_CLASS_SYSTEM
+	return port < 1024    ? PN_CLASS_SYSTEM
 	       : port < 49152 ? PN_CLASS_USER
 			      : PN_CLASS_DYNAMIC;
 }
@@ -215,6 +219,9 @@ bool pn_entry_names_unauthorized_port(const struct pn_registry *reg,
  * section 5.1 compares service names) at or after `from`; -1 if none. */
 long pn_registry_find_name(const struct pn_registry *reg, const char *name,
 			   uint32_t from);
+
+/* The snapshot date, or "undated" when the file holds no dates. */
+const char *pn_registry_date_text(const struct pn_registry *reg);
 
 /* Age in days of the snapshot date relative to `now` (seconds since the
  * epoch); -1 if the date cannot be read. */

@@ -91,11 +91,10 @@ static void emit(FILE *out, const struct pn_registry *reg, const char *label)
 			(unsigned long)e->reg_date, (unsigned long)e->mod_date,
 			(unsigned long)e->reference,
 			(unsigned long)e->service_code_text,
-			(unsigned long)e->unauthorized,
-			(unsigned long)e->notes, (unsigned long)e->line,
-			(unsigned long)e->service_code, (unsigned long)e->link,
-			e->port_lo, e->port_hi, e->flags, e->transport,
-			e->kind);
+			(unsigned long)e->unauthorized, (unsigned long)e->notes,
+			(unsigned long)e->line, (unsigned long)e->service_code,
+			(unsigned long)e->link, e->port_lo, e->port_hi,
+			e->flags, e->transport, e->kind);
 		emit_entry_comment(out, reg, e);
 		fputc('\n', out);
 	}
@@ -113,8 +112,8 @@ static void emit(FILE *out, const struct pn_registry *reg, const char *label)
 		(unsigned long)reg->n_slots);
 	for (uint32_t i = 0; i < reg->n_slots; i++)
 		fprintf(out, "    {%lu, %u, 0x%02x},\n",
-			(unsigned long)reg->slots[i].first,
-			reg->slots[i].count, reg->slots[i].flags);
+			(unsigned long)reg->slots[i].first, reg->slots[i].count,
+			reg->slots[i].flags);
 	fputs("};\n\n", out);
 
 	fputs("static const uint16_t table[PN_TRANSPORT_COUNT][65536] = {\n",
@@ -147,36 +146,35 @@ static void emit(FILE *out, const struct pn_registry *reg, const char *label)
 	emit_string(out, label, strlen(label));
 	fputs(",\n    .date = ", out);
 	emit_string(out, reg->date, strlen(reg->date));
-	fprintf(out,
-		",\n    .counts = {\n"
-		"        .rows = %lu,\n"
-		"        .rows_by_transport = {%lu, %lu, %lu, %lu, %lu},\n"
-		"        .services = %lu,\n        .name_only = %lu,\n"
-		"        .reserved = %lu,\n        .unassigned = %lu,\n"
-		"        .unnamed = %lu,\n        .ranges = %lu,\n"
-		"        .aliases = %lu,\n        .duplicates = %lu,\n"
-		"        .unauthorized = %lu,\n        .service_codes = %lu,\n"
-		"        .lifecycle = %lu,\n        .names = %lu,\n"
-		"        .multi_slots = {%lu, %lu, %lu, %lu},\n"
-		"        .skipped = %lu,\n    },\n"
-		"    .owned = false,\n};\n\n"
-		"const struct pn_registry *pn_registry_builtin(void)\n{\n"
-		"\treturn &builtin;\n}\n",
-		(unsigned long)c->rows, (unsigned long)c->rows_by_transport[0],
-		(unsigned long)c->rows_by_transport[1],
-		(unsigned long)c->rows_by_transport[2],
-		(unsigned long)c->rows_by_transport[3],
-		(unsigned long)c->rows_by_transport[4],
-		(unsigned long)c->services, (unsigned long)c->name_only,
-		(unsigned long)c->reserved, (unsigned long)c->unassigned,
-		(unsigned long)c->unnamed, (unsigned long)c->ranges,
-		(unsigned long)c->aliases, (unsigned long)c->duplicates,
-		(unsigned long)c->unauthorized,
-		(unsigned long)c->service_codes, (unsigned long)c->lifecycle,
-		(unsigned long)c->names, (unsigned long)c->multi_slots[0],
-		(unsigned long)c->multi_slots[1],
-		(unsigned long)c->multi_slots[2],
-		(unsigned long)c->multi_slots[3], (unsigned long)c->skipped);
+	fprintf(
+	    out,
+	    ",\n    .counts = {\n"
+	    "        .rows = %lu,\n"
+	    "        .rows_by_transport = {%lu, %lu, %lu, %lu, %lu},\n"
+	    "        .services = %lu,\n        .name_only = %lu,\n"
+	    "        .reserved = %lu,\n        .unassigned = %lu,\n"
+	    "        .unnamed = %lu,\n        .ranges = %lu,\n"
+	    "        .aliases = %lu,\n        .duplicates = %lu,\n"
+	    "        .unauthorized = %lu,\n        .service_codes = %lu,\n"
+	    "        .lifecycle = %lu,\n        .names = %lu,\n"
+	    "        .multi_slots = {%lu, %lu, %lu, %lu},\n"
+	    "        .skipped = %lu,\n    },\n"
+	    "    .owned = false,\n};\n\n"
+	    "const struct pn_registry *pn_registry_builtin(void)\n{\n"
+	    "\treturn &builtin;\n}\n",
+	    (unsigned long)c->rows, (unsigned long)c->rows_by_transport[0],
+	    (unsigned long)c->rows_by_transport[1],
+	    (unsigned long)c->rows_by_transport[2],
+	    (unsigned long)c->rows_by_transport[3],
+	    (unsigned long)c->rows_by_transport[4], (unsigned long)c->services,
+	    (unsigned long)c->name_only, (unsigned long)c->reserved,
+	    (unsigned long)c->unassigned, (unsigned long)c->unnamed,
+	    (unsigned long)c->ranges, (unsigned long)c->aliases,
+	    (unsigned long)c->duplicates, (unsigned long)c->unauthorized,
+	    (unsigned long)c->service_codes, (unsigned long)c->lifecycle,
+	    (unsigned long)c->names, (unsigned long)c->multi_slots[0],
+	    (unsigned long)c->multi_slots[1], (unsigned long)c->multi_slots[2],
+	    (unsigned long)c->multi_slots[3], (unsigned long)c->skipped);
 }
 
 int main(int argc, char **argv)
