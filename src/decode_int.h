@@ -4,6 +4,11 @@
  * hands the rest to the next one through pn_decode_ethertype() or
  * pn_decode_ip_proto(). It returns the final status, having recorded it in
  * the packet with pn_decode_fail() when it is not PN_OK.
+ *
+ * Idiom: a decoder checks a header's fixed part once with pn_decode_need(),
+ * which classifies a shortfall, then reads the fields; those reads cannot
+ * fail, so their results are not tested a second time. Their targets start
+ * at zero, so a mistake in that reasoning reads zeros, never garbage.
  */
 #ifndef PORTNOTE_DECODE_INT_H
 #define PORTNOTE_DECODE_INT_H
@@ -38,13 +43,14 @@ enum pn_decode_status pn_decode_need(struct pn_decoder *d, size_t n,
 				     enum pn_decode_reason truncated,
 				     enum pn_decode_reason too_short);
 
-/* True when a declared length n fits in what the enclosing header left on
- * the wire, or cannot be checked because the rest is in later fragments. */
-bool pn_decode_fits(const struct pn_decoder *d, size_t n);
+/* True when a length n declared by the header starting at `start` fits in
+ * what the enclosing header left on the wire, or cannot be checked because
+ * the rest is in later fragments. start <= d->rd.off. */
+bool pn_decode_fits(const struct pn_decoder *d, size_t start, size_t n);
 
-/* Narrows the cursor and wire end to a declared length that passed
- * pn_decode_fits(). */
-void pn_decode_bound(struct pn_decoder *d, size_t n);
+/* Narrows the cursor and wire end to start + n, a declared length that
+ * passed pn_decode_fits() and covers what was already consumed. */
+void pn_decode_bound(struct pn_decoder *d, size_t start, size_t n);
 
 /* Dispatchers (decode.c). */
 enum pn_decode_status pn_decode_ethertype(struct pn_decoder *d,

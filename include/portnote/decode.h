@@ -9,7 +9,8 @@
  *
  * This header does not include registry.h: enum pn_l4 mirrors the order of
  * enum pn_transport there, so a decoded transport indexes the port table
- * directly (checked by a static assertion wherever both are included).
+ * directly. tests/test_decode.c pins the values; code that includes both
+ * headers should also _Static_assert((int)PN_L4_DCCP == (int)PN_DCCP).
  */
 #ifndef PORTNOTE_DECODE_H
 #define PORTNOTE_DECODE_H
@@ -31,12 +32,12 @@
  * and of the LINKTYPE_ field of a savefile; www.tcpdump.org/linktypes.html).
  */
 enum {
-	PN_LINKTYPE_NULL = 0,        /* BSD loopback, AF in host byte order */
-	PN_LINKTYPE_ETHERNET = 1,    /* DLT_EN10MB */
-	PN_LINKTYPE_DLT_RAW = 12,    /* DLT_RAW except on OpenBSD (DLT_LOOP) */
+	PN_LINKTYPE_NULL = 0,	      /* BSD loopback, AF in host byte order */
+	PN_LINKTYPE_ETHERNET = 1,     /* DLT_EN10MB */
+	PN_LINKTYPE_DLT_RAW = 12,     /* DLT_RAW except on OpenBSD (DLT_LOOP) */
 	PN_LINKTYPE_DLT_RAW_BSD = 14, /* DLT_RAW on OpenBSD */
-	PN_LINKTYPE_RAW = 101,       /* LINKTYPE_RAW in savefiles */
-	PN_LINKTYPE_LOOP = 108,      /* OpenBSD loopback, AF in network order */
+	PN_LINKTYPE_RAW = 101,	      /* LINKTYPE_RAW in savefiles */
+	PN_LINKTYPE_LOOP = 108,	     /* OpenBSD loopback, AF in network order */
 	PN_LINKTYPE_LINUX_SLL = 113, /* Linux "cooked" capture v1 */
 	PN_LINKTYPE_IPV4 = 228,
 	PN_LINKTYPE_IPV6 = 229,
@@ -44,11 +45,11 @@ enum {
 };
 
 enum pn_decode_status {
-	PN_OK,          /* decoded; transport fields valid unless PN_L4_NONE */
-	PN_TRUNCATED,   /* the capture (snaplen) ended inside a header */
-	PN_MALFORMED,   /* a header contradicts itself or its enclosing one */
+	PN_OK,		/* decoded; transport fields valid unless PN_L4_NONE */
+	PN_TRUNCATED,	/* the capture (snaplen) ended inside a header */
+	PN_MALFORMED,	/* a header contradicts itself or its enclosing one */
 	PN_UNSUPPORTED, /* valid, but not something portnote decodes */
-	PN_FRAGMENT,    /* a later IP fragment: it carries no ports */
+	PN_FRAGMENT,	/* a later IP fragment: it carries no ports */
 	PN_STATUS_COUNT,
 };
 
@@ -120,9 +121,9 @@ enum pn_l4 {
 /* The one encapsulation followed to reach the innermost IP header. */
 enum pn_tunnel {
 	PN_TUNNEL_NONE,
-	PN_TUNNEL_IPIP,    /* IP protocol 4: IPv4 inside IPv4 or IPv6 */
-	PN_TUNNEL_IP6,     /* IP protocol 41: IPv6 inside IPv4 (6in4) or IPv6 */
-	PN_TUNNEL_GRE,     /* IP protocol 47 carrying IPv4 or IPv6 */
+	PN_TUNNEL_IPIP,	   /* IP protocol 4: IPv4 inside IPv4 or IPv6 */
+	PN_TUNNEL_IP6,	   /* IP protocol 41: IPv6 inside IPv4 (6in4) or IPv6 */
+	PN_TUNNEL_GRE,	   /* IP protocol 47 carrying IPv4 or IPv6 */
 	PN_TUNNEL_GRE_TEB, /* GRE carrying Ethernet (type 0x6558) */
 };
 
@@ -158,27 +159,27 @@ struct pn_packet {
 	uint32_t caplen, wirelen;
 
 	/* link */
-	uint16_t ethertype;   /* last ethertype dispatched on; 0 if none */
-	uint8_t vlan_count;   /* 802.1Q/802.1ad tags seen, kept or not */
+	uint16_t ethertype; /* last ethertype dispatched on; 0 if none */
+	uint8_t vlan_count; /* 802.1Q/802.1ad tags seen, kept or not */
 	uint16_t vlan[PN_VLAN_KEEP]; /* VLAN ids, outermost first */
 
 	/* network */
 	enum pn_tunnel tunnel;
-	uint8_t ip_version;   /* 4, 6, or 0 when no IP header was decoded */
-	uint8_t ip_proto;     /* innermost protocol / final next header */
-	bool first_fragment;  /* ports came from an offset-0 fragment */
+	uint8_t ip_version;	  /* 4, 6, or 0 when no IP header was decoded */
+	uint8_t ip_proto;	  /* innermost protocol / final next header */
+	bool first_fragment;	  /* ports came from an offset-0 fragment */
 	uint8_t src[16], dst[16]; /* see PN_ADDR_V4_OFF */
-	uint32_t ip_off;      /* innermost IP header */
+	uint32_t ip_off;	  /* innermost IP header */
 
 	/* transport */
 	enum pn_l4 l4;
-	bool udplite;         /* l4 is PN_L4_UDP but IP protocol 136 */
+	bool udplite; /* l4 is PN_L4_UDP but IP protocol 136 */
 	uint16_t sport, dport;
-	uint8_t tcp_flags;    /* PN_TCP_* */
-	bool has_sctp_chunk;  /* the first chunk header was captured */
-	uint8_t sctp_chunk;   /* its type; PN_SCTP_CHUNK_INIT opens */
-	uint8_t dccp_type;    /* RFC 4340 section 5.1 packet type */
-	bool dccp_long_seq;   /* X bit: 48-bit sequence numbers */
+	uint8_t tcp_flags;     /* PN_TCP_* */
+	bool has_sctp_chunk;   /* the first chunk header was captured */
+	uint8_t sctp_chunk;    /* its type; PN_SCTP_CHUNK_INIT opens */
+	uint8_t dccp_type;     /* RFC 4340 section 5.1 packet type */
+	bool dccp_long_seq;    /* X bit: 48-bit sequence numbers */
 	bool has_service_code; /* DCCP-Request or -Response */
 	uint32_t service_code;
 	uint32_t l4_off;      /* transport header, or IP payload if none */

@@ -19,8 +19,8 @@
 
 struct pn_rd {
 	const uint8_t *p; /* start of the buffer; offsets are relative to it */
-	size_t len;       /* readable end: bytes p[0..len) may be read */
-	size_t off;       /* next byte to read */
+	size_t len;	  /* readable end: bytes p[0..len) may be read */
+	size_t off;	  /* next byte to read */
 };
 
 static inline void pn_rd_init(struct pn_rd *rd, const uint8_t *p, size_t len)
@@ -80,8 +80,8 @@ static inline bool pn_rd_u32be(struct pn_rd *rd, uint32_t *v)
 	if (!pn_rd_has(rd, 4))
 		return false;
 	const uint8_t *b = rd->p + rd->off;
-	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	     (uint32_t)b[2] << 8 | b[3];
+	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
+	     b[3];
 	rd->off += 4;
 	return true;
 }
@@ -98,8 +98,7 @@ static inline bool pn_rd_bytes(struct pn_rd *rd, void *dst, size_t n)
 }
 
 /* Reads the byte `at` positions ahead without consuming anything. */
-static inline bool pn_rd_peek_u8(const struct pn_rd *rd, size_t at,
-				 uint8_t *v)
+static inline bool pn_rd_peek_u8(const struct pn_rd *rd, size_t at, uint8_t *v)
 {
 	if (at >= rd->len - rd->off)
 		return false;

@@ -1,0 +1,352 @@
+/* decode.c — link type -> first decoder; ethertype and IP-protocol switches.
+ *
+ * Specification: pcap link types per www.tcpdump.org/linktypes.html; IEEE
+ * ethertypes and IANA protocol numbers as cited at each case.
+ */
+#include "decode_int.h"
+
+#include <stddef.h>
+
+struct pn_reason_tok {
+	enum pn_decode_reason value;
+	const char *name;    /* stable, reported to users */
+	const char *counter; /* layer.thing, for statistics */
+};
+
+static const struct pn_reason_tok reason_toks[] = {
+    {PN_R_NONE, "none", "decode.ok"},
+    {PN_R_BAD_CAPLEN, "bad-caplen", "pcap.bad_caplen"},
+    {PN_R_UNSUPPORTED_LINK, "unsupported-link", "link.unsupported"},
+    {PN_R_TRUNCATED_ETH, "truncated-eth", "eth.truncated"},
+    {PN_R_SHORT_ETH, "short-eth", "eth.short"},
+    {PN_R_TRUNCATED_VLAN, "truncated-vlan", "vlan.truncated"},
+    {PN_R_SHORT_VLAN, "short-vlan", "vlan.short"},
+    {PN_R_VLAN_DEPTH, "vlan-depth", "vlan.depth"},
+    {PN_R_TRUNCATED_SLL, "truncated-sll", "sll.truncated"},
+    {PN_R_SHORT_SLL, "short-sll", "sll.short"},
+    {PN_R_TRUNCATED_SLL2, "truncated-sll2", "sll2.truncated"},
+    {PN_R_SHORT_SLL2, "short-sll2", "sll2.short"},
+    {PN_R_TRUNCATED_NULL, "truncated-null", "null.truncated"},
+    {PN_R_SHORT_NULL, "short-null", "null.short"},
+    {PN_R_UNSUPPORTED_FAMILY, "unsupported-family", "null.unsupported_family"},
+    {PN_R_UNSUPPORTED_ETHERTYPE, "unsupported-ethertype",
+     "link.unsupported_ethertype"},
+    {PN_R_BAD_IP_VERSION, "bad-ip-version", "ip.bad_version"},
+    {PN_R_TRUNCATED_IPV4, "truncated-ipv4", "ipv4.truncated"},
+    {PN_R_SHORT_IPV4, "short-ipv4", "ipv4.short"},
+    {PN_R_BAD_IHL, "bad-ihl", "ipv4.bad_ihl"},
+    {PN_R_BAD_IPV4_LENGTH, "bad-ipv4-length", "ipv4.bad_length"},
+    {PN_R_IPV4_FRAGMENT, "ipv4-fragment", "ipv4.fragment"},
+    {PN_R_TRUNCATED_IPV6, "truncated-ipv6", "ipv6.truncated"},
+    {PN_R_SHORT_IPV6, "short-ipv6", "ipv6.short"},
+    {PN_R_BAD_IPV6_LENGTH, "bad-ipv6-length", "ipv6.bad_length"},
+    {PN_R_TRUNCATED_IPV6_EXT, "truncated-ipv6-ext", "ipv6.ext_truncated"},
+    {PN_R_BAD_IPV6_EXT, "bad-ipv6-ext", "ipv6.bad_ext"},
+    {PN_R_IPV6_EXT_LIMIT, "ipv6-ext-limit", "ipv6.ext_limit"},
+    {PN_R_IPV6_FRAGMENT, "ipv6-fragment", "ipv6.fragment"},
+    {PN_R_TINY_FRAGMENT, "tiny-fragment", "ip.tiny_fragment"},
+    {PN_R_TUNNEL_DEPTH, "tunnel-depth", "ip.tunnel_depth"},
+    {PN_R_TRUNCATED_GRE, "truncated-gre", "gre.truncated"},
+    {PN_R_SHORT_GRE, "short-gre", "gre.short"},
+    {PN_R_BAD_GRE, "bad-gre", "gre.bad_flags"},
+    {PN_R_UNSUPPORTED_GRE, "unsupported-gre", "gre.unsupported"},
+    {PN_R_TRUNCATED_TCP, "truncated-tcp", "tcp.truncated"},
+    {PN_R_SHORT_TCP, "short-tcp", "tcp.short"},
+    {PN_R_BAD_TCP_OFFSET, "bad-tcp-offset", "tcp.bad_offset"},
+    {PN_R_TRUNCATED_UDP, "truncated-udp", "udp.truncated"},
+    {PN_R_SHORT_UDP, "short-udp", "udp.short"},
+    {PN_R_BAD_UDP_LENGTH, "bad-udp-length", "udp.bad_length"},
+    {PN_R_BAD_UDPLITE_COVERAGE, "bad-udplite-coverage", "udplite.bad_coverage"},
+    {PN_R_TRUNCATED_SCTP, "truncated-sctp", "sctp.truncated"},
+    {PN_R_SHORT_SCTP, "short-sctp", "sctp.short"},
+    {PN_R_BAD_SCTP_CHUNK, "bad-sctp-chunk", "sctp.bad_chunk_length"},
+    {PN_R_TRUNCATED_DCCP, "truncated-dccp", "dccp.truncated"},
+    {PN_R_SHORT_DCCP, "short-dccp", "dccp.short"},
+    {PN_R_BAD_DCCP_OFFSET, "bad-dccp-offset", "dccp.bad_offset"},
+    {PN_R_BAD_DCCP_TYPE, "bad-dccp-type", "dccp.bad_type"},
+    {PN_R_COUNT, NULL, NULL},
+};
+
+struct pn_tok {
+	int value;
+	const char *name;
+};
+
+/* pcap's own names (pcap_datalink_val_to_name), so messages match tcpdump. */
+static const struct pn_tok linktype_toks[] = {
+    {PN_LINKTYPE_NULL, "NULL"},
+    {PN_LINKTYPE_ETHERNET, "EN10MB"},
+    {PN_LINKTYPE_DLT_RAW, "RAW"},
+    {PN_LINKTYPE_DLT_RAW_BSD, "RAW"},
+    {PN_LINKTYPE_RAW, "RAW"},
+    {PN_LINKTYPE_LOOP, "LOOP"},
+    {PN_LINKTYPE_LINUX_SLL, "LINUX_SLL"},
+    {PN_LINKTYPE_IPV4, "IPV4"},
+    {PN_LINKTYPE_IPV6, "IPV6"},
+    {PN_LINKTYPE_LINUX_SLL2, "LINUX_SLL2"},
+    {-1, NULL},
+};
+
+static const struct pn_tok status_toks[] = {
+    {PN_OK, "ok"},
+    {PN_TRUNCATED, "truncated"},
+    {PN_MALFORMED, "malformed"},
+    {PN_UNSUPPORTED, "unsupported"},
+    {PN_FRAGMENT, "fragment"},
+    {-1, NULL},
+};
+
+static const struct pn_tok l4_toks[] = {
+    {PN_L4_TCP, "tcp"},	  {PN_L4_UDP, "udp"},	{PN_L4_SCTP, "sctp"},
+    {PN_L4_DCCP, "dccp"}, {PN_L4_NONE, "none"}, {-1, NULL},
+};
+
+static const struct pn_tok tunnel_toks[] = {
+    {PN_TUNNEL_NONE, "none"},	    {PN_TUNNEL_IPIP, "ipip"},
+    {PN_TUNNEL_IP6, "ip6"},	    {PN_TUNNEL_GRE, "gre"},
+    {PN_TUNNEL_GRE_TEB, "gre-teb"}, {-1, NULL},
+};
+
+static const char *tok_name(const struct pn_tok *toks, int value)
+{
+	for (; toks->name; toks++)
+		if (toks->value == value)
+			return toks->name;
+	return "unknown";
+}
+
+static const struct pn_reason_tok *reason_tok(enum pn_decode_reason reason)
+{
+	for (const struct pn_reason_tok *t = reason_toks; t->name; t++)
+		if (t->value == reason)
+			return t;
+	return NULL;
+}
+
+const char *pn_decode_reason_name(enum pn_decode_reason reason)
+{
+	const struct pn_reason_tok *t = reason_tok(reason);
+	return t ? t->name : "unknown";
+}
+
+const char *pn_decode_reason_counter(enum pn_decode_reason reason)
+{
+	const struct pn_reason_tok *t = reason_tok(reason);
+	return t ? t->counter : "unknown";
+}
+
+const char *pn_decode_status_name(enum pn_decode_status status)
+{
+	return tok_name(status_toks, (int)status);
+}
+
+const char *pn_l4_name(enum pn_l4 l4)
+{
+	return tok_name(l4_toks, (int)l4);
+}
+
+const char *pn_tunnel_name(enum pn_tunnel tunnel)
+{
+	return tok_name(tunnel_toks, (int)tunnel);
+}
+
+const char *pn_decode_linktype_name(int linktype)
+{
+	return tok_name(linktype_toks, linktype);
+}
+
+bool pn_decode_linktype_supported(int linktype)
+{
+	for (const struct pn_tok *t = linktype_toks; t->name; t++)
+		if (t->value == linktype)
+			return true;
+	return false;
+}
+
+enum pn_decode_status pn_decode_fail(struct pn_decoder *d,
+				     enum pn_decode_status status,
+				     enum pn_decode_reason reason)
+{
+	d->pkt->status = status;
+	d->pkt->reason = reason;
+	return status;
+}
+
+enum pn_decode_status pn_decode_need(struct pn_decoder *d, size_t n,
+				     enum pn_decode_reason truncated,
+				     enum pn_decode_reason too_short)
+{
+	if (pn_rd_has(&d->rd, n))
+		return PN_OK;
+	/* The bytes were sent but not captured: the snaplen cut them. */
+	if (n <= d->wire_end - d->rd.off)
+		return pn_decode_fail(d, PN_TRUNCATED, truncated);
+	/* A header split across fragments hides its fields from per-fragment
+	 * filters (RFC 1858 section 3.1). */
+	if (d->partial)
+		return pn_decode_fail(d, PN_MALFORMED, PN_R_TINY_FRAGMENT);
+	return pn_decode_fail(d, PN_MALFORMED, too_short);
+}
+
+bool pn_decode_fits(const struct pn_decoder *d, size_t start, size_t n)
+{
+	return d->partial || n <= d->wire_end - start;
+}
+
+void pn_decode_bound(struct pn_decoder *d, size_t start, size_t n)
+{
+	size_t end;
+
+	/* In a first fragment the declared length may pass the fragment's
+	 * end; the fragment's end stays the bound then. */
+	if (n > d->wire_end - start)
+		return;
+	end = start + n;
+	/* Callers bound only past what they consumed; keep off <= len even
+	 * if one did not. */
+	if (end < d->rd.off)
+		end = d->rd.off;
+	d->wire_end = end;
+	if (d->rd.len > end)
+		d->rd.len = end;
+}
+
+void pn_decode_set_payload(struct pn_decoder *d, size_t end)
+{
+	size_t start = end < d->rd.len ? end : d->rd.len;
+
+	d->pkt->payload_off = (uint32_t)start;
+	d->pkt->payload_len = (uint32_t)(d->rd.len - start);
+}
+
+enum pn_decode_status pn_decode_ethertype(struct pn_decoder *d,
+					  uint16_t ethertype)
+{
+	d->pkt->ethertype = ethertype;
+	switch (ethertype) {
+	case 0x0800: /* IPv4, RFC 894 */
+		return pn_decode_ipv4(d);
+	case 0x86dd: /* IPv6, RFC 2464 */
+		return pn_decode_ipv6(d);
+	default:
+		return pn_decode_fail(d, PN_UNSUPPORTED,
+				      PN_R_UNSUPPORTED_ETHERTYPE);
+	}
+}
+
+/* Follows an IP-in-IP or GRE encapsulation unless one was followed already:
+ * the result describes a single inner header, and a bounded depth keeps
+ * crafted nestings from recursing. */
+static enum pn_decode_status follow_tunnel(struct pn_decoder *d,
+					   enum pn_tunnel kind)
+{
+	/* A second level of tunnelling is not followed. */
+	if (d->pkt->tunnel != PN_TUNNEL_NONE) {
+		pn_decode_set_payload(d, d->rd.off);
+		return pn_decode_fail(d, PN_UNSUPPORTED, PN_R_TUNNEL_DEPTH);
+	}
+	d->pkt->tunnel = kind;
+	switch (kind) {
+	case PN_TUNNEL_IPIP:
+		return pn_decode_ipv4(d);
+	case PN_TUNNEL_IP6:
+		return pn_decode_ipv6(d);
+	default:
+		return pn_decode_gre(d);
+	}
+}
+
+enum pn_decode_status pn_decode_ip_proto(struct pn_decoder *d, uint8_t proto)
+{
+	d->pkt->ip_proto = proto;
+	d->pkt->l4_off = (uint32_t)d->rd.off;
+	/* Protocol numbers: IANA "Assigned Internet Protocol Numbers". */
+	switch (proto) {
+	case 6:
+		return pn_decode_tcp(d);
+	case 17:
+		return pn_decode_udp(d, false);
+	case 136:
+		return pn_decode_udp(d, true);
+	case 132:
+		return pn_decode_sctp(d);
+	case 33:
+		return pn_decode_dccp(d);
+	case 4:
+		return follow_tunnel(d, PN_TUNNEL_IPIP);
+	case 41:
+		return follow_tunnel(d, PN_TUNNEL_IP6);
+	case 47:
+		return follow_tunnel(d, PN_TUNNEL_GRE);
+	default:
+		/* ICMP, ESP, no-next-header and the rest: counted by number. */
+		pn_decode_set_payload(d, d->rd.off);
+		return PN_OK;
+	}
+}
+
+enum pn_decode_status pn_decode_packet(int linktype, const uint8_t *pkt,
+				       uint32_t caplen, uint32_t wirelen,
+				       struct pn_packet *out)
+{
+	struct pn_decoder d;
+
+	*out = (struct pn_packet){
+	    .linktype = linktype,
+	    .caplen = caplen,
+	    .wirelen = wirelen,
+	    .tunnel = PN_TUNNEL_NONE,
+	    .l4 = PN_L4_NONE, /* PN_L4_TCP is 0: zeroing alone would lie */
+	    .status = PN_OK,
+	    .reason = PN_R_NONE,
+	};
+	pn_rd_init(&d.rd, pkt, caplen);
+	d.wire_end = d.rd.len;
+	d.partial = false;
+	d.pkt = out;
+
+	/* A record claiming more captured than sent bytes is a broken pcap
+	 * header (tcpdump: print.c pretty_print_packet). */
+	if (caplen > wirelen)
+		return pn_decode_fail(&d, PN_MALFORMED, PN_R_BAD_CAPLEN);
+	d.wire_end = wirelen;
+
+	switch (linktype) {
+	case PN_LINKTYPE_ETHERNET:
+		return pn_decode_ether(&d);
+	case PN_LINKTYPE_LINUX_SLL:
+		return pn_decode_sll(&d);
+	case PN_LINKTYPE_LINUX_SLL2:
+		return pn_decode_sll2(&d);
+	case PN_LINKTYPE_NULL:
+		return pn_decode_null(&d, true);
+	case PN_LINKTYPE_LOOP:
+		return pn_decode_null(&d, false);
+	case PN_LINKTYPE_DLT_RAW:
+	case PN_LINKTYPE_DLT_RAW_BSD:
+	case PN_LINKTYPE_RAW:
+		return pn_decode_raw(&d, 0);
+	case PN_LINKTYPE_IPV4:
+		return pn_decode_raw(&d, 4);
+	case PN_LINKTYPE_IPV6:
+		return pn_decode_raw(&d, 6);
+	default:
+		return pn_decode_fail(&d, PN_UNSUPPORTED,
+				      PN_R_UNSUPPORTED_LINK);
+	}
+}
+
+void pn_decode_count(struct pn_decode_counters *c, const struct pn_packet *p)
+{
+	c->packets++;
+	if ((unsigned)p->status < PN_STATUS_COUNT)
+		c->status[p->status]++;
+	if ((unsigned)p->reason < PN_R_COUNT)
+		c->reason[p->reason]++;
+	if ((unsigned)p->l4 <= PN_L4_NONE)
+		c->l4[p->l4]++;
+	if (p->ip_version)
+		c->ip_proto[p->ip_proto]++;
+	if ((unsigned)p->tunnel <= PN_TUNNEL_GRE_TEB)
+		c->tunnel[p->tunnel]++;
+}
