@@ -25,7 +25,7 @@ int pn_cli_common_option(struct pn_cli *cli, int opt, const char *arg)
 					   "unknown format '%s' (expected "
 					   "text, json or csv)",
 					   arg);
-			return PN_EXIT_USAGE + 10;
+			return -1;
 		}
 		cli->format = (enum pn_format)f;
 		return 1;
@@ -55,6 +55,49 @@ int pn_cli_bad_option(const struct pn_cli *cli, char **argv, int opt)
 	if (optopt && arg[0] == '-' && arg[1] != '-')
 		return pn_cli_usage_error(cli, "unknown option '-%c'", optopt);
 	return pn_cli_usage_error(cli, "unknown option '%s'", arg);
+}
+
+int pn_cli_parse(struct pn_cli *cli, int argc, char **argv, const char *usage,
+		 const struct pn_cli_options *own)
+{
+	static const struct option common[] = {PN_COMMON_LONGOPTS};
+	enum { N_COMMON = sizeof common / sizeof common[0], MAX_OPTS = 64 };
+	struct option longopts[MAX_OPTS + N_COMMON + 1];
+	char shortopts[64] = ":h";
+	size_t n = 0;
+	memcpy(longopts, common, sizeof common);
+	n = N_COMMON;
+	if (own) {
+		for (const struct option *o = own->longopts;
+		     o && o->name && n < MAX_OPTS + N_COMMON; o++)
+			longopts[n++] = *o;
+		strncat(shortopts, own->shortopts ? own->shortopts : "",
+			sizeof shortopts - strlen(shortopts) - 1);
+	}
+	memset(&longopts[n], 0, sizeof longopts[n]);
+
+	int opt;
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) !=
+	       -1) {
+		if (opt == 'h') {
+			fputs(usage, stdout);
+			return PN_EXIT_OK;
+		}
+		if (opt == '?' || opt == ':')
+			return pn_cli_bad_option(cli, argv, opt);
+		int rc = pn_cli_common_option(cli, opt, optarg);
+		if (rc == 1)
+			continue;
+		if (rc < 0)
+			return PN_EXIT_USAGE;
+		if (!own || !own->take)
+			return pn_cli_bad_option(cli, argv, opt);
+		if ((rc = own->take(cli, opt, optarg, own->ctx)) != 0)
+			return rc;
+	}
+	return -1;
 }
 
 void pn_cli_stale_notice(const struct pn_registry *reg)

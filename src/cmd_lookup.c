@@ -481,22 +481,10 @@ static int lookup_name(const struct pn_cli *cli, const struct query *q)
 
 int pn_cmd_lookup(int argc, char **argv)
 {
-	static const struct option longopts[] = {PN_COMMON_LONGOPTS,
-						 {NULL, 0, NULL, 0}};
 	struct pn_cli cli = {.command = "lookup"};
-	int opt, rc;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (opt == 'h') {
-			fputs(usage, stdout);
-			return PN_EXIT_OK;
-		}
-		rc = pn_cli_common_option(&cli, opt, optarg);
-		if (rc == 0)
-			return pn_cli_bad_option(&cli, argv, opt);
-		if (rc > 1)
-			return PN_EXIT_USAGE;
-	}
+	int rc = pn_cli_parse(&cli, argc, argv, usage, NULL);
+	if (rc >= 0)
+		return rc;
 	if (optind == argc)
 		return pn_cli_usage_error(&cli, "no query given");
 	int nq = argc - optind;

@@ -306,8 +306,6 @@ static int diff(const struct pn_cli *cli, const struct pn_registry *a,
 
 int pn_cmd_registry(int argc, char **argv)
 {
-	static const struct option longopts[] = {PN_COMMON_LONGOPTS,
-						 {NULL, 0, NULL, 0}};
 	struct pn_cli cli = {.command = "registry"};
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
@@ -325,19 +323,9 @@ int pn_cmd_registry(int argc, char **argv)
 		return pn_cli_usage_error(&cli, "unknown subcommand '%s'", sub);
 	cli.command = commands[which];
 	argc--, argv++;
-	int opt, rc;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (opt == 'h') {
-			fputs(usage, stdout);
-			return PN_EXIT_OK;
-		}
-		rc = pn_cli_common_option(&cli, opt, optarg);
-		if (rc == 0)
-			return pn_cli_bad_option(&cli, argv, opt);
-		if (rc > 1)
-			return PN_EXIT_USAGE;
-	}
+	int rc = pn_cli_parse(&cli, argc, argv, usage, NULL);
+	if (rc >= 0)
+		return rc;
 	int nargs = argc - optind;
 	static const int wanted[] = {0, 1, 2};
 	if (nargs != wanted[which])

@@ -48,8 +48,25 @@ struct pn_cli {
 	struct pn_registry *owned;
 };
 
+/* A subcommand's own options: getopt_long entries (ending with a zeroed
+ * one), the short options they use, and the handler that takes each. The
+ * handler returns 0 if it took the option, or an exit code after printing
+ * an error. */
+struct pn_cli_options {
+	const struct option *longopts;
+	const char *shortopts;
+	int (*take)(struct pn_cli *cli, int opt, const char *arg, void *ctx);
+	void *ctx;
+};
+
+/* Parses the common options and `own` (may be NULL). Returns -1 to go on,
+ * with optind at the first operand, or an exit code: 0 after printing
+ * `usage` for --help, PN_EXIT_USAGE after a one-line error. */
+int pn_cli_parse(struct pn_cli *cli, int argc, char **argv, const char *usage,
+		 const struct pn_cli_options *own);
+
 /* Handles a common option returned by getopt_long. Returns 1 if it was one,
- * 0 if not, or PN_EXIT_USAGE + 10 after printing an error. */
+ * 0 if not, or -1 after printing an error. */
 int pn_cli_common_option(struct pn_cli *cli, int opt, const char *arg);
 
 /* Prints "portnote CMD: message" and a pointer to --help; returns
