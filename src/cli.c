@@ -1,7 +1,11 @@
 /* cli.c — options and registry loading shared by every subcommand. */
 #include "portnote/cli.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -146,4 +150,121 @@ void pn_cli_release(struct pn_cli *cli)
 	pn_registry_free(cli->owned);
 	cli->owned = NULL;
 	cli->reg = NULL;
+}
+
+bool pn_cli_number(const char *s, unsigned long long min,
+		   unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*end || errno || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+void pn_cli_capture_init(struct pn_cli_capture *cc)
+{
+	memset(cc, 0, sizeof *cc);
+	pn_capture_options_init(&cc->opts);
+}
+
+int pn_cli_capture_option(struct pn_cli *cli, struct pn_cli_capture *cc,
+			  int opt, const char *arg)
+{
+	struct pn_capture_options *o = &cc->opts;
+	unsigned long long v;
+	switch (opt) {
+	case 'r':
+		if (o->n_files == cc->cap) {
+			cc->cap = cc->cap ? cc->cap * 2 : 4;
+			const char **f =
+			    realloc(cc->files, (size_t)cc->cap * sizeof *f);
+			if (!f) {
+				fprintf(stderr, "portnote: out of memory\n");
+				exit(70);
+			}
+			cc->files = f;
+		}
+		cc->files[o->n_files++] = arg;
+		o->files = cc->files;
+		return 1;
+	case 'i':
+		o->iface = arg;
+		return 1;
+	case 'f':
+		o->filter = arg;
+		return 1;
+	case 's':
+		if (!pn_cli_number(arg, 1, PN_CAPTURE_SNAPLEN, &v)) {
+			pn_cli_usage_error(cli,
+					   "bad --snaplen '%s' (expected 1 to "
+					   "%d)",
+					   arg, PN_CAPTURE_SNAPLEN);
+			return -1;
+		}
+		o->snaplen = (int)v;
+		return 1;
+	case 'B':
+		if (!pn_cli_number(arg, 1, INT_MAX / 1024, &v)) {
+			pn_cli_usage_error(cli,
+					   "bad --buffer-size '%s' (expected "
+					   "KiB, at least 1)",
+					   arg);
+			return -1;
+		}
+		o->buffer_size = (int)v * 1024;
+		return 1;
+	case 'c':
+		if (!pn_cli_number(arg, 1, ULLONG_MAX, &v)) {
+			pn_cli_usage_error(cli,
+					   "bad --count '%s' (expected a "
+					   "positive whole number)",
+					   arg);
+			return -1;
+		}
+		o->count = v;
+		return 1;
+	case PN_OPT_DURATION: {
+		char *end;
+		errno = 0;
+		double d = strtod(arg, &end);
+		if (*end || errno || !(d > 0) || !isfinite(d)) {
+			pn_cli_usage_error(cli,
+					   "bad --duration '%s' (expected "
+					   "seconds, more than 0)",
+					   arg);
+			return -1;
+		}
+		o->duration = d;
+		return 1;
+	}
+	case PN_OPT_NO_PROMISC:
+		o->promisc = false;
+		return 1;
+	case PN_OPT_IMMEDIATE:
+		o->immediate = true;
+		return 1;
+	}
+	return 0;
+}
+
+int pn_cli_capture_check(struct pn_cli *cli, struct pn_cli_capture *cc)
+{
+	if (cc->opts.n_files && cc->opts.iface)
+		return pn_cli_usage_error(cli, "give -r FILE or -i IFACE, "
+					       "not both");
+	if (!cc->opts.n_files && !cc->opts.iface)
+		return pn_cli_usage_error(cli, "no input: give -r FILE or -i "
+					       "IFACE");
+	return 0;
+}
+
+void pn_cli_capture_release(struct pn_cli_capture *cc)
+{
+	free(cc->files);
+	cc->files = NULL;
 }

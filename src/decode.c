@@ -347,6 +347,8 @@ void pn_decode_count(struct pn_decode_counters *c, const struct pn_packet *p)
 		c->l4[p->l4]++;
 	if (p->ip_version)
 		c->ip_proto[p->ip_proto]++;
+	if (p->status == PN_OK && p->l4 == PN_L4_NONE && p->ip_version)
+		c->portless[p->ip_proto]++;
 	if ((unsigned)p->tunnel <= PN_TUNNEL_GRE_TEB)
 		c->tunnel[p->tunnel]++;
 }

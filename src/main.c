@@ -14,6 +14,9 @@ static const char usage[] =
     "  registry info         the built-in (or --registry) snapshot\n"
     "  registry check FILE   validate a registry CSV\n"
     "  registry diff OLD NEW assignments added, removed and renamed\n"
+    "  packets -r FILE|-i IF one line per packet with its ports' "
+    "registrations\n"
+    "  interfaces            the devices -i can capture from\n"
     "\n"
     "Run 'portnote COMMAND --help' for a command's options. Every command\n"
     "takes --registry FILE to use another snapshot of the registry.\n"
@@ -27,6 +30,8 @@ static const struct {
 } commands[] = {
     {"lookup", pn_cmd_lookup},
     {"registry", pn_cmd_registry},
+    {"packets", pn_cmd_packets},
+    {"interfaces", pn_cmd_interfaces},
 };
 
 int main(int argc, char **argv)

@@ -4,6 +4,7 @@
 #ifndef PORTNOTE_CLI_H
 #define PORTNOTE_CLI_H
 
+#include "portnote/capture.h"
 #include "portnote/output.h"
 #include "portnote/registry.h"
 
@@ -21,6 +22,10 @@ enum {
 	PN_OPT_REGISTRY = 256,
 	PN_OPT_FORMAT,
 	PN_OPT_LENIENT,
+	PN_OPT_NO_PROMISC,
+	PN_OPT_IMMEDIATE,
+	PN_OPT_DURATION,
+	PN_OPT_FIRST_OWN = 512, /* subcommands number their own from here */
 };
 
 #define PN_COMMON_LONGOPTS                                                     \
@@ -38,6 +43,40 @@ enum {
 	"of failing\n"                                                         \
 	"  --format FMT      text (default), json or csv\n"                    \
 	"  -h, --help        show this help\n"
+
+/* Capture options, shared by every command that reads packets. */
+#define PN_CAPTURE_LONGOPTS                                                    \
+	{"read", required_argument, NULL, 'r'},                                \
+	    {"interface", required_argument, NULL, 'i'},                       \
+	    {"filter", required_argument, NULL, 'f'},                          \
+	    {"snaplen", required_argument, NULL, 's'},                         \
+	    {"no-promisc", no_argument, NULL, PN_OPT_NO_PROMISC},              \
+	    {"immediate", no_argument, NULL, PN_OPT_IMMEDIATE},                \
+	    {"buffer-size", required_argument, NULL, 'B'},                     \
+	    {"count", required_argument, NULL, 'c'},                           \
+	{                                                                      \
+		"duration", required_argument, NULL, PN_OPT_DURATION           \
+	}
+#define PN_CAPTURE_SHORTOPTS "r:i:f:s:B:c:"
+
+#define PN_CAPTURE_HELP                                                        \
+	"input (one of):\n"                                                    \
+	"  -r, --read FILE      a pcap or pcapng file; repeat for several, "   \
+	"read in order;\n"                                                     \
+	"                       '-' reads standard input\n"                    \
+	"  -i, --interface IF   capture live from IF ('portnote interfaces' "  \
+	"lists them)\n"                                                        \
+	"capture:\n"                                                           \
+	"  -f, --filter EXPR    only packets matching the BPF expression "     \
+	"(pcap-filter(7))\n"                                                   \
+	"  -c, --count N        stop after N packets\n"                        \
+	"  --duration S         stop after S seconds\n"                        \
+	"  -s, --snaplen N      bytes kept per packet, live (default "         \
+	"262144)\n"                                                            \
+	"  --no-promisc         do not put the interface in promiscuous "      \
+	"mode\n"                                                               \
+	"  --immediate          deliver packets as they arrive, live\n"        \
+	"  -B, --buffer-size K  libpcap's capture buffer, KiB, live\n"
 
 struct pn_cli {
 	const char *command; /* "lookup", "registry info", ... */
@@ -87,5 +126,24 @@ int pn_cli_load_file(const struct pn_cli *cli, const char *path,
 void pn_cli_stale_notice(const struct pn_registry *reg);
 
 void pn_cli_release(struct pn_cli *cli);
+
+struct pn_cli_capture {
+	struct pn_capture_options opts;
+	const char **files;
+	int cap;
+};
+
+void pn_cli_capture_init(struct pn_cli_capture *cc);
+/* Takes a capture option: 1 if it was one, 0 if not, -1 after an error. */
+int pn_cli_capture_option(struct pn_cli *cli, struct pn_cli_capture *cc,
+			  int opt, const char *arg);
+/* Checks that exactly one input was chosen: 0, or an exit code after a
+ * one-line error. */
+int pn_cli_capture_check(struct pn_cli *cli, struct pn_cli_capture *cc);
+void pn_cli_capture_release(struct pn_cli_capture *cc);
+
+/* Parses a whole decimal number in [min, max]; false if it is not one. */
+bool pn_cli_number(const char *s, unsigned long long min,
+		   unsigned long long max, unsigned long long *out);
 
 #endif

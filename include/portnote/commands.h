@@ -6,5 +6,7 @@
 
 int pn_cmd_lookup(int argc, char **argv);
 int pn_cmd_registry(int argc, char **argv);
+int pn_cmd_packets(int argc, char **argv);
+int pn_cmd_interfaces(int argc, char **argv);
 
 #endif

@@ -224,6 +224,7 @@ struct pn_decode_counters {
 	uint64_t reason[PN_R_COUNT]; /* [PN_R_NONE] counts PN_OK packets */
 	uint64_t l4[PN_L4_NONE + 1];
 	uint64_t ip_proto[256]; /* packets with an IP header decoded */
+	uint64_t portless[256]; /* PN_OK without transport, by IP protocol */
 	uint64_t tunnel[PN_TUNNEL_GRE_TEB + 1];
 };
 

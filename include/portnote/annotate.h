@@ -1,0 +1,38 @@
+/* annotate.h — what to print about a port: the registry's words for each
+ * slot, built once per slot on first use and reused, so per-packet output
+ * never walks the registry. Labels say "registered for", never "is". */
+#ifndef PORTNOTE_ANNOTATE_H
+#define PORTNOTE_ANNOTATE_H
+
+#include "portnote/registry.h"
+
+struct pn_annotator;
+
+struct pn_annotator *pn_annotator_create(const struct pn_registry *reg);
+void pn_annotator_destroy(struct pn_annotator *a);
+
+/* The per-slot texts. Every pointer stays valid until destroy. */
+struct pn_port_words {
+	const char *label;  /* "registered for http, www, www-http", "reserved",
+			       "unassigned", "unregistered", with
+			       " (unauthorized use reported)" when flagged */
+	const char *status; /* "registered", "unnamed", "reserved",
+			       "unassigned", "unregistered" */
+	const char *names_json; /* ["http","www","www-http"] */
+	const char *names_csv;	/* http;www;www-http */
+	const char *flags_json; /* ["multi","unauthorized-use-reported"] */
+	const char *flags_csv;	/* multi;unauthorized-use-reported */
+};
+
+const struct pn_port_words *pn_annotate(struct pn_annotator *a,
+					enum pn_transport t, uint16_t port);
+
+/* Writes "443 registered for https" (with "dynamic, " before the label for
+ * ports in the Dynamic range). Returns the length written, as snprintf. */
+int pn_annotate_port(struct pn_annotator *a, enum pn_transport t, uint16_t port,
+		     char *buf, size_t size);
+
+/* Appends s to out as the inside of a JSON string (no quotes). */
+void pn_json_escape(FILE *out, const char *s);
+
+#endif

@@ -1,0 +1,92 @@
+/* capture.h — one libpcap loop for capture files and live interfaces.
+ *
+ * The loop opens each source in turn (every -r file in order, or one live
+ * interface), applies the BPF filter, decodes every frame with
+ * pn_decode_packet and hands the result to a consumer. It stops cleanly on
+ * SIGINT/SIGTERM, --count or --duration, and keeps going past a damaged
+ * file: everything read before the damage is delivered, a message names the
+ * file and the packet number, and the next file is opened.
+ */
+#ifndef PORTNOTE_CAPTURE_H
+#define PORTNOTE_CAPTURE_H
+
+#include "portnote/decode.h"
+
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Defaults, printed by --help. */
+#define PN_CAPTURE_SNAPLEN 262144 /* as tcpdump: whole frames */
+#define PN_CAPTURE_TIMEOUT_MS 200 /* live read timeout: signal latency */
+
+struct pn_capture_options {
+	const char *const *files; /* -r, in order; "-" is standard input */
+	int n_files;
+	const char *iface;  /* -i; used when n_files == 0 */
+	const char *filter; /* -f BPF expression, or NULL */
+	int snaplen;
+	bool promisc;
+	bool immediate;
+	int buffer_size; /* bytes; 0: libpcap's default */
+	uint64_t count;	 /* stop after this many packets; 0: no limit */
+	double duration; /* seconds; 0: no limit */
+};
+
+/* Where the current packet comes from. */
+struct pn_capture_source {
+	const char *name; /* file name, "-" or the interface */
+	bool live;
+	int linktype;
+	int snaplen;
+	int tsprecision; /* PCAP_TSTAMP_PRECISION_MICRO or _NANO */
+	uint64_t frame;	 /* 1-based number of the packet in this source */
+};
+
+struct pn_capture_stats {
+	uint64_t packets; /* delivered to the consumer */
+	uint64_t bytes;	  /* sum of wire lengths */
+	int sources_ok;
+	int sources_failed; /* not opened, unsupported, or ended by damage */
+	bool interrupted;   /* SIGINT or SIGTERM */
+	bool have_pcap_stats;
+	struct pcap_stat pcap; /* live: libpcap's counters at the end */
+	struct pn_decode_counters decode;
+};
+
+/* Called for every packet. `bytes` holds hdr->caplen bytes. Returns false
+ * to stop the whole run. */
+typedef bool (*pn_capture_fn)(void *ctx, const struct pn_capture_source *src,
+			      const struct pcap_pkthdr *hdr,
+			      const uint8_t *bytes,
+			      const struct pn_packet *pkt);
+
+/* Called when a source is opened (before its first packet). */
+typedef void (*pn_capture_open_fn)(void *ctx,
+				   const struct pn_capture_source *src);
+
+enum pn_capture_result {
+	PN_CAPTURE_OK = 0,
+	PN_CAPTURE_DAMAGED = 1, /* ran to the end, but a source failed */
+	PN_CAPTURE_USAGE = 2,	/* bad filter expression or options */
+	PN_CAPTURE_FATAL = 3,	/* could not capture at all (live open) */
+};
+
+/* Runs the loop. Messages (damaged files, libpcap warnings) go to `diag`
+ * prefixed with `who`. */
+enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
+				      pn_capture_fn fn,
+				      pn_capture_open_fn on_open, void *ctx,
+				      struct pn_capture_stats *stats,
+				      const char *who, FILE *diag);
+
+/* Compiles the filter expression (for Ethernet) to tell a bad one before
+ * any output: false after a message naming libpcap's complaint. */
+bool pn_capture_check_filter(const struct pn_capture_options *opts,
+			     const char *who, FILE *diag);
+
+/* Sets the defaults above. */
+void pn_capture_options_init(struct pn_capture_options *opts);
+
+#endif

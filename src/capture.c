@@ -1,0 +1,264 @@
+/* capture.c — the libpcap loop: files in order or one interface, a BPF
+ * filter, decoding, and a clean stop on signals, --count and --duration. */
+#include "portnote/capture.h"
+
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+void pn_capture_options_init(struct pn_capture_options *opts)
+{
+	memset(opts, 0, sizeof *opts);
+	opts->snaplen = PN_CAPTURE_SNAPLEN;
+	opts->promisc = true;
+}
+
+/* The handle being read, for the signal handler's pcap_breakloop. */
+static pcap_t *volatile current;
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	pcap_t *p = current;
+	if (p)
+		pcap_breakloop(p);
+}
+
+struct loop {
+	const struct pn_capture_options *opts;
+	pn_capture_fn fn;
+	void *ctx;
+	struct pn_capture_source src;
+	struct pn_capture_stats *stats;
+	pcap_t *p;
+	bool stop;
+	double deadline; /* monotonic seconds; 0: none */
+};
+
+static double monotonic(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The packet path: decode, count, hand over. Nothing here allocates. */
+static void on_packet(u_char *user, const struct pcap_pkthdr *hdr,
+		      const u_char *bytes)
+{
+	struct loop *l = (struct loop *)user;
+	struct pn_packet pkt;
+	l->src.frame++;
+	pn_decode_packet(l->src.linktype, bytes, hdr->caplen, hdr->len, &pkt);
+	pn_decode_count(&l->stats->decode, &pkt);
+	l->stats->packets++;
+	l->stats->bytes += hdr->len;
+	bool go_on = l->fn(l->ctx, &l->src, hdr, bytes, &pkt);
+	if (l->opts->count && l->stats->packets >= l->opts->count)
+		go_on = false;
+	/* A file is read in one pcap_dispatch call, so the clock is checked
+	 * here too, though not on every packet. */
+	if (l->deadline > 0 && (l->src.frame & 1023) == 0 &&
+	    monotonic() >= l->deadline)
+		go_on = false;
+	if (!go_on) {
+		l->stop = true;
+		pcap_breakloop(l->p);
+	}
+}
+
+/* Compiles the filter for one handle and, unless only checking, sets it. */
+static bool set_filter(pcap_t *p, const char *filter, const char *who,
+		       const char *name, bool check_only, FILE *diag)
+{
+	struct bpf_program prog;
+	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		fprintf(diag, "%s: %s: bad filter expression '%s': %s\n", who,
+			name, filter, pcap_geterr(p));
+		return false;
+	}
+	if (check_only) {
+		pcap_freecode(&prog);
+		return true;
+	}
+	int rc = pcap_setfilter(p, &prog);
+	pcap_freecode(&prog);
+	if (rc != 0) {
+		fprintf(diag, "%s: %s: cannot set filter: %s\n", who, name,
+			pcap_geterr(p));
+		return false;
+	}
+	return true;
+}
+
+static pcap_t *open_live(const struct pn_capture_options *o, const char *who,
+			 FILE *diag)
+{
+	char err[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p = pcap_create(o->iface, err);
+	if (!p) {
+		fprintf(diag, "%s: %s: %s\n", who, o->iface, err);
+		return NULL;
+	}
+	pcap_set_snaplen(p, o->snaplen);
+	pcap_set_promisc(p, o->promisc);
+	/* A bounded read timeout lets --duration and signals end the loop
+	 * even when no packet arrives. */
+	pcap_set_timeout(p, PN_CAPTURE_TIMEOUT_MS);
+	pcap_set_immediate_mode(p, o->immediate);
+	if (o->buffer_size > 0)
+		pcap_set_buffer_size(p, o->buffer_size);
+	int rc = pcap_activate(p);
+	if (rc < 0) {
+		const char *detail = pcap_geterr(p);
+		fprintf(diag, "%s: %s: cannot capture: %s%s%s\n", who, o->iface,
+			pcap_statustostr(rc), *detail ? ": " : "", detail);
+		pcap_close(p);
+		return NULL;
+	}
+	if (rc > 0)
+		fprintf(diag, "%s: %s: warning: %s: %s\n", who, o->iface,
+			pcap_statustostr(rc), pcap_geterr(p));
+	return p;
+}
+
+/* Reads one opened source to its end. Returns false if it ended in an
+ * error (the caller counts the source as failed). */
+static bool read_source(struct loop *l, const char *who, FILE *diag)
+{
+	for (;;) {
+		int n = pcap_dispatch(l->p, -1, on_packet, (u_char *)l);
+		if (n == PCAP_ERROR) {
+			fprintf(diag,
+				"%s: %s: packet %llu: %s; %llu packets "
+				"before it were read\n",
+				who, l->src.name,
+				(unsigned long long)l->src.frame + 1,
+				pcap_geterr(l->p),
+				(unsigned long long)l->src.frame);
+			return false;
+		}
+		if (n == PCAP_ERROR_BREAK || l->stop || stop_requested)
+			return true;
+		if (l->deadline > 0 && monotonic() >= l->deadline) {
+			l->stop = true;
+			return true;
+		}
+		if (n == 0 && !l->src.live)
+			return true; /* end of file */
+	}
+}
+
+bool pn_capture_check_filter(const struct pn_capture_options *opts,
+			     const char *who, FILE *diag)
+{
+	if (!opts->filter)
+		return true;
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, opts->snaplen);
+	if (!dead) {
+		fprintf(diag, "%s: cannot check the filter\n", who);
+		return false;
+	}
+	bool ok = set_filter(dead, opts->filter, who, "-f", true, diag);
+	pcap_close(dead);
+	return ok;
+}
+
+enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
+				      pn_capture_fn fn,
+				      pn_capture_open_fn on_open, void *ctx,
+				      struct pn_capture_stats *stats,
+				      const char *who, FILE *diag)
+{
+	memset(stats, 0, sizeof *stats);
+	if (opts->filter && !pn_capture_check_filter(opts, who, diag))
+		return PN_CAPTURE_USAGE;
+
+	struct sigaction sa, old_int, old_term;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocking read must return so the loop can end. */
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	stop_requested = 0;
+
+	struct loop l = {.opts = opts, .fn = fn, .ctx = ctx, .stats = stats};
+	if (opts->duration > 0)
+		l.deadline = monotonic() + opts->duration;
+	enum pn_capture_result result = PN_CAPTURE_OK;
+	int n_sources = opts->n_files > 0 ? opts->n_files : 1;
+
+	for (int i = 0; i < n_sources && !l.stop && !stop_requested; i++) {
+		char err[PCAP_ERRBUF_SIZE] = "";
+		bool live = opts->n_files == 0;
+		const char *name = live ? opts->iface : opts->files[i];
+		pcap_t *p = live ? open_live(opts, who, diag)
+				 : pcap_open_offline_with_tstamp_precision(
+				       name, PCAP_TSTAMP_PRECISION_MICRO, err);
+		if (!p) {
+			if (!live)
+				fprintf(diag, "%s: %s: cannot read: %s\n", who,
+					name, err);
+			stats->sources_failed++;
+			if (live) {
+				result = PN_CAPTURE_FATAL;
+				break;
+			}
+			continue;
+		}
+		int linktype = pcap_datalink(p);
+		if (!pn_decode_linktype_supported(linktype)) {
+			const char *desc =
+			    pcap_datalink_val_to_description(linktype);
+			fprintf(diag,
+				"%s: %s: link type %d (%s) is not supported; "
+				"skipped\n",
+				who, name, linktype,
+				desc ? desc
+				     : pn_decode_linktype_name(linktype));
+			stats->sources_failed++;
+			pcap_close(p);
+			if (live) {
+				result = PN_CAPTURE_FATAL;
+				break;
+			}
+			continue;
+		}
+		if (opts->filter &&
+		    !set_filter(p, opts->filter, who, name, false, diag)) {
+			pcap_close(p);
+			result = PN_CAPTURE_USAGE;
+			break;
+		}
+		l.p = p;
+		l.src = (struct pn_capture_source){
+		    .name = name,
+		    .live = live,
+		    .linktype = linktype,
+		    .snaplen = pcap_snapshot(p),
+		    .tsprecision = pcap_get_tstamp_precision(p),
+		};
+		if (on_open)
+			on_open(ctx, &l.src);
+		current = p;
+		bool ok = read_source(&l, who, diag);
+		current = NULL;
+		if (ok)
+			stats->sources_ok++;
+		else
+			stats->sources_failed++;
+		if (live && pcap_stats(p, &stats->pcap) == 0)
+			stats->have_pcap_stats = true;
+		pcap_close(p);
+	}
+
+	stats->interrupted = stop_requested;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (result == PN_CAPTURE_OK && stats->sources_failed)
+		result = PN_CAPTURE_DAMAGED;
+	return result;
+}

@@ -1,0 +1,511 @@
+/* cmd_packets.c — "portnote packets": one line per packet, with what the
+ * registry records for each of its ports; optionally a pcapng copy that
+ * carries the same annotation as each packet's comment. */
+#include "portnote/annotate.h"
+#include "portnote/capture.h"
+#include "portnote/cli.h"
+#include "portnote/commands.h"
+#include "portnote/pcapng.h"
+#include "portnote/stats.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+_Static_assert((int)PN_L4_TCP == (int)PN_TCP && (int)PN_L4_UDP == PN_UDP &&
+		   (int)PN_L4_SCTP == (int)PN_SCTP &&
+		   (int)PN_L4_DCCP == (int)PN_DCCP,
+	       "decoded transports index the port table directly");
+
+static const char usage[] =
+    "usage: portnote packets [options] -r FILE... | -i IFACE\n"
+    "\n"
+    "Prints one line per packet: time, frame number, transport, source and\n"
+    "destination address.port, length, and what the IANA registry records\n"
+    "for each port (\"443 registered for https\"). A registered port does\n"
+    "not prove what the traffic is. Packets that cannot be decoded are\n"
+    "printed with the reason, and a summary of every reason ends the run\n"
+    "(on stderr, or as the last JSON line).\n"
+    "\n" PN_CAPTURE_HELP "output:\n"
+    "  -w, --write FILE     also write every packet to FILE (pcapng), with\n"
+    "                       the annotation as the packet "
+    "comment\n" PN_COMMON_HELP "\n"
+    "Exit status: 0; 1 if an input could not be read in full (the output\n"
+    "still covers everything read) or -w failed; 2 on bad usage, including\n"
+    "a bad filter expression.\n";
+
+struct run {
+	struct pn_cli *cli;
+	struct pn_annotator *ann;
+	FILE *out;
+	struct pn_pcapng *pcapng;
+	uint32_t interface;
+	bool several_files;
+	time_t last_sec; /* cache for the formatted second */
+	char sec_text[24];
+	bool write_failed;
+};
+
+static const char *tcp_flags(uint8_t f, char buf[12])
+{
+	/* tcpdump's letters, ACK as '.'. */
+	static const struct {
+		uint8_t bit;
+		char c;
+	} letters[] = {{PN_TCP_FIN, 'F'}, {PN_TCP_SYN, 'S'}, {PN_TCP_RST, 'R'},
+		       {PN_TCP_PSH, 'P'}, {PN_TCP_URG, 'U'}, {PN_TCP_CWR, 'W'},
+		       {PN_TCP_ECE, 'E'}, {PN_TCP_ACK, '.'}};
+	int n = 0;
+	for (size_t i = 0; i < sizeof letters / sizeof letters[0]; i++)
+		if (f & letters[i].bit)
+			buf[n++] = letters[i].c;
+	if (n == 0)
+		buf[n++] = '-';
+	buf[n] = '\0';
+	return buf;
+}
+
+static const char *dccp_type_name(uint8_t t)
+{
+	static const char *const names[] = {
+	    "Request",	"Response", "Data",  "Ack",  "DataAck",
+	    "CloseReq", "Close",    "Reset", "Sync", "SyncAck"};
+	return t < sizeof names / sizeof names[0] ? names[t] : "reserved";
+}
+
+static void addr_text(const struct pn_packet *p, const uint8_t *a,
+		      char buf[INET6_ADDRSTRLEN])
+{
+	if (p->ip_version == 4)
+		inet_ntop(AF_INET, a + PN_ADDR_V4_OFF, buf, INET6_ADDRSTRLEN);
+	else
+		inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+/* "2026-01-15T09:00:00.123456Z": the second is formatted once and reused
+ * for every packet within it. */
+static const char *time_text(struct run *r, const struct pcap_pkthdr *h,
+			     char buf[40])
+{
+	if (h->ts.tv_sec != r->last_sec || !r->sec_text[0]) {
+		struct tm tm;
+		time_t sec = h->ts.tv_sec;
+		gmtime_r(&sec, &tm);
+		strftime(r->sec_text, sizeof r->sec_text, "%Y-%m-%dT%H:%M:%S",
+			 &tm);
+		r->last_sec = h->ts.tv_sec;
+	}
+	snprintf(buf, 40, "%s.%06ldZ", r->sec_text, (long)h->ts.tv_usec);
+	return buf;
+}
+
+static const char *transport_text(const struct pn_packet *p)
+{
+	if (p->l4 == PN_L4_UDP && p->udplite)
+		return "udplite";
+	return pn_l4_name(p->l4);
+}
+
+static const char *proto_text(uint8_t proto, char buf[16])
+{
+	const char *name = pn_ip_proto_name(proto);
+	if (name)
+		return name;
+	snprintf(buf, 16, "ip-proto-%u", proto);
+	return buf;
+}
+
+/* Appends to buf[n..size) as snprintf would, keeping buf terminated and
+ * returning the new length, never more than size - 1. */
+static size_t append(char *buf, size_t size, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static size_t append(char *buf, size_t size, size_t n, const char *fmt, ...)
+{
+	if (n >= size - 1)
+		return n;
+	va_list ap;
+	va_start(ap, fmt);
+	int w = vsnprintf(buf + n, size - n, fmt, ap);
+	va_end(ap);
+	if (w < 0)
+		return n;
+	return (size_t)w < size - n ? n + (size_t)w : size - 1;
+}
+
+/* The annotation shared by the text line and the pcapng comment:
+ * "tcp 10.0.0.1.51000 > 10.0.0.2.443 [S] len 74: 51000 dynamic,
+ * unregistered; 443 registered for https". */
+static size_t describe(struct run *r, const struct pn_packet *p,
+		       const struct pcap_pkthdr *h, char *buf, size_t size)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], tmp[32];
+	size_t n = 0;
+#define ADD(...) (n = append(buf, size, n, __VA_ARGS__))
+	buf[0] = '\0';
+	if (p->vlan_count) {
+		ADD("vlan %u", p->vlan[0]);
+		for (unsigned i = 1; i < p->vlan_count && i < PN_VLAN_KEEP; i++)
+			ADD(",%u", p->vlan[i]);
+		ADD(" ");
+	}
+	if (p->tunnel != PN_TUNNEL_NONE)
+		ADD("[%s] ", pn_tunnel_name(p->tunnel));
+	if (p->ip_version) {
+		addr_text(p, p->src, src);
+		addr_text(p, p->dst, dst);
+	}
+	if (p->status == PN_OK && p->l4 != PN_L4_NONE) {
+		ADD("%s %s.%u > %s.%u", transport_text(p), src, p->sport, dst,
+		    p->dport);
+		if (p->l4 == PN_L4_TCP)
+			ADD(" [%s]", tcp_flags(p->tcp_flags, tmp));
+		else if (p->l4 == PN_L4_SCTP && p->has_sctp_chunk)
+			ADD(p->sctp_chunk == PN_SCTP_CHUNK_INIT ? " [INIT]"
+								: " [chunk %u]",
+			    p->sctp_chunk);
+		else if (p->l4 == PN_L4_DCCP) {
+			ADD(" [%s", dccp_type_name(p->dccp_type));
+			if (p->has_service_code) {
+				char code[12];
+				ADD(" service %s", pn_service_code_text(
+						       p->service_code, code));
+			}
+			ADD("]");
+		}
+		char port[1024];
+		pn_annotate_port(r->ann, (enum pn_transport)p->l4, p->sport,
+				 port, sizeof port);
+		ADD(" len %u: %s; ", h->len, port);
+		pn_annotate_port(r->ann, (enum pn_transport)p->l4, p->dport,
+				 port, sizeof port);
+		ADD("%s", port);
+	} else if (p->status == PN_OK && p->ip_version) {
+		ADD("%s %s > %s len %u", proto_text(p->ip_proto, tmp), src, dst,
+		    h->len);
+	} else if (p->status == PN_FRAGMENT) {
+		ADD("fragment %s > %s len %u: later fragment of %s, no ports",
+		    src, dst, h->len, proto_text(p->ip_proto, tmp));
+	} else {
+		ADD("%s", pn_decode_status_name(p->status));
+		if (p->ip_version)
+			ADD(" %s > %s", src, dst);
+		ADD(" len %u: %s", h->len, pn_decode_reason_name(p->reason));
+	}
+#undef ADD
+	return n;
+}
+
+static void json_port(struct run *r, const char *side, enum pn_transport t,
+		      uint16_t port)
+{
+	const struct pn_port_words *w = pn_annotate(r->ann, t, port);
+	fprintf(r->out,
+		",\"%s_class\":\"%s\",\"%s_status\":\"%s\",\"%s_services\":%s,"
+		"\"%s_flags\":%s",
+		side, pn_port_class_name(pn_port_class(port)), side, w->status,
+		side, w->names_json, side, w->flags_json);
+}
+
+static void json_line(struct run *r, const struct pn_capture_source *src,
+		      const struct pcap_pkthdr *h, const struct pn_packet *p)
+{
+	FILE *out = r->out;
+	char t[40], a[INET6_ADDRSTRLEN], tmp[16];
+	fputs("{\"type\":\"packet\",\"file\":\"", out);
+	pn_json_escape(out, src->name);
+	fprintf(out,
+		"\",\"frame\":%llu,\"time\":\"%s\",\"caplen\":%u,\"len\":%u,"
+		"\"vlan\":[",
+		(unsigned long long)src->frame, time_text(r, h, t), h->caplen,
+		h->len);
+	for (unsigned i = 0; i < p->vlan_count && i < PN_VLAN_KEEP; i++)
+		fprintf(out, "%s%u", i ? "," : "", p->vlan[i]);
+	fputs("],\"tunnel\":", out);
+	if (p->tunnel == PN_TUNNEL_NONE)
+		fputs("null", out);
+	else
+		fprintf(out, "\"%s\"", pn_tunnel_name(p->tunnel));
+	if (p->ip_version) {
+		fprintf(out, ",\"ip\":%u,\"src\":\"", p->ip_version);
+		addr_text(p, p->src, a);
+		fprintf(out, "%s\",\"dst\":\"", a);
+		addr_text(p, p->dst, a);
+		fprintf(out, "%s\",\"ip_proto\":%u,\"ip_proto_name\":\"%s\"", a,
+			p->ip_proto, proto_text(p->ip_proto, tmp));
+	} else {
+		fputs(
+		    ",\"ip\":null,\"src\":null,\"dst\":null,\"ip_proto\":null,"
+		    "\"ip_proto_name\":null",
+		    out);
+	}
+	fprintf(out, ",\"status\":\"%s\",\"reason\":",
+		pn_decode_status_name(p->status));
+	if (p->reason == PN_R_NONE)
+		fputs("null", out);
+	else
+		fprintf(out, "\"%s\"", pn_decode_reason_name(p->reason));
+	if (p->l4 == PN_L4_NONE) {
+		fputs(",\"transport\":null,\"sport\":null,\"dport\":null}\n",
+		      out);
+		return;
+	}
+	fprintf(out, ",\"transport\":\"%s\",\"sport\":%u,\"dport\":%u",
+		transport_text(p), p->sport, p->dport);
+	if (p->l4 == PN_L4_TCP) {
+		char f[12];
+		fprintf(out, ",\"tcp_flags\":\"%s\"",
+			tcp_flags(p->tcp_flags, f));
+	} else if (p->l4 == PN_L4_SCTP && p->has_sctp_chunk) {
+		fprintf(out, ",\"sctp_chunk\":%u", p->sctp_chunk);
+	} else if (p->l4 == PN_L4_DCCP) {
+		fprintf(out, ",\"dccp_type\":\"%s\"",
+			dccp_type_name(p->dccp_type));
+		if (p->has_service_code) {
+			char code[12];
+			fputs(",\"service_code\":\"", out);
+			pn_json_escape(
+			    out, pn_service_code_text(p->service_code, code));
+			fprintf(out, "\",\"service_code_value\":%lu",
+				(unsigned long)p->service_code);
+		}
+	}
+	json_port(r, "sport", (enum pn_transport)p->l4, p->sport);
+	json_port(r, "dport", (enum pn_transport)p->l4, p->dport);
+	fputs("}\n", out);
+}
+
+static const char *const csv_header[] = {
+    "file",	   "frame",	   "time",	     "caplen",
+    "len",	   "vlan",	   "tunnel",	     "ip",
+    "src",	   "dst",	   "ip_proto",	     "status",
+    "reason",	   "transport",	   "sport",	     "dport",
+    "tcp_flags",   "sctp_chunk",   "dccp_type",	     "service_code",
+    "sport_class", "sport_status", "sport_services", "sport_flags",
+    "dport_class", "dport_status", "dport_services", "dport_flags"};
+#define CSV_COLUMNS ((int)(sizeof csv_header / sizeof csv_header[0]))
+
+static void csv_line(struct run *r, const struct pn_capture_source *src,
+		     const struct pcap_pkthdr *h, const struct pn_packet *p)
+{
+	char frame[24], t[40], caplen[12], len[12],
+	    vlan[16] = "", ip[4] = "", sa[INET6_ADDRSTRLEN] = "",
+	    da[INET6_ADDRSTRLEN] = "", proto[4] = "", sport[8] = "",
+	    dport[8] = "", flags[12] = "", chunk[4] = "", code[12] = "";
+	const char *row[CSV_COLUMNS] = {0};
+	snprintf(frame, sizeof frame, "%llu", (unsigned long long)src->frame);
+	snprintf(caplen, sizeof caplen, "%u", h->caplen);
+	snprintf(len, sizeof len, "%u", h->len);
+	if (p->vlan_count)
+		snprintf(vlan, sizeof vlan, p->vlan_count > 1 ? "%u;%u" : "%u",
+			 p->vlan[0], p->vlan[1]);
+	if (p->ip_version) {
+		snprintf(ip, sizeof ip, "%u", p->ip_version);
+		addr_text(p, p->src, sa);
+		addr_text(p, p->dst, da);
+		snprintf(proto, sizeof proto, "%u", p->ip_proto);
+	}
+	row[0] = src->name;
+	row[1] = frame;
+	row[2] = time_text(r, h, t);
+	row[3] = caplen;
+	row[4] = len;
+	row[5] = vlan;
+	row[6] = p->tunnel == PN_TUNNEL_NONE ? "" : pn_tunnel_name(p->tunnel);
+	row[7] = ip;
+	row[8] = sa;
+	row[9] = da;
+	row[10] = proto;
+	row[11] = pn_decode_status_name(p->status);
+	row[12] =
+	    p->reason == PN_R_NONE ? "" : pn_decode_reason_name(p->reason);
+	if (p->l4 != PN_L4_NONE) {
+		enum pn_transport tr = (enum pn_transport)p->l4;
+		const struct pn_port_words *ws =
+		    pn_annotate(r->ann, tr, p->sport);
+		const struct pn_port_words *wd =
+		    pn_annotate(r->ann, tr, p->dport);
+		snprintf(sport, sizeof sport, "%u", p->sport);
+		snprintf(dport, sizeof dport, "%u", p->dport);
+		if (p->l4 == PN_L4_TCP)
+			tcp_flags(p->tcp_flags, flags);
+		if (p->l4 == PN_L4_SCTP && p->has_sctp_chunk)
+			snprintf(chunk, sizeof chunk, "%u", p->sctp_chunk);
+		if (p->has_service_code)
+			pn_service_code_text(p->service_code, code);
+		row[13] = transport_text(p);
+		row[14] = sport;
+		row[15] = dport;
+		row[16] = flags;
+		row[17] = chunk;
+		row[18] =
+		    p->l4 == PN_L4_DCCP ? dccp_type_name(p->dccp_type) : "";
+		row[19] = code;
+		row[20] = pn_port_class_name(pn_port_class(p->sport));
+		row[21] = ws->status;
+		row[22] = ws->names_csv;
+		row[23] = ws->flags_csv;
+		row[24] = pn_port_class_name(pn_port_class(p->dport));
+		row[25] = wd->status;
+		row[26] = wd->names_csv;
+		row[27] = wd->flags_csv;
+	}
+	pn_out_csv_row(r->out, row, CSV_COLUMNS);
+}
+
+static void on_open(void *ctx, const struct pn_capture_source *src)
+{
+	struct run *r = ctx;
+	if (r->cli->format == PN_FORMAT_TEXT && r->several_files)
+		fprintf(r->out, "# %s (%s)\n", src->name,
+			pn_decode_linktype_name(src->linktype));
+	if (r->pcapng)
+		r->interface =
+		    pn_pcapng_interface(r->pcapng, src->linktype,
+					(uint32_t)src->snaplen, src->name);
+}
+
+static bool on_packet(void *ctx, const struct pn_capture_source *src,
+		      const struct pcap_pkthdr *h, const uint8_t *bytes,
+		      const struct pn_packet *p)
+{
+	struct run *r = ctx;
+	char text[2048];
+	bool need_text = r->cli->format == PN_FORMAT_TEXT || r->pcapng;
+	if (need_text)
+		describe(r, p, h, text, sizeof text);
+	switch (r->cli->format) {
+	case PN_FORMAT_TEXT: {
+		char t[40];
+		fprintf(r->out, "%s #%llu %s\n", time_text(r, h, t),
+			(unsigned long long)src->frame, text);
+		break;
+	}
+	case PN_FORMAT_JSON:
+		json_line(r, src, h, p);
+		break;
+	case PN_FORMAT_CSV:
+		csv_line(r, src, h, p);
+		break;
+	}
+	if (r->pcapng &&
+	    pn_pcapng_packet(r->pcapng, r->interface, h, bytes, text) != 0) {
+		r->write_failed = true;
+		return false;
+	}
+	return true;
+}
+
+struct own_options {
+	struct pn_cli_capture capture;
+	const char *write_path;
+};
+
+static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
+{
+	struct own_options *o = ctx;
+	if (opt == 'w') {
+		o->write_path = arg;
+		return 0;
+	}
+	int rc = pn_cli_capture_option(cli, &o->capture, opt, arg);
+	if (rc < 0)
+		return PN_EXIT_USAGE;
+	return rc == 1 ? 0 : pn_cli_usage_error(cli, "unhandled option");
+}
+
+int pn_cmd_packets(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    PN_CAPTURE_LONGOPTS,
+	    {"write", required_argument, NULL, 'w'},
+	    {NULL, 0, NULL, 0}};
+	struct own_options own = {0};
+	pn_cli_capture_init(&own.capture);
+	const struct pn_cli_options opts = {
+	    longopts, PN_CAPTURE_SHORTOPTS "w:", take_option, &own};
+	struct pn_cli cli = {.command = "packets"};
+	int rc = pn_cli_parse(&cli, argc, argv, usage, &opts);
+	if (rc < 0 && optind < argc)
+		rc = pn_cli_usage_error(&cli, "unexpected argument '%s'",
+					argv[optind]);
+	if (rc < 0 && own.write_path && strcmp(own.write_path, "-") == 0)
+		rc = pn_cli_usage_error(&cli, "-w needs a file name; the "
+					      "annotated lines go to standard "
+					      "output");
+	if (rc < 0) {
+		int bad = pn_cli_capture_check(&cli, &own.capture);
+		if (bad)
+			rc = bad;
+	}
+	if (rc >= 0) {
+		pn_cli_capture_release(&own.capture);
+		return rc;
+	}
+	if (!pn_capture_check_filter(&own.capture.opts, "portnote packets",
+				     stderr)) {
+		pn_cli_capture_release(&own.capture);
+		return PN_EXIT_USAGE;
+	}
+	if ((rc = pn_cli_load_registry(&cli))) {
+		pn_cli_capture_release(&own.capture);
+		return rc;
+	}
+
+	static char outbuf[1 << 16];
+	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+	struct run r = {.cli = &cli,
+			.out = stdout,
+			.several_files = own.capture.opts.n_files > 1};
+	r.ann = pn_annotator_create(cli.reg);
+	if (own.write_path) {
+		char err[256];
+		r.pcapng = pn_pcapng_create(own.write_path,
+					    "portnote " PORTNOTE_VERSION, err);
+		if (!r.pcapng) {
+			fprintf(stderr, "portnote packets: -w %s\n", err);
+			pn_annotator_destroy(r.ann);
+			pn_cli_release(&cli);
+			pn_cli_capture_release(&own.capture);
+			return PN_EXIT_FAIL;
+		}
+	}
+	if (cli.format == PN_FORMAT_TEXT)
+		fprintf(r.out,
+			"# portnote packets: ports as registered in the IANA "
+			"registry snapshot %s; a registered port does not "
+			"prove what the traffic is\n",
+			pn_registry_date_text(cli.reg));
+	if (cli.format == PN_FORMAT_CSV)
+		pn_out_csv_row(r.out, csv_header, CSV_COLUMNS);
+
+	struct pn_capture_stats stats;
+	enum pn_capture_result result =
+	    pn_capture_run(&own.capture.opts, on_packet, on_open, &r, &stats,
+			   "portnote packets", stderr);
+	if (result != PN_CAPTURE_USAGE) {
+		if (cli.format == PN_FORMAT_JSON)
+			pn_stats_summary_json(r.out, &stats);
+		fflush(r.out);
+		pn_stats_summary_text(stderr, "portnote packets", &stats);
+	}
+	fflush(r.out);
+	rc = result == PN_CAPTURE_OK	  ? PN_EXIT_OK
+	     : result == PN_CAPTURE_USAGE ? PN_EXIT_USAGE
+					  : PN_EXIT_FAIL;
+	if (r.pcapng) {
+		char err[256];
+		if (pn_pcapng_close(r.pcapng, err) != 0 || r.write_failed) {
+			fprintf(stderr, "portnote packets: -w %s: %s\n",
+				own.write_path,
+				r.write_failed ? "write error" : err);
+			rc = PN_EXIT_FAIL;
+		}
+	}
+	pn_annotator_destroy(r.ann);
+	pn_cli_release(&cli);
+	pn_cli_capture_release(&own.capture);
+	return rc;
+}
