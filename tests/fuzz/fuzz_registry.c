@@ -24,9 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (int t = 0; t < PN_TRANSPORT_COUNT; t++)
 		for (uint32_t p = 0; p < 65536; p += 97) {
-			const struct pn_slot *s =
-			    pn_registry_slot(reg, (enum pn_transport)t,
-					     (uint16_t)p);
+			const struct pn_slot *s = pn_registry_slot(
+			    reg, (enum pn_transport)t, (uint16_t)p);
 			for (unsigned i = 0; i < s->count; i++)
 				if (reg->lists[s->first + i] >= reg->n_entries)
 					abort();

@@ -1,0 +1,138 @@
+/* test_capture.c — the capture loop over committed captures: files in
+ * order, damaged and unsupported files, --count, filters. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "portnote/capture.h"
+
+struct seen {
+	uint64_t packets, udp, opened;
+	uint64_t last_frame;
+	char last_source[256];
+};
+
+static bool on_packet(void *ctx, const struct pn_capture_source *src,
+		      const struct pcap_pkthdr *h, const uint8_t *bytes,
+		      const struct pn_packet *p)
+{
+	struct seen *s = ctx;
+	(void)bytes;
+	assert_int_equal(p->caplen, h->caplen);
+	s->packets++;
+	s->udp += p->l4 == PN_L4_UDP;
+	/* Frames count from 1 within each source. */
+	if (strcmp(s->last_source, src->name) != 0) {
+		assert_int_equal(src->frame, 1);
+		snprintf(s->last_source, sizeof s->last_source, "%s",
+			 src->name);
+	} else {
+		assert_int_equal(src->frame, s->last_frame + 1);
+	}
+	s->last_frame = src->frame;
+	return true;
+}
+
+static void on_open(void *ctx, const struct pn_capture_source *src)
+{
+	struct seen *s = ctx;
+	assert_false(src->live);
+	s->opened++;
+}
+
+static enum pn_capture_result run(const char *const *files, int n,
+				  const char *filter, uint64_t count,
+				  struct seen *s, struct pn_capture_stats *st,
+				  char *diag, size_t diag_size)
+{
+	struct pn_capture_options o;
+	pn_capture_options_init(&o);
+	o.files = files;
+	o.n_files = n;
+	o.filter = filter;
+	o.count = count;
+	memset(s, 0, sizeof *s);
+	FILE *f = fmemopen(diag, diag_size, "w");
+	enum pn_capture_result r =
+	    pn_capture_run(&o, on_packet, on_open, s, st, "test", f);
+	fclose(f);
+	return r;
+}
+
+#define CAP(name) PN_CAPTURES "/" name
+
+static void test_files_in_order(void **state)
+{
+	(void)state;
+	const char *files[] = {CAP("tcp-ipv4.pcap"), CAP("udp.pcap")};
+	struct seen s;
+	struct pn_capture_stats st;
+	char diag[1024];
+	assert_int_equal(run(files, 2, NULL, 0, &s, &st, diag, sizeof diag),
+			 PN_CAPTURE_OK);
+	assert_int_equal(s.packets, 16 + 14);
+	assert_int_equal(s.opened, 2);
+	assert_int_equal(st.packets, 30);
+	assert_int_equal(st.decode.packets, 30);
+	assert_int_equal(st.sources_ok, 2);
+	assert_int_equal(st.sources_failed, 0);
+	assert_string_equal(s.last_source, CAP("udp.pcap"));
+}
+
+static void test_damaged_and_unsupported(void **state)
+{
+	(void)state;
+	const char *files[] = {CAP("damaged-truncated-record.pcap"),
+			       CAP("link-unsupported-80211.pcap"),
+			       CAP("does-not-exist.pcap"), CAP("udp.pcap")};
+	struct seen s;
+	struct pn_capture_stats st;
+	char diag[2048];
+	assert_int_equal(run(files, 4, NULL, 0, &s, &st, diag, sizeof diag),
+			 PN_CAPTURE_DAMAGED);
+	/* Everything before the damage, then the next readable file. */
+	assert_int_equal(s.packets, 4 + 14);
+	assert_int_equal(st.sources_ok, 1);
+	assert_int_equal(st.sources_failed, 3);
+	assert_non_null(strstr(diag, "damaged-truncated-record.pcap: packet "
+				     "5: truncated dump file"));
+	assert_non_null(strstr(diag, "link type 105"));
+	assert_non_null(strstr(diag, "does-not-exist.pcap: cannot read"));
+}
+
+static void test_count_and_filter(void **state)
+{
+	(void)state;
+	const char *files[] = {CAP("demo.pcap")};
+	struct seen s;
+	struct pn_capture_stats st;
+	char diag[1024];
+	assert_int_equal(run(files, 1, NULL, 25, &s, &st, diag, sizeof diag),
+			 PN_CAPTURE_OK);
+	assert_int_equal(s.packets, 25);
+	assert_int_equal(run(files, 1, "udp", 0, &s, &st, diag, sizeof diag),
+			 PN_CAPTURE_OK);
+	assert_true(s.packets > 100);
+	assert_int_equal(s.udp, s.packets);
+	assert_int_equal(
+	    run(files, 1, "udp port", 0, &s, &st, diag, sizeof diag),
+	    PN_CAPTURE_USAGE);
+	assert_int_equal(s.packets, 0);
+	assert_non_null(strstr(diag, "bad filter expression 'udp port'"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_files_in_order),
+	    cmocka_unit_test(test_damaged_and_unsupported),
+	    cmocka_unit_test(test_count_and_filter),
+	};
+	return cmocka_run_group_tests_name("capture", tests, NULL, NULL);
+}
