@@ -48,25 +48,6 @@ struct run {
 	bool write_failed;
 };
 
-static const char *tcp_flags(uint8_t f, char buf[12])
-{
-	/* tcpdump's letters, ACK as '.'. */
-	static const struct {
-		uint8_t bit;
-		char c;
-	} letters[] = {{PN_TCP_FIN, 'F'}, {PN_TCP_SYN, 'S'}, {PN_TCP_RST, 'R'},
-		       {PN_TCP_PSH, 'P'}, {PN_TCP_URG, 'U'}, {PN_TCP_CWR, 'W'},
-		       {PN_TCP_ECE, 'E'}, {PN_TCP_ACK, '.'}};
-	int n = 0;
-	for (size_t i = 0; i < sizeof letters / sizeof letters[0]; i++)
-		if (f & letters[i].bit)
-			buf[n++] = letters[i].c;
-	if (n == 0)
-		buf[n++] = '-';
-	buf[n] = '\0';
-	return buf;
-}
-
 static const char *dccp_type_name(uint8_t t)
 {
 	static const char *const names[] = {
@@ -78,10 +59,7 @@ static const char *dccp_type_name(uint8_t t)
 static void addr_text(const struct pn_packet *p, const uint8_t *a,
 		      char buf[INET6_ADDRSTRLEN])
 {
-	if (p->ip_version == 4)
-		inet_ntop(AF_INET, a + PN_ADDR_V4_OFF, buf, INET6_ADDRSTRLEN);
-	else
-		inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+	pn_addr_text(a, p->ip_version, buf);
 }
 
 /* "2026-01-15T09:00:00.123456Z": the second is formatted once and reused
@@ -161,7 +139,7 @@ static size_t describe(struct run *r, const struct pn_packet *p,
 		ADD("%s %s.%u > %s.%u", transport_text(p), src, p->sport, dst,
 		    p->dport);
 		if (p->l4 == PN_L4_TCP)
-			ADD(" [%s]", tcp_flags(p->tcp_flags, tmp));
+			ADD(" [%s]", pn_tcp_flags_text(p->tcp_flags, tmp));
 		else if (p->l4 == PN_L4_SCTP && p->has_sctp_chunk)
 			ADD(p->sctp_chunk == PN_SCTP_CHUNK_INIT ? " [INIT]"
 								: " [chunk %u]",
@@ -257,7 +235,7 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 	if (p->l4 == PN_L4_TCP) {
 		char f[12];
 		fprintf(out, ",\"tcp_flags\":\"%s\"",
-			tcp_flags(p->tcp_flags, f));
+			pn_tcp_flags_text(p->tcp_flags, f));
 	} else if (p->l4 == PN_L4_SCTP && p->has_sctp_chunk) {
 		fprintf(out, ",\"sctp_chunk\":%u", p->sctp_chunk);
 	} else if (p->l4 == PN_L4_DCCP) {
@@ -330,7 +308,7 @@ static void csv_line(struct run *r, const struct pn_capture_source *src,
 		snprintf(sport, sizeof sport, "%u", p->sport);
 		snprintf(dport, sizeof dport, "%u", p->dport);
 		if (p->l4 == PN_L4_TCP)
-			tcp_flags(p->tcp_flags, flags);
+			pn_tcp_flags_text(p->tcp_flags, flags);
 		if (p->l4 == PN_L4_SCTP && p->has_sctp_chunk)
 			snprintf(chunk, sizeof chunk, "%u", p->sctp_chunk);
 		if (p->has_service_code)

@@ -16,6 +16,9 @@ static const char usage[] =
     "  registry diff OLD NEW assignments added, removed and renamed\n"
     "  packets -r FILE|-i IF one line per packet with its ports' "
     "registrations\n"
+    "  flows -r FILE|-i IF   one record per flow: client, server, basis, "
+    "service\n"
+    "  stats -r FILE|-i IF   per-service statistics of the flows\n"
     "  interfaces            the devices -i can capture from\n"
     "\n"
     "Run 'portnote COMMAND --help' for a command's options. Every command\n"
@@ -28,10 +31,9 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-    {"lookup", pn_cmd_lookup},
-    {"registry", pn_cmd_registry},
-    {"packets", pn_cmd_packets},
-    {"interfaces", pn_cmd_interfaces},
+    {"lookup", pn_cmd_lookup},	 {"registry", pn_cmd_registry},
+    {"packets", pn_cmd_packets}, {"interfaces", pn_cmd_interfaces},
+    {"flows", pn_cmd_flows},	 {"stats", pn_cmd_stats},
 };
 
 int main(int argc, char **argv)

@@ -1,8 +1,10 @@
 /* output.c — JSON through jansson, CSV through libcsv's writer. */
 #include "portnote/output.h"
 
+#include <arpa/inet.h>
 #include <csv.h>
 #include <string.h>
+#include <time.h>
 
 int pn_format_parse(const char *s)
 {
@@ -42,4 +44,41 @@ void pn_out_csv_row(FILE *out, const char *const *fields, int n)
 json_t *pn_json_str(const char *s)
 {
 	return s ? json_string(s) : json_null();
+}
+
+const char *pn_addr_text(const uint8_t addr[16], int ip_version, char *buf)
+{
+	/* IPv4 sits in the last four bytes of its mapped form. */
+	if (ip_version == 4)
+		inet_ntop(AF_INET, addr + 12, buf, INET6_ADDRSTRLEN);
+	else
+		inet_ntop(AF_INET6, addr, buf, INET6_ADDRSTRLEN);
+	return buf;
+}
+
+const char *pn_tcp_flags_text(uint8_t f, char buf[12])
+{
+	static const struct {
+		uint8_t bit;
+		char c;
+	} letters[] = {{0x01, 'F'}, {0x02, 'S'}, {0x04, 'R'}, {0x08, 'P'},
+		       {0x20, 'U'}, {0x80, 'W'}, {0x40, 'E'}, {0x10, '.'}};
+	int n = 0;
+	for (size_t i = 0; i < sizeof letters / sizeof letters[0]; i++)
+		if (f & letters[i].bit)
+			buf[n++] = letters[i].c;
+	if (n == 0)
+		buf[n++] = '-';
+	buf[n] = '\0';
+	return buf;
+}
+
+const char *pn_time_text(uint64_t us, char buf[40])
+{
+	struct tm tm;
+	time_t sec = (time_t)(us / 1000000);
+	gmtime_r(&sec, &tm);
+	size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, 40 - n, ".%06uZ", (unsigned)(us % 1000000));
+	return buf;
 }

@@ -166,3 +166,510 @@ void pn_stats_summary_json(FILE *out, const struct pn_capture_stats *s)
 		fputs("null", out);
 	fputs("}\n", out);
 }
+
+/* --- Per-service statistics ------------------------------------------- */
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uthash.h>
+
+const char *pn_flow_flag_name(unsigned bit_index)
+{
+	static const char *const names[PN_FF_COUNT] = {
+	    "reserved", "unassigned", "dynamic", "unauthorized-use-reported",
+	    "ambiguous"};
+	return bit_index < PN_FF_COUNT ? names[bit_index] : "?";
+}
+
+const char *pn_flow_service(const struct pn_registry *reg,
+			    struct pn_annotator *ann, const struct pn_flow *f,
+			    char *buf, size_t size)
+{
+	enum pn_transport t = (enum pn_transport)f->key.transport;
+	uint16_t port = f->key.port[f->server];
+	if (f->basis == PN_BASIS_NONE) {
+		snprintf(buf, size, "unknown");
+		return buf;
+	}
+	const struct pn_port_words *w = pn_annotate(ann, t, port);
+	const struct pn_slot *s = &reg->slots[f->slot[f->server]];
+	if (s->flags & PN_S_SERVICE) {
+		/* names_csv joins with ';': people read ", ". */
+		size_t n = 0;
+		for (const char *c = w->names_csv; *c && n + 2 < size; c++) {
+			if (*c == ';') {
+				buf[n++] = ',';
+				buf[n++] = ' ';
+			} else {
+				buf[n++] = *c;
+			}
+		}
+		buf[n] = '\0';
+	} else if (s->flags & PN_S_UNNAMED) {
+		snprintf(buf, size, "unnamed %s/%u", pn_transport_name(t),
+			 port);
+	} else {
+		snprintf(buf, size, "unregistered %s/%u", pn_transport_name(t),
+			 port);
+	}
+	return buf;
+}
+
+struct addr_item {
+	uint8_t addr[16];
+	UT_hash_handle hh;
+};
+
+struct service {
+	char key[600];	  /* transport + '/' + service: the hash key */
+	const char *name; /* within key, after the transport */
+	uint8_t transport;
+	uint16_t port_min, port_max;
+	uint64_t flows, packets[2], bytes[2]; /* [0] client to server */
+	uint64_t first_us, last_us;
+	uint64_t basis[PN_BASIS_COUNT];
+	uint64_t flagged[PN_FF_COUNT];
+	uint64_t n_clients, n_servers;
+	struct addr_item *clients, *servers;
+	UT_hash_handle hh;
+};
+
+struct pn_service_stats {
+	const struct pn_registry *reg;
+	struct pn_annotator *ann;
+	struct service *by_key;
+	struct service total;
+};
+
+struct pn_service_stats *pn_service_stats_create(const struct pn_registry *reg,
+						 struct pn_annotator *ann)
+{
+	struct pn_service_stats *s = calloc(1, sizeof *s);
+	if (!s) {
+		fprintf(stderr, "portnote: out of memory\n");
+		exit(70);
+	}
+	s->reg = reg;
+	s->ann = ann;
+	s->total.transport = PN_TRANSPORT_COUNT; /* all of them */
+	return s;
+}
+
+/* Adds addr to a set; returns 1 if it was new. */
+static int add_addr(struct addr_item **set, const uint8_t addr[16])
+{
+	struct addr_item *it;
+	HASH_FIND(hh, *set, addr, 16, it);
+	if (it)
+		return 0;
+	it = malloc(sizeof *it);
+	if (!it) {
+		fprintf(stderr, "portnote: out of memory\n");
+		exit(70);
+	}
+	memcpy(it->addr, addr, 16);
+	HASH_ADD(hh, *set, addr, 16, it);
+	return 1;
+}
+
+static void account(struct service *v, const struct pn_flow *f)
+{
+	int srv = f->server, cli = !srv;
+	uint16_t port = f->key.port[srv];
+	uint64_t first =
+	    f->first_us[0] && f->first_us[1]
+		? (f->first_us[0] < f->first_us[1] ? f->first_us[0]
+						   : f->first_us[1])
+		: f->first_us[0] | f->first_us[1];
+	if (v->flows == 0 || port < v->port_min)
+		v->port_min = port;
+	if (v->flows == 0 || port > v->port_max)
+		v->port_max = port;
+	if (v->flows == 0 || first < v->first_us)
+		v->first_us = first;
+	if (f->seen_us > v->last_us)
+		v->last_us = f->seen_us;
+	v->flows++;
+	v->packets[0] += f->packets[cli];
+	v->packets[1] += f->packets[srv];
+	v->bytes[0] += f->bytes[cli];
+	v->bytes[1] += f->bytes[srv];
+	v->basis[f->basis]++;
+	for (unsigned b = 0; b < PN_FF_COUNT; b++)
+		if (f->flags & (1u << b))
+			v->flagged[b]++;
+	v->n_clients += (uint64_t)add_addr(&v->clients, f->key.addr[cli]);
+	v->n_servers += (uint64_t)add_addr(&v->servers, f->key.addr[srv]);
+}
+
+void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f)
+{
+	char name[512], key[600];
+	pn_flow_service(s->reg, s->ann, f, name, sizeof name);
+	int n = snprintf(key, sizeof key, "%s/%s",
+			 pn_transport_name(f->key.transport), name);
+	size_t len =
+	    n > 0 && (size_t)n < sizeof key ? (size_t)n : sizeof key - 1;
+	struct service *v;
+	HASH_FIND(hh, s->by_key, key, len, v);
+	if (!v) {
+		v = calloc(1, sizeof *v);
+		if (!v) {
+			fprintf(stderr, "portnote: out of memory\n");
+			exit(70);
+		}
+		memcpy(v->key, key, len);
+		v->name = strchr(v->key, '/') + 1;
+		v->transport = f->key.transport;
+		HASH_ADD(hh, s->by_key, key[0], len, v);
+	}
+	account(v, f);
+	account(&s->total, f);
+}
+
+static enum pn_sort sort_key;
+
+static uint64_t sort_value(const struct service *v)
+{
+	switch (sort_key) {
+	case PN_SORT_FLOWS:
+		return v->flows;
+	case PN_SORT_PACKETS:
+		return v->packets[0] + v->packets[1];
+	case PN_SORT_BYTES:
+		break;
+	}
+	return v->bytes[0] + v->bytes[1];
+}
+
+static int by_value(const void *a, const void *b)
+{
+	const struct service *x = *(const struct service *const *)a;
+	const struct service *y = *(const struct service *const *)b;
+	uint64_t vx = sort_value(x), vy = sort_value(y);
+	if (vx != vy)
+		return vx > vy ? -1 : 1;
+	/* Ties in a stable, readable order. */
+	return strcmp(x->key, y->key);
+}
+
+static const char *ports_text(const struct service *v, char buf[16])
+{
+	if (v->port_min == v->port_max)
+		snprintf(buf, 16, "%u", v->port_min);
+	else
+		snprintf(buf, 16, "%u-%u", v->port_min, v->port_max);
+	return buf;
+}
+
+static unsigned percent(uint64_t part, uint64_t whole)
+{
+	return whole ? (unsigned)((part * 100 + whole / 2) / whole) : 0;
+}
+
+static void text_flags(FILE *out, const struct service *v)
+{
+	const char *sep = "";
+	for (unsigned b = 0; b < PN_FF_COUNT; b++)
+		if (v->flagged[b]) {
+			fprintf(out, "%s%s %llu", sep, pn_flow_flag_name(b),
+				(unsigned long long)v->flagged[b]);
+			sep = ", ";
+		}
+}
+
+static void text_row(FILE *out, const struct service *v, const char *label)
+{
+	char ports[16], a[40], b[40];
+	fprintf(
+	    out,
+	    "%-26s %-5s %-11s %7llu %9llu %9llu %12llu %12llu %7llu "
+	    "%7llu  %3u/%3u/%3u/%3u  ",
+	    label,
+	    v->transport < PN_TRANSPORT_COUNT ? pn_transport_name(v->transport)
+					      : "-",
+	    v->flows ? ports_text(v, ports) : "-", (unsigned long long)v->flows,
+	    (unsigned long long)v->packets[0],
+	    (unsigned long long)v->packets[1], (unsigned long long)v->bytes[0],
+	    (unsigned long long)v->bytes[1], (unsigned long long)v->n_clients,
+	    (unsigned long long)v->n_servers,
+	    percent(v->basis[PN_BASIS_HANDSHAKE], v->flows),
+	    percent(v->basis[PN_BASIS_REGISTRY], v->flows),
+	    percent(v->basis[PN_BASIS_PORT_CLASS], v->flows),
+	    percent(v->basis[PN_BASIS_NONE], v->flows));
+	text_flags(out, v);
+	if (v->flows)
+		fprintf(out, "%s%s .. %s",
+			v->flagged[0] || v->flagged[1] || v->flagged[2] ||
+				v->flagged[3] || v->flagged[4]
+			    ? "; "
+			    : "",
+			pn_time_text(v->first_us, a),
+			pn_time_text(v->last_us, b));
+	fputc('\n', out);
+}
+
+static void json_service(FILE *out, const struct service *v, const char *name)
+{
+	char ports[16], a[40], b[40];
+	fputs("{\"service\":\"", out);
+	pn_json_escape(out, name);
+	fputs("\",\"transport\":", out);
+	if (v->transport < PN_TRANSPORT_COUNT)
+		fprintf(out, "\"%s\"", pn_transport_name(v->transport));
+	else
+		fputs("null", out);
+	fprintf(
+	    out,
+	    ",\"ports\":\"%s\",\"flows\":%llu,\"packets_c2s\":%llu,"
+	    "\"packets_s2c\":%llu,\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,"
+	    "\"clients\":%llu,\"servers\":%llu,\"first\":\"%s\","
+	    "\"last\":\"%s\",\"basis\":{",
+	    v->flows ? ports_text(v, ports) : "", (unsigned long long)v->flows,
+	    (unsigned long long)v->packets[0],
+	    (unsigned long long)v->packets[1], (unsigned long long)v->bytes[0],
+	    (unsigned long long)v->bytes[1], (unsigned long long)v->n_clients,
+	    (unsigned long long)v->n_servers,
+	    v->flows ? pn_time_text(v->first_us, a) : "",
+	    v->flows ? pn_time_text(v->last_us, b) : "");
+	for (int i = 0; i < PN_BASIS_COUNT; i++)
+		fprintf(out, "%s\"%s\":%llu", i ? "," : "", pn_basis_name(i),
+			(unsigned long long)v->basis[i]);
+	fputs("},\"flags\":{", out);
+	for (unsigned i = 0; i < PN_FF_COUNT; i++)
+		fprintf(out, "%s\"%s\":%llu", i ? "," : "",
+			pn_flow_flag_name(i),
+			(unsigned long long)v->flagged[i]);
+	fputs("}}", out);
+}
+
+static const char *const csv_header[] = {"service",
+					 "transport",
+					 "ports",
+					 "flows",
+					 "packets_c2s",
+					 "packets_s2c",
+					 "bytes_c2s",
+					 "bytes_s2c",
+					 "clients",
+					 "servers",
+					 "first",
+					 "last",
+					 "basis_handshake",
+					 "basis_registry",
+					 "basis_port_class",
+					 "basis_none",
+					 "reserved",
+					 "unassigned",
+					 "dynamic",
+					 "unauthorized_use_reported",
+					 "ambiguous"};
+#define CSV_COLUMNS ((int)(sizeof csv_header / sizeof csv_header[0]))
+
+static void csv_service(FILE *out, const struct service *v, const char *name)
+{
+	char num[17][24], ports[16], a[40], b[40];
+	const char *row[CSV_COLUMNS];
+	uint64_t values[] = {v->flows,	  v->packets[0], v->packets[1],
+			     v->bytes[0], v->bytes[1],	 v->n_clients,
+			     v->n_servers};
+	row[0] = name;
+	row[1] = v->transport < PN_TRANSPORT_COUNT
+		     ? pn_transport_name(v->transport)
+		     : "";
+	row[2] = v->flows ? ports_text(v, ports) : "";
+	for (int i = 0; i < 7; i++) {
+		snprintf(num[i], sizeof num[i], "%llu",
+			 (unsigned long long)values[i]);
+		row[3 + i] = num[i];
+	}
+	row[10] = v->flows ? pn_time_text(v->first_us, a) : "";
+	row[11] = v->flows ? pn_time_text(v->last_us, b) : "";
+	for (int i = 0; i < PN_BASIS_COUNT; i++) {
+		snprintf(num[7 + i], sizeof num[0], "%llu",
+			 (unsigned long long)v->basis[i]);
+		row[12 + i] = num[7 + i];
+	}
+	for (unsigned i = 0; i < PN_FF_COUNT; i++) {
+		snprintf(num[11 + i], sizeof num[0], "%llu",
+			 (unsigned long long)v->flagged[i]);
+		row[16 + i] = num[11 + i];
+	}
+	pn_out_csv_row(out, row, CSV_COLUMNS);
+}
+
+static void free_set(struct addr_item **set)
+{
+	struct addr_item *it, *tmp;
+	HASH_ITER(hh, *set, it, tmp)
+	{
+		HASH_DEL(*set, it);
+		free(it);
+	}
+}
+
+/* The services not in the top N, summed into one row. */
+static void sum_into(struct service *sum, const struct service *v)
+{
+	if (sum->flows == 0 || v->port_min < sum->port_min)
+		sum->port_min = v->port_min;
+	if (sum->flows == 0 || v->port_max > sum->port_max)
+		sum->port_max = v->port_max;
+	if (sum->flows == 0 || v->first_us < sum->first_us)
+		sum->first_us = v->first_us;
+	if (v->last_us > sum->last_us)
+		sum->last_us = v->last_us;
+	sum->flows += v->flows;
+	for (int d = 0; d < 2; d++) {
+		sum->packets[d] += v->packets[d];
+		sum->bytes[d] += v->bytes[d];
+	}
+	for (int i = 0; i < PN_BASIS_COUNT; i++)
+		sum->basis[i] += v->basis[i];
+	for (unsigned i = 0; i < PN_FF_COUNT; i++)
+		sum->flagged[i] += v->flagged[i];
+	/* Distinct addresses do not add up across services: merge the sets. */
+	for (const struct addr_item *a = v->clients; a; a = a->hh.next)
+		sum->n_clients += (uint64_t)add_addr(&sum->clients, a->addr);
+	for (const struct addr_item *a = v->servers; a; a = a->hh.next)
+		sum->n_servers += (uint64_t)add_addr(&sum->servers, a->addr);
+}
+
+void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
+			     FILE *out, const struct pn_report_info *info)
+{
+	unsigned n = HASH_COUNT(s->by_key), i = 0;
+	struct service **all = calloc(n ? n : 1, sizeof *all);
+	if (!all) {
+		fprintf(stderr, "portnote: out of memory\n");
+		exit(70);
+	}
+	for (struct service *v = s->by_key; v; v = v->hh.next)
+		all[i++] = v;
+	sort_key = info->sort;
+	qsort(all, n, sizeof *all, by_value);
+	unsigned shown = info->top && info->top < n ? info->top : n;
+	struct service rest = {.transport = PN_TRANSPORT_COUNT};
+	for (i = shown; i < n; i++)
+		sum_into(&rest, all[i]);
+	const struct service *t = &s->total;
+	t = &s->total;
+	static const char *const sort_names[] = {"bytes", "packets", "flows"};
+
+	if (fmt == PN_FORMAT_TEXT) {
+		fprintf(out,
+			"# portnote stats: %s; IANA registry snapshot %s\n"
+			"# A registered port does not prove what traffic is: "
+			"each row is what the server port is registered for.\n"
+			"# %llu flows; server side chosen by handshake %u%%, "
+			"registry %u%%, port class %u%%, no basis %u%%\n",
+			info->inputs, pn_registry_date_text(info->reg),
+			(unsigned long long)t->flows,
+			percent(t->basis[PN_BASIS_HANDSHAKE], t->flows),
+			percent(t->basis[PN_BASIS_REGISTRY], t->flows),
+			percent(t->basis[PN_BASIS_PORT_CLASS], t->flows),
+			percent(t->basis[PN_BASIS_NONE], t->flows));
+		fprintf(out, "# top %u of %u by %s\n", shown, n,
+			sort_names[info->sort]);
+		fprintf(
+		    out,
+		    "%-26s %-5s %-11s %7s %9s %9s %12s %12s %7s %7s  %-15s  "
+		    "%s\n",
+		    "registered for", "proto", "port", "flows", "pkts c>s",
+		    "pkts s>c", "bytes c>s", "bytes s>c", "clients", "servers",
+		    "basis % h/r/c/n", "flags; first .. last");
+		for (i = 0; i < shown; i++)
+			text_row(out, all[i], all[i]->name);
+		if (shown < n) {
+			char label[64];
+			snprintf(label, sizeof label, "(%u more services)",
+				 n - shown);
+			text_row(out, &rest, label);
+		}
+		text_row(out, t, "(all flows)");
+		fprintf(out, "# flags: ");
+		bool any = false;
+		for (unsigned b = 0; b < PN_FF_COUNT; b++)
+			if (t->flagged[b]) {
+				fprintf(out, "%s%llu flows %s", any ? ", " : "",
+					(unsigned long long)t->flagged[b],
+					b == 0	 ? "to reserved ports"
+					: b == 1 ? "to unassigned ports"
+					: b == 2 ? "to dynamic-range ports"
+					: b == 3 ? "to ports with unauthorized "
+						   "use reported"
+						 : "with both ports registered "
+						   "to different services");
+				any = true;
+			}
+		fprintf(out, "%s\n", any ? "" : "none");
+		if (info->flows && info->flows->ended[PN_END_EVICTED])
+			fprintf(out,
+				"# %llu flows were ended early by --max-flows; "
+				"raise it to keep them whole\n",
+				(unsigned long long)
+				    info->flows->ended[PN_END_EVICTED]);
+	} else if (fmt == PN_FORMAT_JSON) {
+		fputs("{\"type\":\"stats\",\"inputs\":\"", out);
+		pn_json_escape(out, info->inputs);
+		fputs("\",\"registry\":{\"source\":\"", out);
+		pn_json_escape(out, info->reg->source);
+		fprintf(out,
+			"\",\"date\":\"%s\"},\"warning\":\"A registered port "
+			"does not prove what traffic is; services are what "
+			"the server port is registered for.\",\"sort\":\"%s\","
+			"\"services_total\":%u,\"services\":[",
+			pn_registry_date_text(info->reg),
+			sort_names[info->sort], n);
+		for (i = 0; i < shown; i++) {
+			fputs(i ? "," : "", out);
+			json_service(out, all[i], all[i]->name);
+		}
+		fputs("],\"other_services\":", out);
+		if (shown < n)
+			json_service(out, &rest, "(other services)");
+		else
+			fputs("null", out);
+		fputs(",\"all\":", out);
+		json_service(out, t, "(all flows)");
+		if (info->flows) {
+			fputs(",\"flow_ends\":{", out);
+			for (int e = 1; e < PN_END_COUNT; e++)
+				fprintf(
+				    out, "%s\"%s\":%llu", e > 1 ? "," : "",
+				    pn_flow_end_name(e),
+				    (unsigned long long)info->flows->ended[e]);
+			fprintf(out, "},\"peak_flows\":%llu",
+				(unsigned long long)info->flows->peak);
+		}
+		fputs("}\n", out);
+	} else {
+		pn_out_csv_row(out, csv_header, CSV_COLUMNS);
+		for (i = 0; i < shown; i++)
+			csv_service(out, all[i], all[i]->name);
+		if (shown < n)
+			csv_service(out, &rest, "(other services)");
+		csv_service(out, t, "(all flows)");
+	}
+	free_set(&rest.clients);
+	free_set(&rest.servers);
+	free(all);
+}
+
+void pn_service_stats_destroy(struct pn_service_stats *s)
+{
+	if (!s)
+		return;
+	struct service *v, *tmp;
+	HASH_ITER(hh, s->by_key, v, tmp)
+	{
+		HASH_DEL(s->by_key, v);
+		free_set(&v->clients);
+		free_set(&v->servers);
+		free(v);
+	}
+	free_set(&s->total.clients);
+	free_set(&s->total.servers);
+	free(s);
+}

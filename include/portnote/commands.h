@@ -8,5 +8,7 @@ int pn_cmd_lookup(int argc, char **argv);
 int pn_cmd_registry(int argc, char **argv);
 int pn_cmd_packets(int argc, char **argv);
 int pn_cmd_interfaces(int argc, char **argv);
+int pn_cmd_flows(int argc, char **argv);
+int pn_cmd_stats(int argc, char **argv);
 
 #endif

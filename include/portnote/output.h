@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum pn_format { PN_FORMAT_TEXT, PN_FORMAT_JSON, PN_FORMAT_CSV };
@@ -18,6 +19,16 @@ void pn_out_json_line(FILE *out, json_t *obj);
 
 /* Writes one CSV record of `n` fields (NULL fields are empty). */
 void pn_out_csv_row(FILE *out, const char *const *fields, int n);
+
+/* An address as text: IPv4 from the mapped form when ip_version is 4.
+ * buf holds at least 46 bytes (INET6_ADDRSTRLEN). */
+const char *pn_addr_text(const uint8_t addr[16], int ip_version, char *buf);
+
+/* TCP flags in tcpdump's letters (FSRPUWE, ACK as '.'), "-" for none. */
+const char *pn_tcp_flags_text(uint8_t flags, char buf[12]);
+
+/* Microseconds since the epoch as "2026-01-15T09:00:00.000000Z". */
+const char *pn_time_text(uint64_t us, char buf[40]);
 
 /* A JSON string, or null for NULL. */
 json_t *pn_json_str(const char *s);

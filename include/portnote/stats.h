@@ -3,7 +3,10 @@
 #ifndef PORTNOTE_STATS_H
 #define PORTNOTE_STATS_H
 
+#include "portnote/annotate.h"
 #include "portnote/capture.h"
+#include "portnote/flow.h"
+#include "portnote/output.h"
 
 #include <stdio.h>
 
@@ -18,5 +21,41 @@ void pn_stats_summary_text(FILE *out, const char *who,
 
 /* The same as one JSON object line, {"type":"summary",...}. */
 void pn_stats_summary_json(FILE *out, const struct pn_capture_stats *s);
+
+/* --- Per-service statistics ------------------------------------------- */
+
+/* Flows are grouped by what their server port is registered for on its
+ * transport: every name of the slot ("http, www, www-http"), or
+ * "unregistered tcp/4489", or "unknown" when nothing tells the sides
+ * apart. Ended flows are added one by one; nothing here is on the packet
+ * path. */
+struct pn_service_stats;
+
+enum pn_sort { PN_SORT_BYTES, PN_SORT_PACKETS, PN_SORT_FLOWS };
+
+struct pn_service_stats *pn_service_stats_create(const struct pn_registry *reg,
+						 struct pn_annotator *ann);
+void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f);
+
+struct pn_report_info {
+	const char *inputs; /* "captures/demo.pcap", for the header */
+	const struct pn_registry *reg;
+	unsigned top;
+	enum pn_sort sort;
+	const struct pn_flow_counters *flows;
+};
+
+void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
+			     FILE *out, const struct pn_report_info *info);
+void pn_service_stats_destroy(struct pn_service_stats *s);
+
+/* Names of PN_FF_* flags, as used in every output. */
+const char *pn_flow_flag_name(unsigned bit_index);
+#define PN_FF_COUNT 5
+
+/* The service key of an ended flow, as above, into buf. */
+const char *pn_flow_service(const struct pn_registry *reg,
+			    struct pn_annotator *ann, const struct pn_flow *f,
+			    char *buf, size_t size);
 
 #endif

@@ -1,0 +1,457 @@
+/* cmd_flows.c — "portnote flows" (one record per flow as it ends) and
+ * "portnote stats" (per-service statistics): both feed decoded packets to
+ * the flow table and differ in what they do with each ended flow. */
+#include "portnote/annotate.h"
+#include "portnote/capture.h"
+#include "portnote/cli.h"
+#include "portnote/commands.h"
+#include "portnote/flow.h"
+#include "portnote/stats.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FLOW_OPTIONS_HELP                                                      \
+	"flows:\n"                                                             \
+	"  --idle-timeout S     end a flow after S seconds without packets; "  \
+	"or per\n"                                                             \
+	"                       transport: tcp=300,udp=60,sctp=300,dccp=300 "  \
+	"(defaults)\n"                                                         \
+	"  --max-flows N        keep at most N flows; the least recently "     \
+	"seen one is\n"                                                        \
+	"                       ended early to make room (default 1000000)\n"
+
+static const char flows_usage[] =
+    "usage: portnote flows [options] -r FILE... | -i IFACE\n"
+    "\n"
+    "Prints one record per flow as it ends: its client and server side,\n"
+    "on what evidence the server side was chosen (handshake, registry,\n"
+    "port-class, none), what the server port is registered for, packets\n"
+    "and bytes each way, TCP flags, how it ended, and flags for reserved,\n"
+    "unassigned, dynamic and unauthorized-use ports and for ambiguous\n"
+    "pairs. A registered port does not prove what traffic is.\n"
+    "\n" PN_CAPTURE_HELP FLOW_OPTIONS_HELP PN_COMMON_HELP "\n"
+    "Exit status: 0; 1 if an input could not be read in full; 2 on bad "
+    "usage.\n";
+
+static const char stats_usage[] =
+    "usage: portnote stats [options] -r FILE... | -i IFACE\n"
+    "\n"
+    "Per-service statistics: flows grouped by what their server port is\n"
+    "registered for on its transport, with packets and bytes each way,\n"
+    "distinct clients and servers, first and last seen, the share of flows\n"
+    "per server-side basis, and flagged flows. A registered port does not\n"
+    "prove what traffic is.\n"
+    "\n" PN_CAPTURE_HELP FLOW_OPTIONS_HELP "report:\n"
+    "  --top N              show the N largest services (default 20; 0: "
+    "all)\n"
+    "  --sort KEY           bytes (default), packets or flows\n" PN_COMMON_HELP
+    "\n"
+    "Exit status: 0; 1 if an input could not be read in full; 2 on bad "
+    "usage.\n";
+
+enum {
+	OPT_IDLE = PN_OPT_FIRST_OWN,
+	OPT_MAX_FLOWS,
+	OPT_TOP,
+	OPT_SORT,
+};
+
+struct own_options {
+	struct pn_cli_capture capture;
+	struct pn_flow_config flows;
+	unsigned top;
+	enum pn_sort sort;
+	bool is_stats;
+};
+
+/* "300" for every transport, or "tcp=300,udp=60". */
+static bool parse_idle(const char *arg, struct pn_flow_config *cfg)
+{
+	char buf[128];
+	if (strlen(arg) >= sizeof buf)
+		return false;
+	strcpy(buf, arg);
+	char *save = NULL;
+	for (char *item = strtok_r(buf, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '='), *end;
+		int t = -1;
+		if (eq) {
+			*eq = '\0';
+			t = pn_transport_parse(item);
+			if (t < 0)
+				return false;
+			item = eq + 1;
+		}
+		errno = 0;
+		double s = strtod(item, &end);
+		if (*end || errno || !(s > 0) || !isfinite(s) || s > 1e9)
+			return false;
+		uint64_t us = (uint64_t)(s * 1e6);
+		for (int k = 0; k < PN_TRANSPORT_COUNT; k++)
+			if (t < 0 || t == k)
+				cfg->idle_us[k] = us;
+	}
+	return true;
+}
+
+static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
+{
+	struct own_options *o = ctx;
+	unsigned long long v;
+	switch (opt) {
+	case OPT_IDLE:
+		if (!parse_idle(arg, &o->flows))
+			return pn_cli_usage_error(
+			    cli,
+			    "bad --idle-timeout '%s' (expected seconds, or "
+			    "tcp=S,udp=S,...)",
+			    arg);
+		return 0;
+	case OPT_MAX_FLOWS:
+		if (!pn_cli_number(arg, 1, UINT32_MAX, &v))
+			return pn_cli_usage_error(cli,
+						  "bad --max-flows '%s' "
+						  "(expected a whole number, "
+						  "at least 1)",
+						  arg);
+		o->flows.max_flows = (uint32_t)v;
+		return 0;
+	case OPT_TOP:
+		if (!o->is_stats || !pn_cli_number(arg, 0, UINT32_MAX, &v))
+			return pn_cli_usage_error(cli, "bad --top '%s'", arg);
+		o->top = (unsigned)v;
+		return 0;
+	case OPT_SORT:
+		if (o->is_stats && strcmp(arg, "bytes") == 0)
+			o->sort = PN_SORT_BYTES;
+		else if (o->is_stats && strcmp(arg, "packets") == 0)
+			o->sort = PN_SORT_PACKETS;
+		else if (o->is_stats && strcmp(arg, "flows") == 0)
+			o->sort = PN_SORT_FLOWS;
+		else
+			return pn_cli_usage_error(cli,
+						  "bad --sort '%s' (expected "
+						  "bytes, packets or flows)",
+						  arg);
+		return 0;
+	}
+	int rc = pn_cli_capture_option(cli, &o->capture, opt, arg);
+	if (rc < 0)
+		return PN_EXIT_USAGE;
+	return rc == 1 ? 0 : pn_cli_usage_error(cli, "unhandled option");
+}
+
+struct run {
+	struct pn_cli *cli;
+	struct pn_annotator *ann;
+	struct pn_flow_table *table;
+	struct pn_service_stats *services; /* stats only */
+	FILE *out;
+};
+
+static const char *const csv_header[] = {"transport",
+					 "vlan",
+					 "client",
+					 "client_port",
+					 "server",
+					 "server_port",
+					 "basis",
+					 "service",
+					 "server_port_class",
+					 "server_port_status",
+					 "services",
+					 "flags",
+					 "first",
+					 "last",
+					 "packets_c2s",
+					 "bytes_c2s",
+					 "packets_s2c",
+					 "bytes_s2c",
+					 "tcp_flags_c2s",
+					 "tcp_flags_s2c",
+					 "end"};
+#define CSV_COLUMNS ((int)(sizeof csv_header / sizeof csv_header[0]))
+
+static uint64_t flow_first(const struct pn_flow *f)
+{
+	if (!f->first_us[0] || !f->first_us[1])
+		return f->first_us[0] | f->first_us[1];
+	return f->first_us[0] < f->first_us[1] ? f->first_us[0]
+					       : f->first_us[1];
+}
+
+/* The flow's PN_FF_* flags as names joined by sep. */
+static const char *flags_text(uint16_t flags, const char *sep, bool quoted,
+			      char *buf, size_t size)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (unsigned b = 0; b < PN_FF_COUNT; b++)
+		if (flags & (1u << b)) {
+			int w =
+			    snprintf(buf + n, size - n, "%s%s%s%s",
+				     n ? sep : "", quoted ? "\"" : "",
+				     pn_flow_flag_name(b), quoted ? "\"" : "");
+			if (w < 0 || (size_t)w >= size - n)
+				break;
+			n += (size_t)w;
+		}
+	return buf;
+}
+
+static void print_flow(struct run *r, const struct pn_flow *f)
+{
+	const struct pn_registry *reg = r->cli->reg;
+	int srv = f->server, cli = !srv;
+	enum pn_transport t = (enum pn_transport)f->key.transport;
+	char ca[INET6_ADDRSTRLEN], sa[INET6_ADDRSTRLEN], first[40], last[40],
+	    service[512], fc[12], fs[12], flags[160];
+	pn_addr_text(f->key.addr[cli], f->key.ip_version, ca);
+	pn_addr_text(f->key.addr[srv], f->key.ip_version, sa);
+	pn_time_text(flow_first(f), first);
+	pn_time_text(f->seen_us, last);
+	pn_flow_service(reg, r->ann, f, service, sizeof service);
+	pn_tcp_flags_text(f->tcp_flags[cli], fc);
+	pn_tcp_flags_text(f->tcp_flags[srv], fs);
+	uint16_t sport = f->key.port[srv];
+	const struct pn_port_words *w = pn_annotate(r->ann, t, sport);
+	FILE *out = r->out;
+
+	if (r->cli->format == PN_FORMAT_TEXT) {
+		char port[1024];
+		pn_annotate_port(r->ann, t, sport, port, sizeof port);
+		fprintf(out, "%s %.6fs %s %s.%u > %s.%u: %s (basis %s); ",
+			first, (double)(f->seen_us - flow_first(f)) / 1e6,
+			pn_transport_name(t), ca, f->key.port[cli], sa, sport,
+			port, pn_basis_name(f->basis));
+		fprintf(out,
+			"c>s %llu pkts %llu bytes, s>c %llu pkts %llu bytes",
+			(unsigned long long)f->packets[cli],
+			(unsigned long long)f->bytes[cli],
+			(unsigned long long)f->packets[srv],
+			(unsigned long long)f->bytes[srv]);
+		if (t == PN_TCP)
+			fprintf(out, "; tcp %s/%s", fc, fs);
+		if (f->key.vlan)
+			fprintf(out, "; vlan %u", f->key.vlan);
+		fprintf(out, "; ended %s", pn_flow_end_name(f->end));
+		if (f->flags)
+			fprintf(out, "; flags %s",
+				flags_text(f->flags, ",", false, flags,
+					   sizeof flags));
+		fputc('\n', out);
+	} else if (r->cli->format == PN_FORMAT_JSON) {
+		fprintf(
+		    out,
+		    "{\"type\":\"flow\",\"transport\":\"%s\",\"vlan\":%u,"
+		    "\"client\":\"%s\",\"client_port\":%u,\"server\":\"%s\","
+		    "\"server_port\":%u,\"basis\":\"%s\",\"service\":\"",
+		    pn_transport_name(t), f->key.vlan, ca, f->key.port[cli], sa,
+		    sport, pn_basis_name(f->basis));
+		pn_json_escape(out, service);
+		fprintf(out,
+			"\",\"server_port_class\":\"%s\","
+			"\"server_port_status\":\"%s\",\"services\":%s,"
+			"\"flags\":[%s],\"first\":\"%s\",\"last\":\"%s\","
+			"\"packets_c2s\":%llu,\"bytes_c2s\":%llu,"
+			"\"packets_s2c\":%llu,\"bytes_s2c\":%llu",
+			pn_port_class_name(pn_port_class(sport)), w->status,
+			w->names_json,
+			flags_text(f->flags, ",", true, flags, sizeof flags),
+			first, last, (unsigned long long)f->packets[cli],
+			(unsigned long long)f->bytes[cli],
+			(unsigned long long)f->packets[srv],
+			(unsigned long long)f->bytes[srv]);
+		if (t == PN_TCP)
+			fprintf(out,
+				",\"tcp_flags_c2s\":\"%s\","
+				"\"tcp_flags_s2c\":\"%s\"",
+				fc, fs);
+		fprintf(out, ",\"end\":\"%s\"}\n", pn_flow_end_name(f->end));
+	} else {
+		char vlan[8], cp[8], spt[8], n[4][24];
+		snprintf(vlan, sizeof vlan, "%u", f->key.vlan);
+		snprintf(cp, sizeof cp, "%u", f->key.port[cli]);
+		snprintf(spt, sizeof spt, "%u", sport);
+		uint64_t nums[4] = {f->packets[cli], f->bytes[cli],
+				    f->packets[srv], f->bytes[srv]};
+		for (int i = 0; i < 4; i++)
+			snprintf(n[i], sizeof n[i], "%llu",
+				 (unsigned long long)nums[i]);
+		const char *row[CSV_COLUMNS] = {
+		    pn_transport_name(t),
+		    f->key.vlan ? vlan : "",
+		    ca,
+		    cp,
+		    sa,
+		    spt,
+		    pn_basis_name(f->basis),
+		    service,
+		    pn_port_class_name(pn_port_class(sport)),
+		    w->status,
+		    w->names_csv,
+		    flags_text(f->flags, ";", false, flags, sizeof flags),
+		    first,
+		    last,
+		    n[0],
+		    n[1],
+		    n[2],
+		    n[3],
+		    t == PN_TCP ? fc : "",
+		    t == PN_TCP ? fs : "",
+		    pn_flow_end_name(f->end)};
+		pn_out_csv_row(out, row, CSV_COLUMNS);
+	}
+}
+
+static void on_flow_end(void *ctx, const struct pn_flow *f)
+{
+	struct run *r = ctx;
+	if (r->services)
+		pn_service_stats_add(r->services, f);
+	else
+		print_flow(r, f);
+}
+
+static bool on_packet(void *ctx, const struct pn_capture_source *src,
+		      const struct pcap_pkthdr *h, const uint8_t *bytes,
+		      const struct pn_packet *p)
+{
+	(void)src;
+	(void)bytes;
+	struct run *r = ctx;
+	if (p->l4 != PN_L4_NONE)
+		pn_flow_packet(r->table, p,
+			       (uint64_t)h->ts.tv_sec * 1000000u +
+				   (uint64_t)h->ts.tv_usec);
+	return true;
+}
+
+/* "a.pcap, b.pcap" or the interface, for the report header. */
+static void inputs_text(const struct pn_capture_options *o, char *buf,
+			size_t size)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	if (!o->n_files) {
+		snprintf(buf, size, "interface %s", o->iface);
+		return;
+	}
+	for (int i = 0; i < o->n_files; i++) {
+		int w = snprintf(buf + n, size - n, "%s%s", i ? ", " : "",
+				 o->files[i]);
+		if (w < 0 || (size_t)w >= size - n)
+			break;
+		n += (size_t)w;
+	}
+}
+
+static int run_command(int argc, char **argv, bool is_stats)
+{
+	static const struct option longopts[] = {
+	    PN_CAPTURE_LONGOPTS,
+	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
+	    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+	    {"top", required_argument, NULL, OPT_TOP},
+	    {"sort", required_argument, NULL, OPT_SORT},
+	    {NULL, 0, NULL, 0}};
+	const char *who = is_stats ? "portnote stats" : "portnote flows";
+	struct own_options own = {.top = 20, .is_stats = is_stats};
+	pn_cli_capture_init(&own.capture);
+	pn_flow_config_init(&own.flows);
+	const struct pn_cli_options opts = {longopts, PN_CAPTURE_SHORTOPTS,
+					    take_option, &own};
+	struct pn_cli cli = {.command = is_stats ? "stats" : "flows"};
+	int rc = pn_cli_parse(&cli, argc, argv,
+			      is_stats ? stats_usage : flows_usage, &opts);
+	if (rc < 0 && optind < argc)
+		rc = pn_cli_usage_error(&cli, "unexpected argument '%s'",
+					argv[optind]);
+	if (rc < 0) {
+		int bad = pn_cli_capture_check(&cli, &own.capture);
+		if (bad)
+			rc = bad;
+	}
+	if (rc < 0 && !pn_capture_check_filter(&own.capture.opts, who, stderr))
+		rc = PN_EXIT_USAGE;
+	if (rc < 0)
+		rc = pn_cli_load_registry(&cli) ? PN_EXIT_FAIL : -1;
+	if (rc >= 0) {
+		pn_cli_capture_release(&own.capture);
+		return rc;
+	}
+
+	static char outbuf[1 << 16];
+	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+	struct run r = {.cli = &cli, .out = stdout};
+	r.ann = pn_annotator_create(cli.reg);
+	if (is_stats)
+		r.services = pn_service_stats_create(cli.reg, r.ann);
+	r.table = pn_flow_table_create(&own.flows, cli.reg, on_flow_end, &r);
+	if (!is_stats && cli.format == PN_FORMAT_TEXT)
+		fprintf(r.out,
+			"# portnote flows: server ports as registered in the "
+			"IANA registry snapshot %s; a registered port does not "
+			"prove what the traffic is\n",
+			pn_registry_date_text(cli.reg));
+	if (!is_stats && cli.format == PN_FORMAT_CSV)
+		pn_out_csv_row(r.out, csv_header, CSV_COLUMNS);
+
+	struct pn_capture_stats stats;
+	enum pn_capture_result result = pn_capture_run(
+	    &own.capture.opts, on_packet, NULL, &r, &stats, who, stderr);
+	pn_flow_flush(r.table);
+	const struct pn_flow_counters *fc = pn_flow_counters(r.table);
+	if (is_stats) {
+		char inputs[1024];
+		inputs_text(&own.capture.opts, inputs, sizeof inputs);
+		struct pn_report_info info = {inputs, cli.reg, own.top,
+					      own.sort, fc};
+		pn_service_stats_report(r.services, cli.format, r.out, &info);
+	}
+	if (cli.format == PN_FORMAT_JSON)
+		pn_stats_summary_json(r.out, &stats);
+	fflush(r.out);
+	pn_stats_summary_text(stderr, who, &stats);
+	fprintf(stderr,
+		"%s: %llu flows (peak %llu at once): ended by fin %llu, rst "
+		"%llu, idle %llu, evicted by --max-flows %llu, open at the "
+		"end %llu\n",
+		who, (unsigned long long)fc->created,
+		(unsigned long long)fc->peak,
+		(unsigned long long)fc->ended[PN_END_FIN],
+		(unsigned long long)fc->ended[PN_END_RST],
+		(unsigned long long)fc->ended[PN_END_IDLE],
+		(unsigned long long)fc->ended[PN_END_EVICTED],
+		(unsigned long long)fc->ended[PN_END_INPUT]);
+	if (fc->ended[PN_END_EVICTED])
+		fprintf(stderr,
+			"%s: warning: --max-flows %lu was reached; raise it to "
+			"keep flows whole\n",
+			who, (unsigned long)own.flows.max_flows);
+
+	rc = result == PN_CAPTURE_OK	  ? PN_EXIT_OK
+	     : result == PN_CAPTURE_USAGE ? PN_EXIT_USAGE
+					  : PN_EXIT_FAIL;
+	pn_flow_table_destroy(r.table);
+	pn_service_stats_destroy(r.services);
+	pn_annotator_destroy(r.ann);
+	pn_cli_release(&cli);
+	pn_cli_capture_release(&own.capture);
+	return rc;
+}
+
+int pn_cmd_flows(int argc, char **argv)
+{
+	return run_command(argc, argv, false);
+}
+
+int pn_cmd_stats(int argc, char **argv)
+{
+	return run_command(argc, argv, true);
+}

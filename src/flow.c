@@ -1,0 +1,432 @@
+/* flow.c — the flow table: uthash keyed by the canonical flow key, hashed
+ * once per packet; flows from a pool; idle lists per transport. */
+#include "portnote/flow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Idle lists: one per transport, each ordered by last packet, plus one for
+ * closed flows lingering for their last ACKs. */
+enum { LIST_CLOSING = PN_TRANSPORT_COUNT, N_LISTS };
+
+/* Flows are carved from slabs of this many. */
+#define SLAB_FLOWS 4096
+
+struct slab {
+	struct slab *next;
+	struct pn_flow flows[SLAB_FLOWS];
+};
+
+struct pn_flow_table {
+	struct pn_flow_config cfg;
+	const struct pn_registry *reg;
+	pn_flow_end_fn on_end;
+	void *ctx;
+	struct pn_flow *hash;
+	struct pn_flow *oldest[N_LISTS], *newest[N_LISTS];
+	struct pn_flow *free_flows; /* linked through `newer` */
+	struct slab *slabs;
+	uint64_t now_us, next_sweep_us;
+	struct pn_flow_counters counters;
+};
+
+void pn_flow_config_init(struct pn_flow_config *cfg)
+{
+	cfg->max_flows = PN_FLOW_MAX;
+	cfg->idle_us[PN_TCP] = PN_FLOW_IDLE_TCP * 1000000ull;
+	cfg->idle_us[PN_UDP] = PN_FLOW_IDLE_UDP * 1000000ull;
+	cfg->idle_us[PN_SCTP] = PN_FLOW_IDLE_SCTP * 1000000ull;
+	cfg->idle_us[PN_DCCP] = PN_FLOW_IDLE_DCCP * 1000000ull;
+	cfg->linger_us = PN_FLOW_LINGER * 1000000ull;
+}
+
+const char *pn_basis_name(enum pn_basis b)
+{
+	static const char *const names[] = {"handshake", "registry",
+					    "port-class", "none"};
+	return (unsigned)b < PN_BASIS_COUNT ? names[b] : "?";
+}
+
+const char *pn_flow_end_name(enum pn_flow_end e)
+{
+	static const char *const names[] = {
+	    "active", "fin", "rst", "idle", "evicted", "end-of-input"};
+	return (unsigned)e < PN_END_COUNT ? names[e] : "?";
+}
+
+size_t pn_flow_bytes_per_flow(void)
+{
+	/* The flow itself, and uthash's share of buckets: it keeps about one
+	 * bucket (16 bytes) per item at most. */
+	return sizeof(struct pn_flow) + 16;
+}
+
+struct pn_flow_table *pn_flow_table_create(const struct pn_flow_config *cfg,
+					   const struct pn_registry *reg,
+					   pn_flow_end_fn on_end, void *ctx)
+{
+	struct pn_flow_table *t = calloc(1, sizeof *t);
+	if (!t)
+		return NULL;
+	t->cfg = *cfg;
+	t->reg = reg;
+	t->on_end = on_end;
+	t->ctx = ctx;
+	return t;
+}
+
+static _Noreturn void out_of_memory(void)
+{
+	fprintf(stderr, "portnote: out of memory for the flow table; "
+			"lower --max-flows\n");
+	exit(70);
+}
+
+static struct pn_flow *flow_alloc(struct pn_flow_table *t)
+{
+	if (!t->free_flows) {
+		struct slab *s = malloc(sizeof *s);
+		if (!s)
+			out_of_memory();
+		s->next = t->slabs;
+		t->slabs = s;
+		for (int i = SLAB_FLOWS - 1; i >= 0; i--) {
+			s->flows[i].newer = t->free_flows;
+			t->free_flows = &s->flows[i];
+		}
+	}
+	struct pn_flow *f = t->free_flows;
+	t->free_flows = f->newer;
+	return f;
+}
+
+static void list_unlink(struct pn_flow_table *t, struct pn_flow *f)
+{
+	if (f->older)
+		f->older->newer = f->newer;
+	else
+		t->oldest[f->list] = f->newer;
+	if (f->newer)
+		f->newer->older = f->older;
+	else
+		t->newest[f->list] = f->older;
+	f->older = f->newer = NULL;
+}
+
+static void list_append(struct pn_flow_table *t, struct pn_flow *f, int list)
+{
+	f->list = (uint8_t)list;
+	f->newer = NULL;
+	f->older = t->newest[list];
+	if (t->newest[list])
+		t->newest[list]->newer = f;
+	else
+		t->oldest[list] = f;
+	t->newest[list] = f;
+}
+
+static void flow_end(struct pn_flow_table *t, struct pn_flow *f,
+		     enum pn_flow_end why)
+{
+	f->end = (uint8_t)why;
+	t->counters.ended[why]++;
+	t->counters.active--;
+	if (t->on_end)
+		t->on_end(t->ctx, f);
+	HASH_DELETE(hh, t->hash, f);
+	list_unlink(t, f);
+	f->newer = t->free_flows;
+	t->free_flows = f;
+}
+
+static uint64_t list_timeout(const struct pn_flow_table *t, int list)
+{
+	return list == LIST_CLOSING ? t->cfg.linger_us : t->cfg.idle_us[list];
+}
+
+static void sweep(struct pn_flow_table *t)
+{
+	for (int l = 0; l < N_LISTS; l++) {
+		uint64_t timeout = list_timeout(t, l);
+		struct pn_flow *f;
+		while ((f = t->oldest[l]) && f->seen_us + timeout <= t->now_us)
+			flow_end(t, f,
+				 l == LIST_CLOSING
+				     ? (enum pn_flow_end)f->closing
+				     : PN_END_IDLE);
+	}
+}
+
+/* The least recently seen flow of all lists goes, to make room. */
+static void evict_one(struct pn_flow_table *t)
+{
+	struct pn_flow *victim = NULL;
+	for (int l = 0; l < N_LISTS; l++) {
+		struct pn_flow *f = t->oldest[l];
+		if (f && (!victim || f->seen_us < victim->seen_us))
+			victim = f;
+	}
+	if (victim)
+		flow_end(t, victim, PN_END_EVICTED);
+}
+
+int pn_flow_key_from_packet(const struct pn_packet *p, struct pn_flow_key *k)
+{
+	/* Zeroed first: the key is hashed and compared as bytes. */
+	memset(k, 0, sizeof *k);
+	int c = memcmp(p->src, p->dst, 16);
+	int src = c < 0 || (c == 0 && p->sport <= p->dport) ? 0 : 1;
+	memcpy(k->addr[src], p->src, 16);
+	memcpy(k->addr[!src], p->dst, 16);
+	k->port[src] = p->sport;
+	k->port[!src] = p->dport;
+	k->vlan = p->vlan_count ? p->vlan[0] : 0;
+	k->transport = (uint8_t)p->l4;
+	k->ip_version = p->ip_version;
+	return src;
+}
+
+static bool registered(const struct pn_slot *s)
+{
+	return s->flags & (PN_S_SERVICE | PN_S_UNNAMED);
+}
+
+int pn_flow_guess_server(const struct pn_registry *reg, enum pn_transport t,
+			 const uint16_t port[2], enum pn_basis *basis)
+{
+	bool r0 = registered(pn_registry_slot(reg, t, port[0]));
+	bool r1 = registered(pn_registry_slot(reg, t, port[1]));
+	if (r0 != r1) {
+		*basis = PN_BASIS_REGISTRY;
+		return r0 ? 0 : 1;
+	}
+	enum pn_port_class c0 = pn_port_class(port[0]),
+			   c1 = pn_port_class(port[1]);
+	int lower = port[0] <= port[1] ? 0 : 1;
+	if (!r0 && c0 == PN_CLASS_DYNAMIC && c1 == PN_CLASS_DYNAMIC) {
+		*basis = PN_BASIS_NONE;
+		return lower;
+	}
+	*basis = PN_BASIS_PORT_CLASS;
+	if (c0 != c1)
+		return c0 < c1 ? 0 : 1;
+	return lower;
+}
+
+/* True when the two slots name different sets of services. Names are
+ * interned, so equal names have equal pool offsets. */
+static bool different_services(const struct pn_registry *reg,
+			       const struct pn_slot *a, const struct pn_slot *b)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		const struct pn_slot *x = pass ? b : a, *y = pass ? a : b;
+		for (unsigned i = 0; i < x->count; i++) {
+			const struct pn_entry *e = pn_slot_entry(reg, x, i);
+			if (e->kind != PN_KIND_SERVICE)
+				continue;
+			bool found = false;
+			for (unsigned j = 0; j < y->count && !found; j++) {
+				const struct pn_entry *g =
+				    pn_slot_entry(reg, y, j);
+				found = g->kind == PN_KIND_SERVICE &&
+					g->name == e->name;
+			}
+			if (!found)
+				return true;
+		}
+	}
+	return false;
+}
+
+uint16_t pn_flow_port_flags(const struct pn_registry *reg, enum pn_transport t,
+			    const uint16_t port[2], int server)
+{
+	const struct pn_slot *s = pn_registry_slot(reg, t, port[server]);
+	const struct pn_slot *o = pn_registry_slot(reg, t, port[!server]);
+	uint16_t f = 0;
+	if (!registered(s)) {
+		if (s->flags & PN_S_RESERVED)
+			f |= PN_FF_RESERVED;
+		if (s->flags & PN_S_UNASSIGNED)
+			f |= PN_FF_UNASSIGNED;
+	}
+	if (pn_port_class(port[server]) == PN_CLASS_DYNAMIC)
+		f |= PN_FF_DYNAMIC;
+	if (s->flags & PN_S_UNAUTHORIZED)
+		f |= PN_FF_UNAUTHORIZED;
+	if ((s->flags & PN_S_SERVICE) && (o->flags & PN_S_SERVICE) &&
+	    different_services(reg, s, o))
+		f |= PN_FF_AMBIGUOUS;
+	return f;
+}
+
+static void set_server(struct pn_flow_table *t, struct pn_flow *f, int server,
+		       enum pn_basis basis)
+{
+	f->server = (uint8_t)server;
+	f->basis = (uint8_t)basis;
+	f->flags =
+	    pn_flow_port_flags(t->reg, f->key.transport, f->key.port, server);
+}
+
+/* Handshake evidence in this packet: the endpoint it makes the server, or
+ * -1. The sender of a SYN, INIT or Request is the client. */
+static int handshake_server(const struct pn_packet *p, int src)
+{
+	switch (p->l4) {
+	case PN_L4_TCP:
+		if ((p->tcp_flags & (PN_TCP_SYN | PN_TCP_ACK | PN_TCP_RST)) ==
+		    PN_TCP_SYN)
+			return !src;
+		if ((p->tcp_flags & (PN_TCP_SYN | PN_TCP_ACK | PN_TCP_RST)) ==
+		    (PN_TCP_SYN | PN_TCP_ACK))
+			return src;
+		return -1;
+	case PN_L4_SCTP:
+		if (p->has_sctp_chunk && p->sctp_chunk == PN_SCTP_CHUNK_INIT)
+			return !src;
+		if (p->has_sctp_chunk && p->sctp_chunk == 2) /* INIT ACK */
+			return src;
+		return -1;
+	case PN_L4_DCCP:
+		if (p->dccp_type == PN_DCCP_REQUEST)
+			return !src;
+		if (p->dccp_type == PN_DCCP_RESPONSE)
+			return src;
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+/* A packet that opens a connection anew: a SYN on a closed TCP flow reuses
+ * its ports for a new connection. */
+static bool opens(const struct pn_packet *p)
+{
+	return p->l4 == PN_L4_TCP &&
+	       (p->tcp_flags & (PN_TCP_SYN | PN_TCP_ACK)) == PN_TCP_SYN;
+}
+
+/* How this packet closes the flow, if it does. */
+static void note_close(struct pn_flow *f, const struct pn_packet *p, int src)
+{
+	switch (p->l4) {
+	case PN_L4_TCP:
+		if (p->tcp_flags & PN_TCP_RST)
+			f->closing = PN_END_RST;
+		if (p->tcp_flags & PN_TCP_FIN) {
+			f->fin |= (uint8_t)(1u << src);
+			if (f->fin == 3 && !f->closing)
+				f->closing = PN_END_FIN;
+		}
+		break;
+	case PN_L4_SCTP:
+		if (p->has_sctp_chunk && p->sctp_chunk == 6) /* ABORT */
+			f->closing = PN_END_RST;
+		if (p->has_sctp_chunk && p->sctp_chunk == 14) /* SHUTDOWN
+								 COMPLETE */
+			f->closing = PN_END_FIN;
+		break;
+	case PN_L4_DCCP:
+		if (p->dccp_type == 7) /* Reset */
+			f->closing = PN_END_RST;
+		break;
+	default:
+		break;
+	}
+}
+
+struct pn_flow *pn_flow_packet(struct pn_flow_table *t,
+			       const struct pn_packet *p, uint64_t ts_us)
+{
+	struct pn_flow_key k;
+	int src = pn_flow_key_from_packet(p, &k);
+	if (ts_us > t->now_us)
+		t->now_us = ts_us;
+	if (t->now_us >= t->next_sweep_us) {
+		sweep(t);
+		t->next_sweep_us = t->now_us + 1000000;
+	}
+
+	unsigned hashv;
+	struct pn_flow *f;
+	HASH_VALUE(&k, sizeof k, hashv);
+	HASH_FIND_BYHASHVALUE(hh, t->hash, &k, sizeof k, hashv, f);
+	if (f && f->closing && opens(p)) {
+		flow_end(t, f, (enum pn_flow_end)f->closing);
+		f = NULL;
+	}
+	if (!f) {
+		if (t->counters.active >= t->cfg.max_flows)
+			evict_one(t);
+		f = flow_alloc(t);
+		memset(f, 0, sizeof *f);
+		f->key = k;
+		const struct pn_registry *reg = t->reg;
+		f->slot[0] = reg->table[k.transport][k.port[0]];
+		f->slot[1] = reg->table[k.transport][k.port[1]];
+		enum pn_basis basis;
+		int server =
+		    pn_flow_guess_server(reg, k.transport, k.port, &basis);
+		set_server(t, f, server, basis);
+		HASH_ADD_BYHASHVALUE(hh, t->hash, key, sizeof f->key, hashv, f);
+		list_append(t, f, k.transport);
+		t->counters.created++;
+		if (++t->counters.active > t->counters.peak)
+			t->counters.peak = t->counters.active;
+	} else {
+		list_unlink(t, f);
+		list_append(t, f, f->closing ? LIST_CLOSING : k.transport);
+	}
+
+	f->packets[src]++;
+	f->bytes[src] += p->wirelen;
+	if (!f->first_us[src])
+		f->first_us[src] = ts_us;
+	f->last_us[src] = ts_us;
+	f->seen_us = ts_us;
+	if (p->l4 == PN_L4_TCP)
+		f->tcp_flags[src] |= p->tcp_flags;
+	if (f->basis != PN_BASIS_HANDSHAKE) {
+		int server = handshake_server(p, src);
+		if (server >= 0)
+			set_server(t, f, server, PN_BASIS_HANDSHAKE);
+	}
+	if (!f->closing) {
+		note_close(f, p, src);
+		if (f->closing) {
+			list_unlink(t, f);
+			list_append(t, f, LIST_CLOSING);
+		}
+	}
+	return f;
+}
+
+void pn_flow_flush(struct pn_flow_table *t)
+{
+	for (int l = 0; l < N_LISTS; l++)
+		while (t->oldest[l])
+			flow_end(t, t->oldest[l],
+				 l == LIST_CLOSING
+				     ? (enum pn_flow_end)t->oldest[l]->closing
+				     : PN_END_INPUT);
+}
+
+const struct pn_flow_counters *pn_flow_counters(const struct pn_flow_table *t)
+{
+	return &t->counters;
+}
+
+void pn_flow_table_destroy(struct pn_flow_table *t)
+{
+	if (!t)
+		return;
+	HASH_CLEAR(hh, t->hash);
+	while (t->slabs) {
+		struct slab *s = t->slabs;
+		t->slabs = s->next;
+		free(s);
+	}
+	free(t);
+}
