@@ -103,6 +103,9 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 {
 	struct own_options *o = ctx;
 	unsigned long long v;
+	if ((opt == OPT_TOP || opt == OPT_SORT) && !o->is_stats)
+		return pn_cli_usage_error(cli, "--top and --sort are options "
+					       "of 'portnote stats'");
 	switch (opt) {
 	case OPT_IDLE:
 		if (!parse_idle(arg, &o->flows))
@@ -122,16 +125,19 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 		o->flows.max_flows = (uint32_t)v;
 		return 0;
 	case OPT_TOP:
-		if (!o->is_stats || !pn_cli_number(arg, 0, UINT32_MAX, &v))
-			return pn_cli_usage_error(cli, "bad --top '%s'", arg);
+		if (!pn_cli_number(arg, 0, UINT32_MAX, &v))
+			return pn_cli_usage_error(cli,
+						  "bad --top '%s' (expected a "
+						  "whole number; 0 for all)",
+						  arg);
 		o->top = (unsigned)v;
 		return 0;
 	case OPT_SORT:
-		if (o->is_stats && strcmp(arg, "bytes") == 0)
+		if (strcmp(arg, "bytes") == 0)
 			o->sort = PN_SORT_BYTES;
-		else if (o->is_stats && strcmp(arg, "packets") == 0)
+		else if (strcmp(arg, "packets") == 0)
 			o->sort = PN_SORT_PACKETS;
-		else if (o->is_stats && strcmp(arg, "flows") == 0)
+		else if (strcmp(arg, "flows") == 0)
 			o->sort = PN_SORT_FLOWS;
 		else
 			return pn_cli_usage_error(cli,

@@ -370,7 +370,7 @@ static unsigned percent(uint64_t part, uint64_t whole)
 
 static void text_flags(FILE *out, const struct service *v)
 {
-	const char *sep = "";
+	const char *sep = "  ";
 	for (unsigned b = 0; b < PN_FF_COUNT; b++)
 		if (v->flagged[b]) {
 			fprintf(out, "%s%s %llu", sep, pn_flow_flag_name(b),
@@ -379,13 +379,23 @@ static void text_flags(FILE *out, const struct service *v)
 		}
 }
 
+/* Time of day, for the text table: the header gives the full range. */
+static const char *clock_text(uint64_t us, char buf[16])
+{
+	struct tm tm;
+	time_t sec = (time_t)(us / 1000000);
+	gmtime_r(&sec, &tm);
+	strftime(buf, 16, "%H:%M:%S", &tm);
+	return buf;
+}
+
 static void text_row(FILE *out, const struct service *v, const char *label)
 {
-	char ports[16], a[40], b[40];
+	char ports[16], a[16], b[16];
 	fprintf(
 	    out,
-	    "%-26s %-5s %-11s %7llu %9llu %9llu %12llu %12llu %7llu "
-	    "%7llu  %3u/%3u/%3u/%3u  ",
+	    "%-24s %-5s %-11s %6llu %8llu %8llu %11llu %11llu %7llu %7llu  "
+	    "%3u/%3u/%3u/%3u  %s-%s",
 	    label,
 	    v->transport < PN_TRANSPORT_COUNT ? pn_transport_name(v->transport)
 					      : "-",
@@ -397,16 +407,10 @@ static void text_row(FILE *out, const struct service *v, const char *label)
 	    percent(v->basis[PN_BASIS_HANDSHAKE], v->flows),
 	    percent(v->basis[PN_BASIS_REGISTRY], v->flows),
 	    percent(v->basis[PN_BASIS_PORT_CLASS], v->flows),
-	    percent(v->basis[PN_BASIS_NONE], v->flows));
+	    percent(v->basis[PN_BASIS_NONE], v->flows),
+	    v->flows ? clock_text(v->first_us, a) : "-",
+	    v->flows ? clock_text(v->last_us, b) : "-");
 	text_flags(out, v);
-	if (v->flows)
-		fprintf(out, "%s%s .. %s",
-			v->flagged[0] || v->flagged[1] || v->flagged[2] ||
-				v->flagged[3] || v->flagged[4]
-			    ? "; "
-			    : "",
-			pn_time_text(v->first_us, a),
-			pn_time_text(v->last_us, b));
 	fputc('\n', out);
 }
 
@@ -570,15 +574,21 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 			percent(t->basis[PN_BASIS_REGISTRY], t->flows),
 			percent(t->basis[PN_BASIS_PORT_CLASS], t->flows),
 			percent(t->basis[PN_BASIS_NONE], t->flows));
+		if (t->flows) {
+			char a[40], b[40];
+			fprintf(out, "# seen from %s to %s\n",
+				pn_time_text(t->first_us, a),
+				pn_time_text(t->last_us, b));
+		}
 		fprintf(out, "# top %u of %u by %s\n", shown, n,
 			sort_names[info->sort]);
 		fprintf(
 		    out,
-		    "%-26s %-5s %-11s %7s %9s %9s %12s %12s %7s %7s  %-15s  "
-		    "%s\n",
+		    "%-24s %-5s %-11s %6s %8s %8s %11s %11s %7s %7s  %-15s  "
+		    "%-17s  %s\n",
 		    "registered for", "proto", "port", "flows", "pkts c>s",
 		    "pkts s>c", "bytes c>s", "bytes s>c", "clients", "servers",
-		    "basis % h/r/c/n", "flags; first .. last");
+		    "basis% h/r/c/n", "seen (UTC)", "flags");
 		for (i = 0; i < shown; i++)
 			text_row(out, all[i], all[i]->name);
 		if (shown < n) {
