@@ -2,6 +2,7 @@
  * filter, decoding, and a clean stop on signals, --count and --duration. */
 #include "portnote/capture.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -121,14 +122,33 @@ static pcap_t *open_live(const struct pn_capture_options *o, const char *who,
 	if (rc > 0)
 		fprintf(diag, "%s: %s: warning: %s: %s\n", who, o->iface,
 			pcap_statustostr(rc), pcap_geterr(p));
+	if (pcap_setnonblock(p, 1, err) != 0)
+		fprintf(diag, "%s: %s: warning: %s\n", who, o->iface, err);
 	return p;
 }
 
 /* Reads one opened source to its end. Returns false if it ended in an
  * error (the caller counts the source as failed). */
+/* Waits until the live handle has packets, the read timeout passes, or a
+ * signal arrives. libpcap's own timeout does not bring pcap_dispatch back
+ * on Linux (TPACKET_V3 may wait forever), so the loop polls the handle's
+ * descriptor itself and dispatches without blocking. */
+static void wait_live(pcap_t *p)
+{
+	int fd = pcap_get_selectable_fd(p);
+	if (fd < 0)
+		return;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	poll(&pfd, 1, PN_CAPTURE_TIMEOUT_MS);
+}
+
 static bool read_source(struct loop *l, const char *who, FILE *diag)
 {
 	for (;;) {
+		if (l->src.live)
+			wait_live(l->p);
+		if (l->stop || stop_requested)
+			return true;
 		int n = pcap_dispatch(l->p, -1, on_packet, (u_char *)l);
 		if (n == PCAP_ERROR) {
 			fprintf(diag,

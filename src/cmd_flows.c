@@ -393,7 +393,9 @@ static int run_command(int argc, char **argv, bool is_stats)
 	}
 
 	static char outbuf[1 << 16];
-	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+	/* Live output goes out line by line, for whatever reads it. */
+	setvbuf(stdout, outbuf, own.capture.opts.iface ? _IOLBF : _IOFBF,
+		sizeof outbuf);
 	struct run r = {.cli = &cli, .out = stdout};
 	r.ann = pn_annotator_create(cli.reg);
 	if (is_stats)

@@ -433,7 +433,9 @@ int pn_cmd_packets(int argc, char **argv)
 	}
 
 	static char outbuf[1 << 16];
-	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+	/* Live output goes out line by line, for whatever reads it. */
+	setvbuf(stdout, outbuf, own.capture.opts.iface ? _IOLBF : _IOFBF,
+		sizeof outbuf);
 	struct run r = {.cli = &cli,
 			.out = stdout,
 			.several_files = own.capture.opts.n_files > 1};
