@@ -6,6 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* uthash starts with 32 buckets and doubles only when one chain reaches
+ * ten flows, so a busy table walks chains of several flows per lookup, a
+ * cache miss each. Starting at 2^18 buckets (4 MiB) keeps chains short up
+ * to a few hundred thousand flows; past that uthash grows as usual. The
+ * macros are read where HASH_ADD expands, in this file. */
+#undef HASH_INITIAL_NUM_BUCKETS
+#undef HASH_INITIAL_NUM_BUCKETS_LOG2
+#define HASH_INITIAL_NUM_BUCKETS 262144U
+#define HASH_INITIAL_NUM_BUCKETS_LOG2 18U
+
 /* Idle lists: one per transport, each ordered by last packet, plus one for
  * closed flows lingering for their last ACKs. */
 enum { LIST_CLOSING = PN_TRANSPORT_COUNT, N_LISTS };
@@ -353,9 +363,21 @@ struct pn_flow *pn_flow_packet(struct pn_flow_table *t,
 	struct pn_flow *f;
 	HASH_VALUE(&k, sizeof k, hashv);
 	HASH_FIND_BYHASHVALUE(hh, t->hash, &k, sizeof k, hashv, f);
-	if (f && f->closing && opens(p)) {
-		flow_end(t, f, (enum pn_flow_end)f->closing);
-		f = NULL;
+	/* The sweep runs once a second of capture time: a flow found past
+	 * its timeout ends here, so flow boundaries never depend on when
+	 * other traffic happened to trigger a sweep. A SYN on a closed flow
+	 * opens a new one. */
+	if (f) {
+		uint64_t timeout = f->closing
+				       ? t->cfg.linger_us
+				       : t->cfg.idle_us[f->key.transport];
+		if (f->seen_us + timeout <= t->now_us ||
+		    (f->closing && opens(p))) {
+			flow_end(t, f,
+				 f->closing ? (enum pn_flow_end)f->closing
+					    : PN_END_IDLE);
+			f = NULL;
+		}
 	}
 	if (!f) {
 		if (t->counters.active >= t->cfg.max_flows)
