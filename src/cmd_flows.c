@@ -332,9 +332,9 @@ static bool on_packet(void *ctx, const struct pn_capture_source *src,
 	(void)bytes;
 	struct run *r = ctx;
 	if (p->l4 != PN_L4_NONE)
-		pn_flow_packet(r->table, p,
-			       (uint64_t)h->ts.tv_sec * 1000000u +
-				   (uint64_t)h->ts.tv_usec);
+		pn_flow_push(r->table, p,
+			     (uint64_t)h->ts.tv_sec * 1000000u +
+				 (uint64_t)h->ts.tv_usec);
 	return true;
 }
 

@@ -28,6 +28,23 @@ struct slab {
 	struct pn_flow flows[SLAB_FLOWS];
 };
 
+/* What the flow table needs of one packet, kept between hashing its key
+ * and using it (see pn_flow_push). */
+struct event {
+	struct pn_flow_key key;
+	uint64_t ts_us;
+	uint32_t wirelen;
+	unsigned hashv;
+	enum pn_l4 l4;
+	uint8_t src; /* the sending endpoint */
+	uint8_t tcp_flags, sctp_chunk, dccp_type;
+	bool has_sctp_chunk;
+};
+
+/* Packets between hashing a key (and prefetching its bucket) and looking
+ * it up; half way, the bucket's first flow is prefetched too. */
+#define PIPELINE 8
+
 struct pn_flow_table {
 	struct pn_flow_config cfg;
 	const struct pn_registry *reg;
@@ -39,6 +56,8 @@ struct pn_flow_table {
 	struct slab *slabs;
 	uint64_t now_us, next_sweep_us;
 	struct pn_flow_counters counters;
+	struct event pending[PIPELINE];
+	unsigned pending_head, pending_count;
 };
 
 void pn_flow_config_init(struct pn_flow_config *cfg)
@@ -282,7 +301,7 @@ static void set_server(struct pn_flow_table *t, struct pn_flow *f, int server,
 
 /* Handshake evidence in this packet: the endpoint it makes the server, or
  * -1. The sender of a SYN, INIT or Request is the client. */
-static int handshake_server(const struct pn_packet *p, int src)
+static int handshake_server(const struct event *p, int src)
 {
 	switch (p->l4) {
 	case PN_L4_TCP:
@@ -312,14 +331,14 @@ static int handshake_server(const struct pn_packet *p, int src)
 
 /* A packet that opens a connection anew: a SYN on a closed TCP flow reuses
  * its ports for a new connection. */
-static bool opens(const struct pn_packet *p)
+static bool opens(const struct event *p)
 {
 	return p->l4 == PN_L4_TCP &&
 	       (p->tcp_flags & (PN_TCP_SYN | PN_TCP_ACK)) == PN_TCP_SYN;
 }
 
 /* How this packet closes the flow, if it does. */
-static void note_close(struct pn_flow *f, const struct pn_packet *p, int src)
+static void note_close(struct pn_flow *f, const struct event *p, int src)
 {
 	switch (p->l4) {
 	case PN_L4_TCP:
@@ -347,11 +366,26 @@ static void note_close(struct pn_flow *f, const struct pn_packet *p, int src)
 	}
 }
 
-struct pn_flow *pn_flow_packet(struct pn_flow_table *t,
-			       const struct pn_packet *p, uint64_t ts_us)
+static void make_event(const struct pn_packet *p, uint64_t ts_us,
+		       struct event *e)
 {
-	struct pn_flow_key k;
-	int src = pn_flow_key_from_packet(p, &k);
+	e->src = (uint8_t)pn_flow_key_from_packet(p, &e->key);
+	HASH_VALUE(&e->key, sizeof e->key, e->hashv);
+	e->ts_us = ts_us;
+	e->wirelen = p->wirelen;
+	e->l4 = p->l4;
+	e->tcp_flags = p->tcp_flags;
+	e->has_sctp_chunk = p->has_sctp_chunk;
+	e->sctp_chunk = p->sctp_chunk;
+	e->dccp_type = p->dccp_type;
+}
+
+static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
+{
+	const struct pn_flow_key k = p->key;
+	int src = p->src;
+	uint64_t ts_us = p->ts_us;
+	unsigned hashv = p->hashv;
 	if (ts_us > t->now_us)
 		t->now_us = ts_us;
 	if (t->now_us >= t->next_sweep_us) {
@@ -359,9 +393,7 @@ struct pn_flow *pn_flow_packet(struct pn_flow_table *t,
 		t->next_sweep_us = t->now_us + 1000000;
 	}
 
-	unsigned hashv;
 	struct pn_flow *f;
-	HASH_VALUE(&k, sizeof k, hashv);
 	HASH_FIND_BYHASHVALUE(hh, t->hash, &k, sizeof k, hashv, f);
 	/* The sweep runs once a second of capture time: a flow found past
 	 * its timeout ends here, so flow boundaries never depend on when
@@ -425,8 +457,67 @@ struct pn_flow *pn_flow_packet(struct pn_flow_table *t,
 	return f;
 }
 
+struct pn_flow *pn_flow_packet(struct pn_flow_table *t,
+			       const struct pn_packet *p, uint64_t ts_us)
+{
+	pn_flow_drain(t);
+	struct event e;
+	make_event(p, ts_us, &e);
+	return process(t, &e);
+}
+
+/* The bucket a hash value falls in, in uthash's own table. */
+static const UT_hash_bucket *bucket_of(const struct pn_flow_table *t,
+				       unsigned hashv)
+{
+	const UT_hash_table *tbl = t->hash->hh.tbl;
+	return &tbl->buckets[hashv & (tbl->num_buckets - 1)];
+}
+
+void pn_flow_push(struct pn_flow_table *t, const struct pn_packet *p,
+		  uint64_t ts_us)
+{
+	if (t->pending_count == PIPELINE) {
+		process(t, &t->pending[t->pending_head]);
+		t->pending_head = (t->pending_head + 1) % PIPELINE;
+		t->pending_count--;
+	}
+	struct event *e =
+	    &t->pending[(t->pending_head + t->pending_count) % PIPELINE];
+	make_event(p, ts_us, e);
+	t->pending_count++;
+	if (!t->hash)
+		return;
+	/* Memory, not arithmetic, is the cost of a lookup: one miss for the
+	 * bucket, one for its first flow. Ask for both ahead of time. */
+	__builtin_prefetch(bucket_of(t, e->hashv));
+	if (t->pending_count > PIPELINE / 2) {
+		const struct event *mid =
+		    &t->pending[(t->pending_head + t->pending_count - 1 -
+				 PIPELINE / 2) %
+				PIPELINE];
+		const UT_hash_handle *hh = bucket_of(t, mid->hashv)->hh_head;
+		if (hh) {
+			const char *flow =
+			    (const char *)hh - t->hash->hh.tbl->hho;
+			__builtin_prefetch(flow);
+			__builtin_prefetch(flow + 64);
+		}
+	}
+}
+
+void pn_flow_drain(struct pn_flow_table *t)
+{
+	while (t->pending_count) {
+		process(t, &t->pending[t->pending_head]);
+		t->pending_head = (t->pending_head + 1) % PIPELINE;
+		t->pending_count--;
+	}
+}
+
 void pn_flow_flush(struct pn_flow_table *t)
 {
+	pn_flow_drain(t);
 	for (int l = 0; l < N_LISTS; l++)
 		while (t->oldest[l])
 			flow_end(t, t->oldest[l],

@@ -117,7 +117,15 @@ struct pn_flow_table *pn_flow_table_create(const struct pn_flow_config *cfg,
 struct pn_flow *pn_flow_packet(struct pn_flow_table *t,
 			       const struct pn_packet *p, uint64_t ts_us);
 
-/* Ends every remaining flow with PN_END_INPUT. */
+/* The same, for a stream of packets: the packet is taken now and accounted
+ * a few packets later, which lets the table fetch its memory ahead of
+ * time. pn_flow_drain accounts everything taken so far. */
+void pn_flow_push(struct pn_flow_table *t, const struct pn_packet *p,
+		  uint64_t ts_us);
+void pn_flow_drain(struct pn_flow_table *t);
+
+/* Ends every remaining flow with PN_END_INPUT (draining pushed packets
+ * first). */
 void pn_flow_flush(struct pn_flow_table *t);
 
 const struct pn_flow_counters *pn_flow_counters(const struct pn_flow_table *t);
