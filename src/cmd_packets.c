@@ -176,83 +176,193 @@ static size_t describe(struct run *r, const struct pn_packet *p,
 	return n;
 }
 
-static void json_port(struct run *r, const char *side, enum pn_transport t,
-		      uint16_t port)
+/* JSON lines are built in one buffer and written with one fwrite: at
+ * millions of packets, fprintf's format parsing is the cost. Every write
+ * is bounded by LINE_MAX_BYTES, and a line that would not fit (only a
+ * pathological --registry could make one) is cut and closed. */
+#define LINE_MAX_BYTES 8192
+
+struct line {
+	char buf[LINE_MAX_BYTES];
+	size_t n;
+};
+
+static void put_mem(struct line *l, const char *s, size_t len)
+{
+	if (len > sizeof l->buf - 64 - l->n)
+		len = sizeof l->buf - 64 - l->n; /* room to close the line */
+	memcpy(l->buf + l->n, s, len);
+	l->n += len;
+}
+
+static void put(struct line *l, const char *s)
+{
+	put_mem(l, s, strlen(s));
+}
+
+static void put_u64(struct line *l, uint64_t v)
+{
+	char tmp[24];
+	int i = sizeof tmp;
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put_mem(l, tmp + i, sizeof tmp - (size_t)i);
+}
+
+/* A JSON string's inside: names and file names rarely need escaping, so
+ * plain runs are copied whole. */
+static void put_escaped(struct line *l, const char *s)
+{
+	const char *run = s;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put_mem(l, run, (size_t)(s - run));
+		char esc[8];
+		if (c == '"' || c == '\\')
+			esc[0] = '\\', esc[1] = (char)c, esc[2] = '\0';
+		else
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+		put(l, esc);
+		run = s + 1;
+	}
+	put_mem(l, run, (size_t)(s - run));
+}
+
+static void put_addr(struct line *l, const struct pn_packet *p,
+		     const uint8_t *a)
+{
+	if (p->ip_version == 4) {
+		const uint8_t *v4 = a + PN_ADDR_V4_OFF;
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				put_mem(l, ".", 1);
+			put_u64(l, v4[i]);
+		}
+		return;
+	}
+	char text[INET6_ADDRSTRLEN];
+	addr_text(p, a, text);
+	put(l, text);
+}
+
+static void json_port(struct run *r, struct line *l, const char *side,
+		      enum pn_transport t, uint16_t port)
 {
 	const struct pn_port_words *w = pn_annotate(r->ann, t, port);
-	fprintf(r->out,
-		",\"%s_class\":\"%s\",\"%s_status\":\"%s\",\"%s_services\":%s,"
-		"\"%s_flags\":%s",
-		side, pn_port_class_name(pn_port_class(port)), side, w->status,
-		side, w->names_json, side, w->flags_json);
+	put(l, ",\"");
+	put(l, side);
+	put(l, "_class\":\"");
+	put(l, pn_port_class_name(pn_port_class(port)));
+	put(l, "\",\"");
+	put(l, side);
+	put(l, "_status\":\"");
+	put(l, w->status);
+	put(l, "\",\"");
+	put(l, side);
+	put(l, "_services\":");
+	put(l, w->names_json);
+	put(l, ",\"");
+	put(l, side);
+	put(l, "_flags\":");
+	put(l, w->flags_json);
 }
 
 static void json_line(struct run *r, const struct pn_capture_source *src,
 		      const struct pcap_pkthdr *h, const struct pn_packet *p)
 {
-	FILE *out = r->out;
-	char t[40], a[INET6_ADDRSTRLEN], tmp[16];
-	fputs("{\"type\":\"packet\",\"file\":\"", out);
-	pn_json_escape(out, src->name);
-	fprintf(out,
-		"\",\"frame\":%llu,\"time\":\"%s\",\"caplen\":%u,\"len\":%u,"
-		"\"vlan\":[",
-		(unsigned long long)src->frame, time_text(r, h, t), h->caplen,
-		h->len);
-	for (unsigned i = 0; i < p->vlan_count && i < PN_VLAN_KEEP; i++)
-		fprintf(out, "%s%u", i ? "," : "", p->vlan[i]);
-	fputs("],\"tunnel\":", out);
-	if (p->tunnel == PN_TUNNEL_NONE)
-		fputs("null", out);
-	else
-		fprintf(out, "\"%s\"", pn_tunnel_name(p->tunnel));
-	if (p->ip_version) {
-		fprintf(out, ",\"ip\":%u,\"src\":\"", p->ip_version);
-		addr_text(p, p->src, a);
-		fprintf(out, "%s\",\"dst\":\"", a);
-		addr_text(p, p->dst, a);
-		fprintf(out, "%s\",\"ip_proto\":%u,\"ip_proto_name\":\"%s\"", a,
-			p->ip_proto, proto_text(p->ip_proto, tmp));
+	static struct line line;
+	struct line *l = &line;
+	char t[40], tmp[16];
+	l->n = 0;
+	put(l, "{\"type\":\"packet\",\"file\":\"");
+	put_escaped(l, src->name);
+	put(l, "\",\"frame\":");
+	put_u64(l, src->frame);
+	put(l, ",\"time\":\"");
+	put(l, time_text(r, h, t));
+	put(l, "\",\"caplen\":");
+	put_u64(l, h->caplen);
+	put(l, ",\"len\":");
+	put_u64(l, h->len);
+	put(l, ",\"vlan\":[");
+	for (unsigned i = 0; i < p->vlan_count && i < PN_VLAN_KEEP; i++) {
+		if (i)
+			put(l, ",");
+		put_u64(l, p->vlan[i]);
+	}
+	put(l, "],\"tunnel\":");
+	if (p->tunnel == PN_TUNNEL_NONE) {
+		put(l, "null");
 	} else {
-		fputs(
-		    ",\"ip\":null,\"src\":null,\"dst\":null,\"ip_proto\":null,"
-		    "\"ip_proto_name\":null",
-		    out);
+		put(l, "\"");
+		put(l, pn_tunnel_name(p->tunnel));
+		put(l, "\"");
 	}
-	fprintf(out, ",\"status\":\"%s\",\"reason\":",
-		pn_decode_status_name(p->status));
-	if (p->reason == PN_R_NONE)
-		fputs("null", out);
-	else
-		fprintf(out, "\"%s\"", pn_decode_reason_name(p->reason));
+	if (p->ip_version) {
+		put(l, ",\"ip\":");
+		put_u64(l, p->ip_version);
+		put(l, ",\"src\":\"");
+		put_addr(l, p, p->src);
+		put(l, "\",\"dst\":\"");
+		put_addr(l, p, p->dst);
+		put(l, "\",\"ip_proto\":");
+		put_u64(l, p->ip_proto);
+		put(l, ",\"ip_proto_name\":\"");
+		put(l, proto_text(p->ip_proto, tmp));
+		put(l, "\"");
+	} else {
+		put(l, ",\"ip\":null,\"src\":null,\"dst\":null,\"ip_proto\":"
+		       "null,\"ip_proto_name\":null");
+	}
+	put(l, ",\"status\":\"");
+	put(l, pn_decode_status_name(p->status));
+	put(l, "\",\"reason\":");
+	if (p->reason == PN_R_NONE) {
+		put(l, "null");
+	} else {
+		put(l, "\"");
+		put(l, pn_decode_reason_name(p->reason));
+		put(l, "\"");
+	}
 	if (p->l4 == PN_L4_NONE) {
-		fputs(",\"transport\":null,\"sport\":null,\"dport\":null}\n",
-		      out);
-		return;
-	}
-	fprintf(out, ",\"transport\":\"%s\",\"sport\":%u,\"dport\":%u",
-		transport_text(p), p->sport, p->dport);
-	if (p->l4 == PN_L4_TCP) {
-		char f[12];
-		fprintf(out, ",\"tcp_flags\":\"%s\"",
-			pn_tcp_flags_text(p->tcp_flags, f));
-	} else if (p->l4 == PN_L4_SCTP && p->has_sctp_chunk) {
-		fprintf(out, ",\"sctp_chunk\":%u", p->sctp_chunk);
-	} else if (p->l4 == PN_L4_DCCP) {
-		fprintf(out, ",\"dccp_type\":\"%s\"",
-			dccp_type_name(p->dccp_type));
-		if (p->has_service_code) {
-			char code[12];
-			fputs(",\"service_code\":\"", out);
-			pn_json_escape(
-			    out, pn_service_code_text(p->service_code, code));
-			fprintf(out, "\",\"service_code_value\":%lu",
-				(unsigned long)p->service_code);
+		put(l, ",\"transport\":null,\"sport\":null,\"dport\":null");
+	} else {
+		put(l, ",\"transport\":\"");
+		put(l, transport_text(p));
+		put(l, "\",\"sport\":");
+		put_u64(l, p->sport);
+		put(l, ",\"dport\":");
+		put_u64(l, p->dport);
+		if (p->l4 == PN_L4_TCP) {
+			char f[12];
+			put(l, ",\"tcp_flags\":\"");
+			put(l, pn_tcp_flags_text(p->tcp_flags, f));
+			put(l, "\"");
+		} else if (p->l4 == PN_L4_SCTP && p->has_sctp_chunk) {
+			put(l, ",\"sctp_chunk\":");
+			put_u64(l, p->sctp_chunk);
+		} else if (p->l4 == PN_L4_DCCP) {
+			put(l, ",\"dccp_type\":\"");
+			put(l, dccp_type_name(p->dccp_type));
+			put(l, "\"");
+			if (p->has_service_code) {
+				char code[12];
+				put(l, ",\"service_code\":\"");
+				put_escaped(l, pn_service_code_text(
+						   p->service_code, code));
+				put(l, "\",\"service_code_value\":");
+				put_u64(l, p->service_code);
+			}
 		}
+		json_port(r, l, "sport", (enum pn_transport)p->l4, p->sport);
+		json_port(r, l, "dport", (enum pn_transport)p->l4, p->dport);
 	}
-	json_port(r, "sport", (enum pn_transport)p->l4, p->sport);
-	json_port(r, "dport", (enum pn_transport)p->l4, p->dport);
-	fputs("}\n", out);
+	put_mem(l, "}\n", 2);
+	fwrite(l->buf, 1, l->n, r->out);
 }
 
 static const char *const csv_header[] = {
