@@ -19,6 +19,7 @@
 # Prints "N passed, M failed".
 set -uo pipefail
 portnote=${1:?usage: live_loopback.sh PORTNOTE SRCDIR}
+srcdir=${2:?usage: live_loopback.sh PORTNOTE SRCDIR}
 export LC_ALL=C TZ=UTC
 
 if ! command -v socat >/dev/null 2>&1; then
@@ -41,20 +42,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() {
-	echo "ok: $1"
-	pass=$((pass + 1))
-}
-bad() {
-	echo "FAIL: $1"
-	fail=$((fail + 1))
-}
-finish() {
-	echo "$pass passed, $fail failed"
-	[[ $fail -eq 0 ]]
-	exit
-}
+# shellcheck source=tests/lib.sh
+. "$srcdir/tests/lib.sh"
 
 # port_in_use PORT: bound to anything, tcp or udp, v4 or v6.
 port_in_use() {

@@ -15,22 +15,11 @@ portnote=${1:?usage: pcapng_comments.sh PORTNOTE SRCDIR}
 srcdir=${2:?usage: pcapng_comments.sh PORTNOTE SRCDIR}
 export LC_ALL=C TZ=UTC
 
-if ! command -v tshark >/dev/null 2>&1; then
-	echo "skip: tshark is not installed (apt-get install tshark)"
-	exit 77
-fi
+# shellcheck source=tests/lib.sh
+. "$srcdir/tests/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export HOME="$tmp" XDG_CONFIG_HOME="$tmp"
-pass=0 fail=0
-ok() {
-	echo "ok: $1"
-	pass=$((pass + 1))
-}
-bad() {
-	echo "FAIL: $1"
-	fail=$((fail + 1))
-}
+need_tshark "$tmp"
 
 inputs=("$srcdir/captures/demo.pcap" "$srcdir/captures/udp.pcap")
 out=$tmp/out.pcapng

@@ -66,16 +66,11 @@ portnote=${1:?usage: tshark_compare.sh PORTNOTE SRCDIR}
 srcdir=${2:?usage: tshark_compare.sh PORTNOTE SRCDIR}
 export LC_ALL=C TZ=UTC
 
-if ! command -v tshark >/dev/null 2>&1; then
-	echo "skip: tshark is not installed (apt-get install tshark)"
-	exit 77
-fi
+# shellcheck source=tests/lib.sh
+. "$srcdir/tests/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# A user's Wireshark preferences could change dissection: use none.
-export HOME="$tmp" XDG_CONFIG_HOME="$tmp"
-
-pass=0 fail=0
+need_tshark "$tmp"
 
 tshark_fields() {
 	tshark -n -r "$1" -o ip.defragment:FALSE -o ipv6.defragment:FALSE \

@@ -54,13 +54,11 @@ fi
 PORTNOTE=$1
 SRCDIR=$2
 
-if ! command -v tshark >/dev/null 2>&1; then
-	echo "tshark not found: skipped"
-	exit 77
-fi
-
+# shellcheck source=tests/lib.sh
+. "$SRCDIR/tests/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+need_tshark "$tmp"
 
 ts() {
 	tshark -n -o ip.defragment:FALSE -o ipv6.defragment:FALSE "$@" \

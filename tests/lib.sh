@@ -1,0 +1,34 @@
+# tests/lib.sh — sourced by the shell integration tests: counting checks,
+# the closing "N passed, M failed" line, and skipping (exit 77, which CTest
+# reports as skipped) when a tool the test compares against is missing.
+# shellcheck shell=bash
+
+pass=0 fail=0
+
+ok() {
+	echo "ok: $1"
+	pass=$((pass + 1))
+}
+
+bad() {
+	echo "FAIL: $1"
+	fail=$((fail + 1))
+}
+
+# Prints the closing line and exits 0 only when nothing failed.
+finish() {
+	echo "$pass passed, $fail failed"
+	[[ $fail -eq 0 ]]
+	exit
+}
+
+# Skips the test unless tshark is installed; a user's Wireshark
+# preferences could change dissection, so tshark gets a private HOME
+# (under the given directory).
+need_tshark() {
+	if ! command -v tshark >/dev/null 2>&1; then
+		echo "skip: tshark is not installed (apt-get install tshark)"
+		exit 77
+	fi
+	export HOME="$1" XDG_CONFIG_HOME="$1"
+}
