@@ -172,6 +172,7 @@ static void list_unlink(struct pn_flow_table *t, struct pn_flow *f)
 static void list_append(struct pn_flow_table *t, struct pn_flow *f, int list)
 {
 	f->list = (uint8_t)list;
+	f->queued_us = t->now_us;
 	f->newer = NULL;
 	f->older = t->newest[list];
 	if (t->newest[list])
@@ -200,16 +201,48 @@ static uint64_t list_timeout(const struct pn_flow_table *t, int list)
 	return list == LIST_CLOSING ? t->cfg.linger_us : t->cfg.idle_us[list];
 }
 
+/* Flows are not moved in their list on every packet: that writes to two
+ * neighbouring flows, two more cache misses per packet. A flow is moved to
+ * the tail of its list at most once per REQUEUE_US of capture time, so a
+ * list stays in the order flows were queued, never later than their last
+ * packet and at most REQUEUE_US before it; the sweep (as often) and the
+ * eviction settle a head that has seen packets since it was queued by
+ * queueing it again. So expiry is as exact as the sweep, and a settled
+ * head is the list's least recently seen flow. */
+#define REQUEUE_US 1000000u
+
+static void requeue(struct pn_flow_table *t, struct pn_flow *f)
+{
+	int list = f->list;
+	list_unlink(t, f);
+	list_append(t, f, list);
+}
+
+/* Settles a list's head: returns the least recently seen flow, or NULL. */
+static struct pn_flow *settled_head(struct pn_flow_table *t, int list)
+{
+	struct pn_flow *f;
+	while ((f = t->oldest[list]) && f->seen_us > f->queued_us)
+		requeue(t, f);
+	return f;
+}
+
 static void sweep(struct pn_flow_table *t)
 {
 	for (int l = 0; l < N_LISTS; l++) {
 		uint64_t timeout = list_timeout(t, l);
 		struct pn_flow *f;
-		while ((f = t->oldest[l]) && f->seen_us + timeout <= t->now_us)
+		while ((f = t->oldest[l]) &&
+		       f->queued_us + timeout <= t->now_us) {
+			if (f->seen_us + timeout > t->now_us) {
+				requeue(t, f);
+				continue;
+			}
 			flow_end(t, f,
 				 l == LIST_CLOSING
 				     ? (enum pn_flow_end)f->closing
 				     : PN_END_IDLE);
+		}
 	}
 }
 
@@ -218,7 +251,7 @@ static void evict_one(struct pn_flow_table *t)
 {
 	struct pn_flow *victim = NULL;
 	for (int l = 0; l < N_LISTS; l++) {
-		struct pn_flow *f = t->oldest[l];
+		struct pn_flow *f = settled_head(t, l);
 		if (f && (!victim || f->seen_us < victim->seen_us))
 			victim = f;
 	}
@@ -455,9 +488,6 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 		t->counters.created++;
 		if (++t->counters.active > t->counters.peak)
 			t->counters.peak = t->counters.active;
-	} else {
-		list_unlink(t, f);
-		list_append(t, f, f->closing ? LIST_CLOSING : k.transport);
 	}
 
 	f->packets[src]++;
@@ -466,6 +496,9 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 		f->first_us[src] = ts_us;
 	f->last_us[src] = ts_us;
 	f->seen_us = ts_us;
+	/* Requeue at most once per second of capture time (see requeue()). */
+	if (ts_us > f->queued_us + REQUEUE_US)
+		requeue(t, f);
 	if (p->l4 == PN_L4_TCP)
 		f->tcp_flags[src] |= p->tcp_flags;
 	if (f->basis != PN_BASIS_HANDSHAKE) {
@@ -544,6 +577,8 @@ void pn_flow_drain(struct pn_flow_table *t)
 void pn_flow_flush(struct pn_flow_table *t)
 {
 	pn_flow_drain(t);
+	/* What the last sweep had not reached yet ends as it would have. */
+	sweep(t);
 	for (int l = 0; l < N_LISTS; l++)
 		while (t->oldest[l])
 			flow_end(t, t->oldest[l],

@@ -10,8 +10,9 @@
  * A flow ends when TCP has seen FIN from both sides or a RST (after a short
  * linger, so the last ACK still counts), when SCTP sees ABORT or SHUTDOWN
  * COMPLETE, when DCCP sees Reset, after an idle timeout per transport, when
- * --max-flows forces out the least recently seen one, or at the end of the
- * input. Every ended flow is handed to the caller, then freed.
+ * --max-flows forces out the least recently seen one (to within a second
+ * of capture time), or at the end of the input. Every ended flow is handed
+ * to the caller, then freed.
  */
 #ifndef PORTNOTE_FLOW_H
 #define PORTNOTE_FLOW_H
@@ -78,6 +79,7 @@ struct pn_flow {
 	uint64_t packets[2], bytes[2];	  /* sent by endpoint 0, endpoint 1 */
 	uint64_t first_us[2], last_us[2]; /* 0: that side sent nothing */
 	uint64_t seen_us;		  /* last packet either way */
+	uint64_t queued_us;   /* when it joined its idle list (see flow.c) */
 	uint16_t slot[2];     /* registry slot of each endpoint's port */
 	uint16_t flags;	      /* PN_FF_* for the server side */
 	uint8_t tcp_flags[2]; /* union of flags each side sent */
