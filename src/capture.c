@@ -1,11 +1,14 @@
 /* capture.c — the libpcap loop: files in order or one interface, a BPF
  * filter, decoding, and a clean stop on signals, --count and --duration. */
+/* fopencookie, for reading capture files through a memory mapping. */
+#define _GNU_SOURCE
 #include "portnote/capture.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -132,22 +135,80 @@ static pcap_t *open_live(const struct pn_capture_options *o, const char *who,
 	return p;
 }
 
-/* A capture file mapped into memory, if it could be. */
-struct mapping {
-	void *addr;
-	size_t len;
+/* A capture file read through a sliding memory mapping (see open_file). */
+struct mapped_file {
+	int fd;
+	uint64_t size, pos;
+	char *window;
+	uint64_t window_off; /* file offset of window[0] */
+	size_t window_len;
 };
 
-/* Opens a capture file. A regular file is mapped and read through
- * fmemopen: libpcap's freads then copy each record once, from the page
- * cache, instead of the kernel copying it into a stdio buffer first; that
- * copy is most of a bare read loop's time. Anything else (standard input,
- * a pipe, a file that cannot be mapped) is read through stdio. */
-static pcap_t *open_file(const char *name, char err[PCAP_ERRBUF_SIZE],
-			 struct mapping *map)
+/* Bytes mapped at a time: large enough that remapping is rare, small
+ * enough that resident memory stays bounded whatever the file's size. */
+#define MAP_WINDOW (32u << 20)
+
+static ssize_t mapped_read(void *cookie, char *buf, size_t size)
 {
-	map->addr = NULL;
-	map->len = 0;
+	struct mapped_file *m = cookie;
+	if (m->pos >= m->size || size == 0)
+		return 0;
+	if (!m->window || m->pos < m->window_off ||
+	    m->pos >= m->window_off + m->window_len) {
+		if (m->window)
+			munmap(m->window, m->window_len);
+		m->window = NULL;
+		uint64_t off = m->pos & ~(uint64_t)(MAP_WINDOW - 1);
+		uint64_t len =
+		    m->size - off < MAP_WINDOW ? m->size - off : MAP_WINDOW;
+		void *w = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, m->fd,
+			       (off_t)off);
+		if (w == MAP_FAILED)
+			return -1;
+		madvise(w, (size_t)len, MADV_SEQUENTIAL);
+		m->window = w;
+		m->window_off = off;
+		m->window_len = (size_t)len;
+	}
+	uint64_t in_window = m->window_off + m->window_len - m->pos;
+	size_t n = size < in_window ? size : (size_t)in_window;
+	memcpy(buf, m->window + (m->pos - m->window_off), n);
+	m->pos += n;
+	return (ssize_t)n;
+}
+
+static int mapped_seek(void *cookie, off64_t *offset, int whence)
+{
+	struct mapped_file *m = cookie;
+	int64_t base = whence == SEEK_SET   ? 0
+		       : whence == SEEK_CUR ? (int64_t)m->pos
+		       : whence == SEEK_END ? (int64_t)m->size
+					    : -1;
+	if (base < 0 || base + *offset < 0)
+		return -1;
+	m->pos = (uint64_t)(base + *offset);
+	*offset = (off64_t)m->pos;
+	return 0;
+}
+
+static int mapped_close(void *cookie)
+{
+	struct mapped_file *m = cookie;
+	if (m->window)
+		munmap(m->window, m->window_len);
+	int rc = close(m->fd);
+	free(m);
+	return rc;
+}
+
+/* Opens a capture file. A regular file is read through a sliding memory
+ * mapping: libpcap's freads then take each record from the page cache
+ * with plain copies, instead of the kernel copying the file into a stdio
+ * buffer first, which is most of a bare read loop's time. Anything else
+ * (standard input, a pipe, a file that cannot be mapped) goes through
+ * stdio. */
+static pcap_t *open_file(const char *name, char err[PCAP_ERRBUF_SIZE])
+{
 	if (strcmp(name, "-") == 0)
 		return pcap_open_offline_with_tstamp_precision(
 		    name, PCAP_TSTAMP_PRECISION_MICRO, err);
@@ -159,51 +220,32 @@ static pcap_t *open_file(const char *name, char err[PCAP_ERRBUF_SIZE],
 	}
 	struct stat st;
 	FILE *f = NULL;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-		void *addr = mmap(NULL, (size_t)st.st_size, PROT_READ,
-				  MAP_PRIVATE, fd, 0);
-		if (addr != MAP_FAILED) {
-			madvise(addr, (size_t)st.st_size, MADV_SEQUENTIAL);
-			f = fmemopen(addr, (size_t)st.st_size, "r");
-			if (f) {
-				map->addr = addr;
-				map->len = (size_t)st.st_size;
-			} else {
-				munmap(addr, (size_t)st.st_size);
-			}
-		}
+	struct mapped_file *m = NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (m = calloc(1, sizeof *m))) {
+		m->fd = fd;
+		m->size = (uint64_t)st.st_size;
+		static const cookie_io_functions_t io = {
+		    mapped_read, NULL, mapped_seek, mapped_close};
+		f = fopencookie(m, "r", io);
+		if (!f)
+			free(m);
 	}
-	if (f) {
-		close(fd);
-	} else {
+	if (!f)
 		f = fdopen(fd, "rb");
-		if (!f) {
-			snprintf(err, PCAP_ERRBUF_SIZE, "%s: %s", name,
-				 strerror(errno));
-			close(fd);
-			return NULL;
-		}
-		setvbuf(f, NULL, _IOFBF, 1 << 16);
+	if (!f) {
+		snprintf(err, PCAP_ERRBUF_SIZE, "%s: %s", name,
+			 strerror(errno));
+		close(fd);
+		return NULL;
 	}
+	setvbuf(f, NULL, _IOFBF, 1 << 16);
 	/* On success libpcap owns f and closes it with the handle. */
 	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(
 	    f, PCAP_TSTAMP_PRECISION_MICRO, err);
 	if (!p)
 		fclose(f);
-	if (!p && map->addr) {
-		munmap(map->addr, map->len);
-		map->addr = NULL;
-	}
 	return p;
-}
-
-/* Closes a source and drops its mapping. */
-static void close_source(pcap_t *p, struct mapping *map)
-{
-	pcap_close(p);
-	if (map->addr)
-		munmap(map->addr, map->len);
-	map->addr = NULL;
 }
 
 /* Waits until the live handle has packets, the read timeout passes, or a
@@ -294,9 +336,8 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 		char err[PCAP_ERRBUF_SIZE] = "";
 		bool live = opts->n_files == 0;
 		const char *name = live ? opts->iface : opts->files[i];
-		struct mapping map = {NULL, 0};
-		pcap_t *p = live ? open_live(opts, who, diag)
-				 : open_file(name, err, &map);
+		pcap_t *p =
+		    live ? open_live(opts, who, diag) : open_file(name, err);
 		if (!p) {
 			if (!live)
 				fprintf(diag, "%s: %s: cannot read: %s\n", who,
@@ -319,7 +360,7 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 				desc ? desc
 				     : pn_decode_linktype_name(linktype));
 			stats->sources_failed++;
-			close_source(p, &map);
+			pcap_close(p);
 			if (live) {
 				result = PN_CAPTURE_FATAL;
 				break;
@@ -328,7 +369,7 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 		}
 		if (opts->filter &&
 		    !set_filter(p, opts->filter, who, name, false, diag)) {
-			close_source(p, &map);
+			pcap_close(p);
 			result = PN_CAPTURE_USAGE;
 			break;
 		}
@@ -351,7 +392,7 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 			stats->sources_failed++;
 		if (live && pcap_stats(p, &stats->pcap) == 0)
 			stats->have_pcap_stats = true;
-		close_source(p, &map);
+		pcap_close(p);
 	}
 
 	stats->interrupted = stop_requested;
