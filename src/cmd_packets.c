@@ -86,15 +86,6 @@ static const char *transport_text(const struct pn_packet *p)
 	return pn_l4_name(p->l4);
 }
 
-static const char *proto_text(uint8_t proto, char buf[16])
-{
-	const char *name = pn_ip_proto_name(proto);
-	if (name)
-		return name;
-	snprintf(buf, 16, "ip-proto-%u", proto);
-	return buf;
-}
-
 /* Appends to buf[n..size) as snprintf would, keeping buf terminated and
  * returning the new length, never more than size - 1. */
 static size_t append(char *buf, size_t size, size_t n, const char *fmt, ...)
@@ -161,11 +152,11 @@ static size_t describe(struct run *r, const struct pn_packet *p,
 				 port, sizeof port);
 		ADD("%s", port);
 	} else if (p->status == PN_OK && p->ip_version) {
-		ADD("%s %s > %s len %u", proto_text(p->ip_proto, tmp), src, dst,
-		    h->len);
+		ADD("%s %s > %s len %u", pn_ip_proto_text(p->ip_proto, tmp),
+		    src, dst, h->len);
 	} else if (p->status == PN_FRAGMENT) {
 		ADD("fragment %s > %s len %u: later fragment of %s, no ports",
-		    src, dst, h->len, proto_text(p->ip_proto, tmp));
+		    src, dst, h->len, pn_ip_proto_text(p->ip_proto, tmp));
 	} else {
 		ADD("%s", pn_decode_status_name(p->status));
 		if (p->ip_version)
@@ -312,7 +303,7 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 		put(l, "\",\"ip_proto\":");
 		put_u64(l, p->ip_proto);
 		put(l, ",\"ip_proto_name\":\"");
-		put(l, proto_text(p->ip_proto, tmp));
+		put(l, pn_ip_proto_text(p->ip_proto, tmp));
 		put(l, "\"");
 	} else {
 		put(l, ",\"ip\":null,\"src\":null,\"dst\":null,\"ip_proto\":"

@@ -42,13 +42,19 @@ const char *pn_ip_proto_name(uint8_t proto)
 	return NULL;
 }
 
-static void proto_text(FILE *out, uint8_t proto)
+const char *pn_ip_proto_text(uint8_t proto, char buf[16])
 {
 	const char *name = pn_ip_proto_name(proto);
 	if (name)
-		fputs(name, out);
-	else
-		fprintf(out, "ip-proto-%u", proto);
+		return name;
+	snprintf(buf, 16, "ip-proto-%u", proto);
+	return buf;
+}
+
+static void proto_text(FILE *out, uint8_t proto)
+{
+	char buf[16];
+	fputs(pn_ip_proto_text(proto, buf), out);
 }
 
 void pn_stats_summary_text(FILE *out, const char *who,
@@ -558,7 +564,6 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 	for (i = shown; i < n; i++)
 		sum_into(&rest, all[i]);
 	const struct service *t = &s->total;
-	t = &s->total;
 	static const char *const sort_names[] = {"bytes", "packets", "flows"};
 
 	if (fmt == PN_FORMAT_TEXT) {

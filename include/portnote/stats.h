@@ -13,6 +13,9 @@
 /* The IP protocol's short name ("icmp", "icmp6", "gre", ...) or NULL. */
 const char *pn_ip_proto_name(uint8_t proto);
 
+/* The same, or "ip-proto-N" for a protocol without a short name. */
+const char *pn_ip_proto_text(uint8_t proto, char buf[16]);
+
 /* One paragraph for people: packets with ports by transport, without
  * ports by protocol, later fragments, and every anomaly reason with its
  * count; then libpcap's drop counters for live captures. */
