@@ -19,6 +19,9 @@ static const char usage[] =
     "  flows -r FILE|-i IF   one record per flow: client, server, basis, "
     "service\n"
     "  stats -r FILE|-i IF   per-service statistics of the flows\n"
+    "  audit --rules FILE    what a firewall ruleset opens, by the registry "
+    "and by\n"
+    "                        the traffic (-r FILE, -i IF)\n"
     "  interfaces            the devices -i can capture from\n"
     "\n"
     "Run 'portnote COMMAND --help' for a command's options. Every command\n"
@@ -34,6 +37,7 @@ static const struct {
     {"lookup", pn_cmd_lookup},	 {"registry", pn_cmd_registry},
     {"packets", pn_cmd_packets}, {"interfaces", pn_cmd_interfaces},
     {"flows", pn_cmd_flows},	 {"stats", pn_cmd_stats},
+    {"audit", pn_cmd_audit},
 };
 
 int main(int argc, char **argv)

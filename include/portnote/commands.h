@@ -10,5 +10,6 @@ int pn_cmd_packets(int argc, char **argv);
 int pn_cmd_interfaces(int argc, char **argv);
 int pn_cmd_flows(int argc, char **argv);
 int pn_cmd_stats(int argc, char **argv);
+int pn_cmd_audit(int argc, char **argv);
 
 #endif

@@ -1,0 +1,250 @@
+/* rules.h — firewall rulesets: one model for iptables-save output, nftables
+ * JSON (nft -j list ruleset) and portnote's plain list, and first-match
+ * evaluation of a packet against it.
+ *
+ * The model keeps only what portnote can evaluate: protocol, ports, address
+ * prefixes, interfaces, connection-tracking state, verdicts and jumps. A
+ * match or statement outside that set is never guessed at: the parser
+ * records it on the rule as "unmodeled" text, the audit reports it ("not
+ * evaluated: -m recent"), and evaluation stops at such a rule with an
+ * undetermined result instead of pretending it matches or not.
+ *
+ * Addresses are 16 bytes; IPv4 is held IPv4-mapped (::ffff:a.b.c.d) with the
+ * prefix length counted in the 128-bit space (a /24 is stored as 120), so
+ * one comparison serves both families.
+ */
+#ifndef PORTNOTE_RULES_H
+#define PORTNOTE_RULES_H
+
+#include "portnote/registry.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum pn_rules_format {
+	PN_RULES_AUTO,
+	PN_RULES_IPTABLES, /* iptables-save / ip6tables-save */
+	PN_RULES_NFT,	   /* nft -j list ruleset */
+	PN_RULES_PLAIN,	   /* "allow tcp 443", one rule a line */
+};
+
+enum pn_verdict {
+	PN_VERDICT_NONE,   /* no verdict (LOG, counter, comment only): go on */
+	PN_VERDICT_ACCEPT, /* also the plain list's "allow" */
+	PN_VERDICT_DROP,   /* also "deny" */
+	PN_VERDICT_REJECT,
+	PN_VERDICT_RETURN, /* back to the calling chain; in a base chain: the
+			      policy */
+	PN_VERDICT_JUMP,   /* into `target`, then back */
+	PN_VERDICT_GOTO,   /* into `target`, not back (iptables -g, nft goto) */
+};
+
+/* Which packets a chain sees (netfilter hooks). */
+enum pn_hook {
+	PN_HOOK_NONE, /* a user chain, reached only by jumps */
+	PN_HOOK_PREROUTING,
+	PN_HOOK_INPUT,
+	PN_HOOK_FORWARD,
+	PN_HOOK_OUTPUT,
+	PN_HOOK_POSTROUTING,
+};
+
+/* Address families a chain or rule applies to. */
+enum {
+	PN_FAMILY_IPV4 = 1u << 0,
+	PN_FAMILY_IPV6 = 1u << 1,
+	PN_FAMILY_BOTH = PN_FAMILY_IPV4 | PN_FAMILY_IPV6,
+};
+
+/* Connection-tracking states (iptables --ctstate / --state, nft ct state). */
+enum {
+	PN_CT_NEW = 1u << 0,
+	PN_CT_ESTABLISHED = 1u << 1,
+	PN_CT_RELATED = 1u << 2,
+	PN_CT_INVALID = 1u << 3,
+	PN_CT_UNTRACKED = 1u << 4,
+};
+
+#define PN_PROTO_ANY (-1)
+
+struct pn_port_range {
+	uint16_t lo, hi; /* inclusive */
+};
+
+/* n == 0: any port (no port match). Ranges are as written (not merged). */
+struct pn_port_match {
+	struct pn_port_range *ranges;
+	uint32_t n;
+	bool negate;
+};
+
+struct pn_prefix {
+	uint8_t addr[16]; /* IPv4-mapped for IPv4 */
+	uint8_t len;	  /* 0..128, in the 128-bit space */
+	uint8_t family;	  /* PN_FAMILY_IPV4 or PN_FAMILY_IPV6 */
+};
+
+/* n == 0: any address. Several prefixes (an nft set, a comma list): any of
+ * them. */
+struct pn_addr_match {
+	struct pn_prefix *prefixes;
+	uint32_t n;
+	bool negate;
+};
+
+/* An interface name match; name[0] == '\0': any interface. A trailing '+'
+ * (iptables) or '*' (nft) is kept as `wildcard` and removed from name. */
+struct pn_iface_match {
+	char name[17];
+	bool wildcard;
+	bool negate;
+};
+
+struct pn_rule {
+	uint32_t chain;	 /* index into ruleset->chains */
+	uint32_t number; /* 1-based position in its chain */
+	uint32_t line;	 /* source line; for nft JSON the line of the rule's
+			    object when known, else 0 */
+	uint64_t handle; /* nft rule handle, 0 when none */
+	uint8_t family;	 /* PN_FAMILY_*: which packets it can match */
+	int proto;	 /* IP protocol number, or PN_PROTO_ANY */
+	bool proto_negate;
+	struct pn_port_match sport, dport;
+	struct pn_addr_match saddr, daddr;
+	struct pn_iface_match iif, oif;
+	uint8_t ctstate; /* PN_CT_* mask; 0: any */
+	bool ctstate_negate;
+	enum pn_verdict verdict;
+	uint32_t target; /* chain index for JUMP and GOTO */
+	char *comment;	 /* -m comment / nft comment / plain "# ..."; or NULL */
+	char *text;	 /* the rule as written, one line, for reports */
+	char **unmodeled; /* what portnote does not evaluate, each as written:
+			     "-m recent", "meta mark 0x1", "log" is NOT here
+			     (a non-terminal statement with no effect on the
+			     verdict is simply ignored) */
+	uint32_t n_unmodeled;
+};
+
+struct pn_chain {
+	char *table; /* "filter", "inet filter", "plain" */
+	char *name;  /* "INPUT", "input", "ssh_rules" */
+	uint8_t family;
+	enum pn_hook hook;	/* PN_HOOK_NONE for user chains */
+	int priority;		/* nft base chain priority; iptables filter 0 */
+	enum pn_verdict policy; /* ACCEPT or DROP for base chains; NONE for
+				   user chains */
+	uint32_t first, n_rules; /* its rules: ruleset->rules[first..] */
+	uint32_t line;		 /* where it was declared, 0 if unknown */
+};
+
+struct pn_ruleset {
+	char *source; /* file name as given */
+	enum pn_rules_format format;
+	struct pn_chain *chains;
+	uint32_t n_chains;
+	struct pn_rule *rules; /* grouped by chain, in chain order */
+	uint32_t n_rules;
+};
+
+#define PN_RULES_ERRBUF_SIZE 512
+
+/* Reads a ruleset. PN_RULES_AUTO detects the format: a first non-blank
+ * character '{' is nft JSON; a line starting with '*', ':' or "-A " is
+ * iptables-save; anything else is the plain list. Returns 0, or -1 with
+ * "file:line: message" in errbuf (a syntax error, an unknown chain in a
+ * jump, an unreadable file). */
+int pn_rules_load(const char *path, enum pn_rules_format format,
+		  struct pn_ruleset **out, char errbuf[PN_RULES_ERRBUF_SIZE]);
+
+/* The same from memory; `label` names the source in messages. */
+int pn_rules_parse(const char *text, size_t len, const char *label,
+		   enum pn_rules_format format, struct pn_ruleset **out,
+		   char errbuf[PN_RULES_ERRBUF_SIZE]);
+
+void pn_ruleset_free(struct pn_ruleset *rs);
+
+/* "auto", "iptables", "nft", "plain" -> format; -1 otherwise. */
+int pn_rules_format_parse(const char *s);
+const char *pn_rules_format_name(enum pn_rules_format f);
+const char *pn_verdict_name(enum pn_verdict v);
+const char *pn_hook_name(enum pn_hook h);
+/* "input", "INPUT", ... -> hook; -1 otherwise. */
+int pn_hook_parse(const char *s);
+
+/* Chain index by name ("INPUT" or "filter/INPUT", "input" or "inet
+ * filter/input"); -1 if none or ambiguous. */
+long pn_rules_find_chain(const struct pn_ruleset *rs, const char *name);
+
+/* The first packet of a flow, as a rule sees it. */
+struct pn_rule_packet {
+	uint8_t family; /* PN_FAMILY_IPV4 or PN_FAMILY_IPV6 */
+	uint8_t proto;	/* IP protocol number */
+	uint8_t saddr[16], daddr[16];
+	uint16_t sport, dport;
+	bool has_ports;	 /* proto is tcp, udp, udplite, sctp or dccp */
+	const char *iif; /* NULL: unknown (see pn_rules_evaluate) */
+	const char *oif;
+	uint8_t ctstate; /* one PN_CT_* bit */
+};
+
+struct pn_rule_result {
+	enum pn_verdict verdict; /* ACCEPT, DROP or REJECT */
+	int32_t rule;		 /* deciding rule, -1 when a policy decided */
+	int32_t chain;		 /* base chain whose policy decided, or -1 */
+	bool undetermined; /* stopped at `rule`, which has unmodeled matches
+			      that could decide either way */
+};
+
+/* Evaluates `pkt` through the base chains of `hook` (in priority order; a
+ * packet must be accepted by every one; a family filter applies), or
+ * through the single chain `chain` when chain >= 0 (then hook is ignored,
+ * and falling off a user chain's end counts as its policy, ACCEPT in
+ * iptables' sense of "not dropped here"). First match wins; JUMP/GOTO and
+ * RETURN are followed (depth limited; a loop is an undetermined result).
+ * An interface match against an unknown interface (NULL) does not match
+ * unless negated. Returns false if no base chain exists for the hook. */
+bool pn_rules_evaluate(const struct pn_ruleset *rs, enum pn_hook hook,
+		       long chain, const struct pn_rule_packet *pkt,
+		       struct pn_rule_result *res);
+
+/* Does `r` alone match `pkt`? (unmodeled matches ignored) */
+bool pn_rule_matches(const struct pn_rule *r, const struct pn_rule_packet *pkt);
+
+/* Builder, for the parsers (rules_iptables.c, rules_nft.c, rules_plain.c).
+ * Strings are copied. Rules may be added to chains in any order (iptables
+ * "-A" lines of several chains interleave); every parser ends with
+ * pn_rules_sort(), which groups the rules by chain, keeping their order
+ * within each, and sets first, n_rules and number. */
+struct pn_ruleset *pn_rules_new(const char *source,
+				enum pn_rules_format format);
+/* Returns the chain index, or -1 on allocation failure. */
+long pn_rules_add_chain(struct pn_ruleset *rs, const char *table,
+			const char *name, uint8_t family, enum pn_hook hook,
+			int priority, enum pn_verdict policy, uint32_t line);
+/* A zeroed rule (proto PN_PROTO_ANY, family PN_FAMILY_BOTH) appended to
+ * the ruleset for `chain`; NULL on allocation failure. The pointer is valid
+ * until the next pn_rules_add_rule. */
+struct pn_rule *pn_rules_add_rule(struct pn_ruleset *rs, uint32_t chain,
+				  uint32_t line);
+bool pn_rule_add_port(struct pn_port_match *m, uint16_t lo, uint16_t hi);
+bool pn_rule_add_prefix(struct pn_addr_match *m, const struct pn_prefix *p);
+bool pn_rule_set_text(char **dst, const char *s);
+bool pn_rule_add_unmodeled(struct pn_rule *r, const char *what);
+/* Groups rules by chain (stable) and numbers them. */
+void pn_rules_sort(struct pn_ruleset *rs);
+
+/* Parses "10.0.0.0/8", "192.0.2.1", "2001:db8::/32", "::1" into p;
+ * false if it is not an address or prefix. */
+bool pn_prefix_parse(const char *s, struct pn_prefix *p);
+
+/* Per-format parsers behind pn_rules_parse. Each returns 0 with *out set,
+ * or -1 with "label:line: message" in errbuf. */
+int pn_rules_parse_iptables(const char *text, size_t len, const char *label,
+			    struct pn_ruleset **out, char *errbuf);
+int pn_rules_parse_nft(const char *text, size_t len, const char *label,
+		       struct pn_ruleset **out, char *errbuf);
+int pn_rules_parse_plain(const char *text, size_t len, const char *label,
+			 struct pn_ruleset **out, char *errbuf);
+
+#endif

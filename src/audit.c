@@ -1,0 +1,1138 @@
+/* audit.c — the static and traffic audit of a ruleset (see audit.h). */
+#include "portnote/audit.h"
+#include "portnote/annotate.h"
+#include "portnote/stats.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <uthash.h>
+
+/* Notable names listed for a rule that opens a range. */
+#define MAX_NOTABLE 5
+/* Ports named one by one in a message before "and N more". */
+#define MAX_LISTED 8
+
+/* A set of ports as a bitmap: ranges, negation and containment are then
+ * plain bit operations, whatever the rule wrote. */
+struct portset {
+	uint64_t w[65536 / 64];
+};
+
+static void ps_clear(struct portset *s)
+{
+	memset(s, 0, sizeof *s);
+}
+
+static void ps_fill(struct portset *s)
+{
+	memset(s, 0xff, sizeof *s);
+}
+
+static void ps_add(struct portset *s, uint16_t lo, uint16_t hi)
+{
+	for (uint32_t p = lo; p <= hi; p++)
+		s->w[p / 64] |= 1ull << (p % 64);
+}
+
+static bool ps_has(const struct portset *s, uint32_t p)
+{
+	return s->w[p / 64] >> (p % 64) & 1;
+}
+
+static void ps_invert(struct portset *s)
+{
+	for (size_t i = 0; i < 1024; i++)
+		s->w[i] = ~s->w[i];
+}
+
+static uint32_t ps_count(const struct portset *s)
+{
+	uint32_t n = 0;
+	for (size_t i = 0; i < 1024; i++)
+		n += (uint32_t)__builtin_popcountll(s->w[i]);
+	return n;
+}
+
+/* a contains b */
+static bool ps_contains(const struct portset *a, const struct portset *b)
+{
+	for (size_t i = 0; i < 1024; i++)
+		if (b->w[i] & ~a->w[i])
+			return false;
+	return true;
+}
+
+/* The ports a match admits; every port when it has none. */
+static void ps_from_match(struct portset *s, const struct pn_port_match *m)
+{
+	if (m->n == 0) {
+		ps_fill(s);
+		return;
+	}
+	ps_clear(s);
+	for (uint32_t i = 0; i < m->n; i++)
+		ps_add(s, m->ranges[i].lo, m->ranges[i].hi);
+	if (m->negate)
+		ps_invert(s);
+}
+
+/* "22", "6000-6063", "80,443,8000-8100": runs of the set. */
+static char *ps_text(const struct portset *s)
+{
+	size_t cap = 64, len = 0;
+	char *out = malloc(cap);
+	if (!out)
+		return NULL;
+	out[0] = '\0';
+	for (uint32_t p = 0; p < 65536;) {
+		if (!ps_has(s, p)) {
+			p++;
+			continue;
+		}
+		uint32_t q = p;
+		while (q + 1 < 65536 && ps_has(s, q + 1))
+			q++;
+		char run[16];
+		int n = q == p ? snprintf(run, sizeof run, "%u", p)
+			       : snprintf(run, sizeof run, "%u-%u", p, q);
+		if (len + (size_t)n + 2 > cap) {
+			cap = (len + (size_t)n + 2) * 2;
+			char *grown = realloc(out, cap);
+			if (!grown) {
+				free(out);
+				return NULL;
+			}
+			out = grown;
+		}
+		if (len)
+			out[len++] = ',';
+		memcpy(out + len, run, (size_t)n + 1);
+		len += (size_t)n;
+		p = q + 1;
+	}
+	return out;
+}
+
+static void oom(void)
+{
+	fputs("portnote: out of memory\n", stderr);
+	exit(70);
+}
+
+static char *xstrdup(const char *s)
+{
+	char *c = strdup(s);
+	if (!c)
+		oom();
+	return c;
+}
+
+static char *xprintf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static char *xprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *s = n < 0 ? NULL : malloc((size_t)n + 1);
+	if (!s)
+		oom();
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+struct service_count {
+	char key[600]; /* target index + '\0' + service */
+	size_t len;
+	uint32_t target;
+	uint64_t flows;
+	UT_hash_handle hh;
+};
+
+/* Traffic findings keyed by (kind, target, service). */
+struct flagged {
+	char key[640];
+	size_t len;
+	enum pn_finding_kind kind;
+	int32_t rule, chain;
+	char service[600];
+	char port[24];
+	uint64_t flows;
+	UT_hash_handle hh;
+};
+
+struct audit_private {
+	struct pn_annotator *ann;
+	struct service_count *services; /* rules: target = rule index;
+					   policies: n_rules + chain;
+					   undetermined: n_rules + n_chains +
+					   rule */
+	struct flagged *flagged;
+};
+
+static const char *const severity_names[] = {"info", "low", "medium", "high",
+					     "never"};
+
+const char *pn_severity_name(enum pn_severity s)
+{
+	return (unsigned)s <= PN_SEV_NEVER ? severity_names[s] : "?";
+}
+
+int pn_severity_parse(const char *s)
+{
+	for (int i = 0; i <= PN_SEV_NEVER; i++)
+		if (strcmp(s, severity_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static const char *const kind_names[PN_FIND_COUNT] = {
+    [PN_FIND_UNAUTHORIZED] = "unauthorized-use",
+    [PN_FIND_DYNAMIC_RANGE] = "dynamic-range",
+    [PN_FIND_ALL_PORTS] = "all-ports",
+    [PN_FIND_RESERVED] = "reserved-port",
+    [PN_FIND_WIDE_RANGE] = "wide-range",
+    [PN_FIND_COMMENT_MISMATCH] = "comment-mismatch",
+    [PN_FIND_SHADOWED] = "shadowed",
+    [PN_FIND_DUPLICATE] = "duplicate",
+    [PN_FIND_UNASSIGNED] = "unassigned-port",
+    [PN_FIND_PORTLESS] = "portless-protocol",
+    [PN_FIND_NOT_EVALUATED] = "not-evaluated",
+    [PN_FIND_NEVER_HIT] = "never-hit",
+    [PN_FIND_POLICY_TRAFFIC] = "policy-traffic",
+    [PN_FIND_ALLOWED_UNAUTHORIZED] = "allowed-unauthorized",
+    [PN_FIND_ALLOWED_RESERVED] = "allowed-reserved",
+    [PN_FIND_ALLOWED_UNASSIGNED] = "allowed-unassigned",
+    [PN_FIND_ALLOWED_DYNAMIC] = "allowed-dynamic",
+    [PN_FIND_UNDETERMINED] = "undetermined",
+};
+
+static const enum pn_severity kind_severity[PN_FIND_COUNT] = {
+    [PN_FIND_UNAUTHORIZED] = PN_SEV_HIGH,
+    [PN_FIND_DYNAMIC_RANGE] = PN_SEV_HIGH,
+    [PN_FIND_ALL_PORTS] = PN_SEV_HIGH,
+    [PN_FIND_RESERVED] = PN_SEV_MEDIUM,
+    [PN_FIND_WIDE_RANGE] = PN_SEV_MEDIUM,
+    [PN_FIND_COMMENT_MISMATCH] = PN_SEV_MEDIUM,
+    [PN_FIND_SHADOWED] = PN_SEV_MEDIUM,
+    [PN_FIND_DUPLICATE] = PN_SEV_LOW,
+    [PN_FIND_UNASSIGNED] = PN_SEV_LOW,
+    [PN_FIND_PORTLESS] = PN_SEV_LOW,
+    [PN_FIND_NOT_EVALUATED] = PN_SEV_INFO,
+    [PN_FIND_NEVER_HIT] = PN_SEV_INFO,
+    [PN_FIND_POLICY_TRAFFIC] = PN_SEV_LOW,
+    [PN_FIND_ALLOWED_UNAUTHORIZED] = PN_SEV_MEDIUM,
+    [PN_FIND_ALLOWED_RESERVED] = PN_SEV_LOW,
+    [PN_FIND_ALLOWED_UNASSIGNED] = PN_SEV_LOW,
+    [PN_FIND_ALLOWED_DYNAMIC] = PN_SEV_LOW,
+    [PN_FIND_UNDETERMINED] = PN_SEV_INFO,
+};
+
+const char *pn_finding_kind_name(enum pn_finding_kind k)
+{
+	return (unsigned)k < PN_FIND_COUNT ? kind_names[k] : "?";
+}
+
+/* Takes ownership of ports, service and message. */
+static struct pn_finding *add_finding(struct pn_audit *a,
+				      enum pn_finding_kind kind, int32_t rule,
+				      char *ports, char *service, char *message)
+{
+	if ((a->n_findings & (a->n_findings - 1)) == 0) {
+		size_t cap = a->n_findings ? a->n_findings * 2 : 8;
+		void *p = realloc(a->findings, cap * sizeof *a->findings);
+		if (!p)
+			oom();
+		a->findings = p;
+	}
+	struct pn_finding *f = &a->findings[a->n_findings++];
+	memset(f, 0, sizeof *f);
+	f->kind = kind;
+	f->severity = kind_severity[kind];
+	f->rule = rule;
+	f->chain = rule >= 0 ? (int32_t)a->rs->rules[rule].chain : -1;
+	f->ports = ports;
+	f->service = service;
+	f->message = message;
+	a->by_severity[f->severity]++;
+	return f;
+}
+
+static const int transport_proto[PN_TRANSPORT_COUNT] = {6, 17, 132, 33};
+
+/* The transports a rule's protocol match covers (bit per transport). A rule
+ * on UDP-Lite is audited against UDP's port space: the registry has no
+ * UDP-Lite space of its own. */
+static unsigned rule_transports(const struct pn_rule *r)
+{
+	if (r->proto == PN_PROTO_ANY)
+		return 0xf;
+	unsigned mask = 0;
+	for (int t = 0; t < PN_TRANSPORT_COUNT; t++) {
+		bool hit = r->proto == transport_proto[t] ||
+			   (t == PN_UDP && r->proto == 136);
+		if (hit != r->proto_negate)
+			mask |= 1u << t;
+	}
+	return mask;
+}
+
+/* Opens ports for new connections: ACCEPT, and not limited to
+ * established/related/invalid states. */
+static bool opens(const struct pn_rule *r)
+{
+	if (r->verdict != PN_VERDICT_ACCEPT)
+		return false;
+	if (r->ctstate == 0)
+		return true;
+	bool new_in = (r->ctstate & (PN_CT_NEW | PN_CT_UNTRACKED)) != 0;
+	return new_in != r->ctstate_negate;
+}
+
+static bool restricted_source(const struct pn_rule *r)
+{
+	/* Loopback, or an interface by name, is not "from anywhere". */
+	return r->saddr.n > 0 || (r->iif.name[0] && !r->iif.negate);
+}
+
+/* "80/tcp, 443/tcp and 3 more" from a list of ports. */
+static char *port_list_text(const uint32_t *ports, uint32_t n,
+			    enum pn_transport t)
+{
+	char buf[512];
+	size_t len = 0;
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < n && i < MAX_LISTED; i++)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%u/%s",
+					i ? ", " : "", ports[i],
+					pn_transport_name(t));
+	if (n > MAX_LISTED)
+		snprintf(buf + len, sizeof buf - len, " and %u more",
+			 n - MAX_LISTED);
+	return xstrdup(buf);
+}
+
+static const char *slot_names(struct pn_audit *a, enum pn_transport t,
+			      uint16_t port)
+{
+	return pn_annotate(a->priv->ann, t, port)->names_csv;
+}
+
+/* The registry's view of the ports an ACCEPT rule opens on one transport:
+ * the opening record and the port-status findings. */
+static void audit_opening(struct pn_audit *a, uint32_t ri, enum pn_transport t,
+			  const struct portset *ports, bool port_findings)
+{
+	struct pn_audit_target *tg = &a->rules[ri];
+	uint32_t n_ports = ps_count(ports);
+	if (n_ports == 0)
+		return;
+	tg->openings =
+	    realloc(tg->openings, (tg->n_openings + 1) * sizeof *tg->openings);
+	if (!tg->openings)
+		oom();
+	struct pn_audit_opening *o = &tg->openings[tg->n_openings++];
+	memset(o, 0, sizeof *o);
+	o->transport = (uint8_t)t;
+	o->ports = ps_text(ports);
+	if (!o->ports)
+		oom();
+	o->n_ports = n_ports;
+
+	uint32_t *unauth = malloc(65536 * sizeof *unauth);
+	uint32_t *reserved = malloc(65536 * sizeof *reserved);
+	uint32_t *unassigned = malloc(65536 * sizeof *unassigned);
+	/* Distinct names: a name can sit on many ports of a range. */
+	char **names = malloc(65536 * sizeof *names);
+	if (!unauth || !reserved || !unassigned || !names)
+		oom();
+	uint32_t n_unauth = 0, n_reserved = 0, n_unassigned = 0, n_names = 0;
+	char notable[MAX_NOTABLE][64];
+	uint32_t n_notable = 0;
+	for (uint32_t p = 0; p < 65536; p++) {
+		if (!ps_has(ports, p))
+			continue;
+		const struct pn_slot *s =
+		    pn_registry_slot(a->reg, t, (uint16_t)p);
+		if (s->flags & PN_S_UNAUTHORIZED)
+			unauth[n_unauth++] = p;
+		if (s->flags & PN_S_SERVICE) {
+			for (unsigned i = 0; i < s->count; i++) {
+				const struct pn_entry *e =
+				    pn_slot_entry(a->reg, s, i);
+				if (e->kind != PN_KIND_SERVICE ||
+				    (e->flags & PN_E_ALIAS))
+					continue;
+				const char *nm =
+				    pn_registry_str(a->reg, e->name);
+				bool seen = false;
+				for (uint32_t k = 0; k < n_names && !seen; k++)
+					seen = strcasecmp(names[k], nm) == 0;
+				if (seen)
+					continue;
+				names[n_names++] = (char *)nm;
+				if (n_notable < MAX_NOTABLE)
+					snprintf(notable[n_notable++],
+						 sizeof notable[0], "%s", nm);
+			}
+		} else if (pn_port_class((uint16_t)p) != PN_CLASS_DYNAMIC) {
+			if (s->flags & PN_S_RESERVED)
+				reserved[n_reserved++] = p;
+			else if (!(s->flags & PN_S_UNNAMED))
+				unassigned[n_unassigned++] = p;
+		}
+	}
+	o->registered = n_names;
+	o->n_services = n_notable;
+	o->services = calloc(n_notable ? n_notable : 1, sizeof *o->services);
+	if (!o->services)
+		oom();
+	for (uint32_t i = 0; i < n_notable; i++)
+		o->services[i] = xstrdup(notable[i]);
+
+	const char *tn = pn_transport_name(t);
+	if (!port_findings)
+		n_unauth = n_reserved = n_unassigned = 0;
+	if (n_unauth) {
+		char *list = port_list_text(unauth, n_unauth, t);
+		char *svc = xstrdup(slot_names(a, t, (uint16_t)unauth[0]));
+		add_finding(a, PN_FIND_UNAUTHORIZED, (int32_t)ri,
+			    xprintf("%s", list), svc,
+			    xprintf("opens %s, where the registry reports "
+				    "unauthorized use (registered for %s)",
+				    list, svc[0] ? svc : "no service"));
+		free(list);
+	}
+	if (n_reserved) {
+		char *list = port_list_text(reserved, n_reserved, t);
+		add_finding(
+		    a, PN_FIND_RESERVED, (int32_t)ri, xstrdup(list), NULL,
+		    xprintf("opens %u Reserved %s port%s: %s", n_reserved, tn,
+			    n_reserved > 1 ? "s" : "", list));
+		free(list);
+	}
+	if (n_unassigned) {
+		char *list = port_list_text(unassigned, n_unassigned, t);
+		add_finding(a, PN_FIND_UNASSIGNED, (int32_t)ri, xstrdup(list),
+			    NULL,
+			    xprintf("opens %u %s port%s registered for no "
+				    "service (Unassigned or unlisted): %s",
+				    n_unassigned, tn,
+				    n_unassigned > 1 ? "s" : "", list));
+		free(list);
+	}
+	free(unauth);
+	free(reserved);
+	free(unassigned);
+	free(names);
+}
+
+/* Words of a comment that are service names of the registry. The comment
+ * names a service the rule does not open when at least one word is a
+ * registered name and none of them is registered on the rule's ports: a
+ * comment "allow web (http, https)" on 80 and 443 is fine, "ssh" on 2222
+ * is not. */
+static void audit_comment(struct pn_audit *a, uint32_t ri,
+			  const struct portset *ports, unsigned transports)
+{
+	const struct pn_rule *r = &a->rs->rules[ri];
+	if (!r->comment)
+		return;
+	char named[256] = "";
+	const char *c = r->comment;
+	while (*c) {
+		while (*c && !isalnum((unsigned char)*c))
+			c++;
+		const char *w = c;
+		while (*c && (isalnum((unsigned char)*c) || *c == '-'))
+			c++;
+		size_t n = (size_t)(c - w);
+		if (n < 2 || n > 63)
+			continue;
+		char word[64];
+		memcpy(word, w, n);
+		word[n] = '\0';
+		long e = pn_registry_find_name(a->reg, word, 0);
+		if (e < 0)
+			continue;
+		/* Registered on one of the rule's ports? */
+		for (; e >= 0;
+		     e = pn_registry_find_name(a->reg, word, (uint32_t)e + 1)) {
+			const struct pn_entry *en = &a->reg->entries[e];
+			if (en->flags & PN_E_NO_PORT)
+				continue;
+			for (int t = 0; t < PN_TRANSPORT_COUNT; t++) {
+				bool on_t =
+				    en->transport == t ||
+				    (en->transport == PN_TRANSPORT_NONE &&
+				     (t == PN_TCP || t == PN_UDP));
+				if (!on_t || !(transports & (1u << t)))
+					continue;
+				for (uint32_t p = en->port_lo; p <= en->port_hi;
+				     p++)
+					if (ps_has(ports, p))
+						return; /* consistent */
+			}
+		}
+		if (!named[0])
+			snprintf(named, sizeof named, "%s", word);
+	}
+	if (!named[0])
+		return;
+	/* Where the named service is registered, for the message. */
+	char where[256] = "";
+	size_t len = 0;
+	int listed = 0;
+	for (long e = pn_registry_find_name(a->reg, named, 0);
+	     e >= 0 && listed < 4;
+	     e = pn_registry_find_name(a->reg, named, (uint32_t)e + 1)) {
+		const struct pn_entry *en = &a->reg->entries[e];
+		if (en->flags & PN_E_NO_PORT)
+			continue;
+		const char *tn = en->transport == PN_TRANSPORT_NONE
+				     ? "tcp+udp"
+				     : pn_transport_name(en->transport);
+		len +=
+		    (size_t)snprintf(where + len, sizeof where - len, "%s%u/%s",
+				     listed ? ", " : "", en->port_lo, tn);
+		listed++;
+	}
+	char *ports_text = ps_text(ports);
+	if (!ports_text)
+		oom();
+	add_finding(a, PN_FIND_COMMENT_MISMATCH, (int32_t)ri, ports_text,
+		    xstrdup(named),
+		    xprintf("comment names %s (registered for %s), but the "
+			    "rule's ports %s are not registered for it",
+			    named, where[0] ? where : "no port", ports_text));
+}
+
+static bool prefix_within(const struct pn_prefix *outer,
+			  const struct pn_prefix *inner)
+{
+	if (outer->family != inner->family || outer->len > inner->len)
+		return false;
+	unsigned full = outer->len / 8, rest = outer->len % 8;
+	if (memcmp(outer->addr, inner->addr, full) != 0)
+		return false;
+	if (rest) {
+		uint8_t mask = (uint8_t)(0xff << (8 - rest));
+		if ((outer->addr[full] ^ inner->addr[full]) & mask)
+			return false;
+	}
+	return true;
+}
+
+/* Does address match a admit everything b admits? Negated matches only
+ * compare equal to themselves. */
+static bool addr_covers(const struct pn_addr_match *a,
+			const struct pn_addr_match *b)
+{
+	if (a->n == 0)
+		return true;
+	if (a->negate || b->negate || b->n == 0)
+		return a->negate == b->negate && a->n == b->n &&
+		       memcmp(a->prefixes, b->prefixes,
+			      a->n * sizeof *a->prefixes) == 0;
+	for (uint32_t j = 0; j < b->n; j++) {
+		bool in = false;
+		for (uint32_t i = 0; i < a->n && !in; i++)
+			in = prefix_within(&a->prefixes[i], &b->prefixes[j]);
+		if (!in)
+			return false;
+	}
+	return true;
+}
+
+static bool iface_covers(const struct pn_iface_match *a,
+			 const struct pn_iface_match *b)
+{
+	if (a->name[0] == '\0')
+		return true;
+	if (a->negate != b->negate)
+		return false;
+	if (!a->wildcard)
+		return !b->wildcard && strcmp(a->name, b->name) == 0;
+	return !a->negate && strncmp(b->name, a->name, strlen(a->name)) == 0;
+}
+
+/* Every packet rule b matches, rule a matches too. */
+static bool rule_covers(const struct pn_rule *a, const struct pn_rule *b)
+{
+	if (a->n_unmodeled)
+		return false;
+	if ((a->family & b->family) != b->family)
+		return false;
+	if (a->proto != PN_PROTO_ANY &&
+	    (a->proto != b->proto || a->proto_negate != b->proto_negate))
+		return false;
+	if (a->sport.n || a->dport.n) {
+		/* A port match also means "a transport with ports". */
+		if (b->proto == PN_PROTO_ANY || b->proto_negate)
+			return false;
+		static struct portset pa, pb;
+		ps_from_match(&pa, &a->dport);
+		ps_from_match(&pb, &b->dport);
+		if (!ps_contains(&pa, &pb))
+			return false;
+		ps_from_match(&pa, &a->sport);
+		ps_from_match(&pb, &b->sport);
+		if (!ps_contains(&pa, &pb))
+			return false;
+	}
+	if (!addr_covers(&a->saddr, &b->saddr) ||
+	    !addr_covers(&a->daddr, &b->daddr))
+		return false;
+	if (!iface_covers(&a->iif, &b->iif) || !iface_covers(&a->oif, &b->oif))
+		return false;
+	if (a->ctstate) {
+		if (!b->ctstate || a->ctstate_negate || b->ctstate_negate)
+			return a->ctstate == b->ctstate &&
+			       a->ctstate_negate == b->ctstate_negate;
+		if ((b->ctstate & ~a->ctstate) != 0)
+			return false;
+	}
+	return true;
+}
+
+static bool terminal(enum pn_verdict v)
+{
+	return v == PN_VERDICT_ACCEPT || v == PN_VERDICT_DROP ||
+	       v == PN_VERDICT_REJECT;
+}
+
+static bool same_matches(const struct pn_rule *a, const struct pn_rule *b)
+{
+	return rule_covers(a, b) && rule_covers(b, a);
+}
+
+static void audit_order(struct pn_audit *a, uint32_t ri)
+{
+	const struct pn_rule *r = &a->rs->rules[ri];
+	const struct pn_chain *c = &a->rs->chains[r->chain];
+	for (uint32_t i = c->first; i < ri; i++) {
+		const struct pn_rule *e = &a->rs->rules[i];
+		if (!terminal(e->verdict) && e->verdict != PN_VERDICT_RETURN &&
+		    e->verdict != PN_VERDICT_GOTO)
+			continue;
+		if (!rule_covers(e, r))
+			continue;
+		bool dup = e->verdict == r->verdict && e->target == r->target &&
+			   same_matches(e, r);
+		add_finding(
+		    a, dup ? PN_FIND_DUPLICATE : PN_FIND_SHADOWED, (int32_t)ri,
+		    NULL, NULL,
+		    dup ? xprintf("repeats rule %u of %s (line %u)", e->number,
+				  c->name, e->line)
+			: xprintf("never reached: rule %u of %s (line %u, %s) "
+				  "matches every packet it does",
+				  e->number, c->name, e->line,
+				  pn_verdict_name(e->verdict)));
+		return;
+	}
+}
+
+/* IP protocols that legitimately have no ports: accepting them is no
+ * sign of a mistaken transport. */
+static bool common_portless(int proto)
+{
+	static const int known[] = {1,	2,  4,	6,   17,  33,  41,  47, 50,
+				    51, 58, 89, 103, 112, 115, 132, 136};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (proto == known[i])
+			return true;
+	return false;
+}
+
+static void audit_rule(struct pn_audit *a, uint32_t ri)
+{
+	const struct pn_rule *r = &a->rs->rules[ri];
+	for (uint32_t i = 0; i < r->n_unmodeled; i++)
+		add_finding(a, PN_FIND_NOT_EVALUATED, (int32_t)ri, NULL, NULL,
+			    xprintf("not evaluated: %s", r->unmodeled[i]));
+	audit_order(a, ri);
+	if (!opens(r))
+		return;
+
+	if (r->proto != PN_PROTO_ANY && !r->proto_negate &&
+	    !common_portless(r->proto) && r->proto <= 255) {
+		uint16_t p = (uint16_t)r->proto;
+		const struct pn_slot *s = pn_registry_slot(a->reg, PN_TCP, p);
+		enum pn_transport t = PN_TCP;
+		if (!(s->flags & PN_S_SERVICE)) {
+			s = pn_registry_slot(a->reg, PN_UDP, p);
+			t = PN_UDP;
+		}
+		if (s->flags & PN_S_SERVICE) {
+			char buf[16];
+			add_finding(
+			    a, PN_FIND_PORTLESS, (int32_t)ri, NULL,
+			    xstrdup(slot_names(a, t, p)),
+			    xprintf("accepts IP protocol %u (%s), which has "
+				    "no ports; %u/%s is registered for %s: a "
+				    "transport and port was probably meant",
+				    p, pn_ip_proto_text((uint8_t)p, buf), p,
+				    pn_transport_name(t), slot_names(a, t, p)));
+		}
+		return;
+	}
+
+	unsigned transports = rule_transports(r);
+	bool any_port = r->dport.n == 0 && r->sport.n == 0;
+	if (any_port && !restricted_source(r)) {
+		char *what =
+		    r->proto == PN_PROTO_ANY
+			? xstrdup("every protocol and port")
+			: xprintf("every %s port",
+				  pn_transport_name(
+				      (enum pn_transport)__builtin_ctz(
+					  transports ? transports : 1)));
+		add_finding(a, PN_FIND_ALL_PORTS, (int32_t)ri, NULL, NULL,
+			    xprintf("accepts %s from anywhere", what));
+		free(what);
+	}
+	static struct portset ports;
+	ps_from_match(&ports, &r->dport);
+	if (r->dport.n == 0 && r->proto == PN_PROTO_ANY)
+		return; /* not a port rule: nothing for the registry to say */
+	for (int t = 0; t < PN_TRANSPORT_COUNT; t++) {
+		if (!(transports & (1u << t)))
+			continue;
+		/* Without a destination port match the rule's point is not
+		 * a port: the opening is listed, the port statuses of a
+		 * whole space are not findings. */
+		audit_opening(a, ri, (enum pn_transport)t, &ports,
+			      r->dport.n > 0);
+	}
+	if (r->dport.n == 0)
+		return;
+	audit_comment(a, ri, &ports, transports);
+
+	/* Wide ranges: the whole Dynamic range, or more than --wide ports. */
+	bool dynamic = true;
+	for (uint32_t p = 49152; p < 65536 && dynamic; p++)
+		dynamic = ps_has(&ports, p);
+	if (dynamic) {
+		add_finding(a, PN_FIND_DYNAMIC_RANGE, (int32_t)ri,
+			    xstrdup("49152-65535"), NULL,
+			    xprintf("opens the whole Dynamic range "
+				    "49152-65535, which is never assigned"));
+		return;
+	}
+	uint32_t widest = 0, lo = 0;
+	for (uint32_t p = 0; p < 65536;) {
+		if (!ps_has(&ports, p)) {
+			p++;
+			continue;
+		}
+		uint32_t q = p;
+		while (q + 1 < 65536 && ps_has(&ports, q + 1))
+			q++;
+		if (q - p + 1 > widest) {
+			widest = q - p + 1;
+			lo = p;
+		}
+		p = q + 1;
+	}
+	if (widest > a->opts.wide)
+		add_finding(a, PN_FIND_WIDE_RANGE, (int32_t)ri,
+			    xprintf("%u-%u", lo, lo + widest - 1), NULL,
+			    xprintf("opens a range of %u ports (%u-%u), wider "
+				    "than --wide %u",
+				    widest, lo, lo + widest - 1, a->opts.wide));
+}
+
+/* Marks the chains the evaluation walks: the base chains of the hook (or
+ * the chosen chain) and every chain reached from them by jumps. */
+static void mark_reachable(struct pn_audit *a, uint32_t c, bool *seen)
+{
+	if (seen[c])
+		return;
+	seen[c] = true;
+	const struct pn_chain *ch = &a->rs->chains[c];
+	for (uint32_t i = ch->first; i < ch->first + ch->n_rules; i++) {
+		const struct pn_rule *r = &a->rs->rules[i];
+		if (r->verdict == PN_VERDICT_JUMP ||
+		    r->verdict == PN_VERDICT_GOTO)
+			mark_reachable(a, r->target, seen);
+	}
+}
+
+struct pn_audit *pn_audit_create(const struct pn_ruleset *rs,
+				 const struct pn_registry *reg,
+				 const struct pn_audit_options *opts)
+{
+	struct pn_audit *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->rs = rs;
+	a->reg = reg;
+	a->opts = *opts;
+	a->priv = calloc(1, sizeof *a->priv);
+	a->rules = calloc(rs->n_rules + 1, sizeof *a->rules);
+	a->undetermined = calloc(rs->n_rules + 1, sizeof *a->undetermined);
+	a->chains = calloc(rs->n_chains + 1, sizeof *a->chains);
+	bool *seen = calloc(rs->n_chains + 1, sizeof *seen);
+	if (!a->priv || !a->rules || !a->undetermined || !a->chains || !seen)
+		oom();
+	a->priv->ann = pn_annotator_create(reg);
+	if (!a->priv->ann)
+		oom();
+	for (uint32_t c = 0; c < rs->n_chains; c++)
+		if ((opts->chain >= 0 && (long)c == opts->chain) ||
+		    (opts->chain < 0 && rs->chains[c].hook == opts->hook &&
+		     opts->hook != PN_HOOK_NONE))
+			mark_reachable(a, c, seen);
+	for (uint32_t c = 0; c < rs->n_chains; c++) {
+		a->chains[c].reachable = seen[c];
+		const struct pn_chain *ch = &rs->chains[c];
+		for (uint32_t i = ch->first; i < ch->first + ch->n_rules; i++)
+			a->rules[i].reachable = seen[c];
+	}
+	free(seen);
+	for (uint32_t i = 0; i < rs->n_rules; i++)
+		audit_rule(a, i);
+	return a;
+}
+
+static void count_service(struct pn_audit *a, uint32_t target,
+			  const char *service)
+{
+	struct service_count *sc;
+	char key[600];
+	int n = snprintf(key, sizeof key, "%u", target);
+	size_t len = (size_t)n + 1;
+	len += (size_t)snprintf(key + len, sizeof key - len, "%s", service);
+	if (len >= sizeof key)
+		len = sizeof key - 1;
+	HASH_FIND(hh, a->priv->services, key, len, sc);
+	if (!sc) {
+		sc = calloc(1, sizeof *sc);
+		if (!sc)
+			oom();
+		memcpy(sc->key, key, len);
+		sc->len = len;
+		sc->target = target;
+		HASH_ADD(hh, a->priv->services, key[0], len, sc);
+	}
+	sc->flows++;
+}
+
+static void flag_traffic(struct pn_audit *a, enum pn_finding_kind kind,
+			 int32_t rule, int32_t chain, const char *service,
+			 const char *port)
+{
+	char key[640];
+	int n = snprintf(key, sizeof key, "%d %d %d %s %s", (int)kind, rule,
+			 chain, port, service);
+	size_t len =
+	    n > 0 && (size_t)n < sizeof key ? (size_t)n : sizeof key - 1;
+	struct flagged *f;
+	HASH_FIND(hh, a->priv->flagged, key, len, f);
+	if (!f) {
+		f = calloc(1, sizeof *f);
+		if (!f)
+			oom();
+		memcpy(f->key, key, len);
+		f->len = len;
+		f->kind = kind;
+		f->rule = rule;
+		f->chain = chain;
+		snprintf(f->service, sizeof f->service, "%s", service);
+		snprintf(f->port, sizeof f->port, "%s", port);
+		HASH_ADD(hh, a->priv->flagged, key[0], len, f);
+	}
+	f->flows++;
+}
+
+static void add_traffic(struct pn_audit_traffic *t, const struct pn_flow *f,
+			int client)
+{
+	t->flows++;
+	t->packets += f->packets[0] + f->packets[1];
+	t->bytes += f->bytes[0] + f->bytes[1];
+	t->client_packets += f->packets[client];
+	t->client_bytes += f->bytes[client];
+}
+
+void pn_audit_flow(struct pn_audit *a, const struct pn_flow *f)
+{
+	int server = f->server, client = !server;
+	enum pn_transport t = (enum pn_transport)f->key.transport;
+	struct pn_rule_packet pkt = {
+	    .family = f->key.ip_version == 6 ? PN_FAMILY_IPV6 : PN_FAMILY_IPV4,
+	    .proto = (uint8_t)transport_proto[t],
+	    .sport = f->key.port[client],
+	    .dport = f->key.port[server],
+	    .has_ports = true,
+	    .iif = a->opts.iif,
+	    .ctstate = PN_CT_NEW,
+	};
+	memcpy(pkt.saddr, f->key.addr[client], 16);
+	memcpy(pkt.daddr, f->key.addr[server], 16);
+	struct pn_rule_result res;
+	if (!pn_rules_evaluate(a->rs, a->opts.hook, a->opts.chain, &pkt, &res))
+		return;
+	char service[600], named[640];
+	pn_flow_service(a->reg, a->priv->ann, f, service, sizeof service);
+	snprintf(named, sizeof named, "%s/%s", pn_transport_name(t), service);
+	add_traffic(&a->total, f, client);
+	uint32_t nr = a->rs->n_rules;
+	if (res.undetermined) {
+		add_traffic(&a->total_undetermined, f, client);
+		if (res.rule >= 0) {
+			add_traffic(&a->undetermined[res.rule].traffic, f,
+				    client);
+			count_service(a,
+				      nr + a->rs->n_chains + (uint32_t)res.rule,
+				      named);
+		}
+		return;
+	}
+	int32_t chain = res.chain;
+	if (res.rule >= 0) {
+		add_traffic(&a->rules[res.rule].traffic, f, client);
+		count_service(a, (uint32_t)res.rule, named);
+	} else if (chain >= 0) {
+		add_traffic(&a->chains[chain].traffic, f, client);
+		count_service(a, nr + (uint32_t)chain, named);
+		flag_traffic(a, PN_FIND_POLICY_TRAFFIC, -1, chain, named, "");
+	}
+	if (res.verdict != PN_VERDICT_ACCEPT)
+		return;
+	char port[24];
+	snprintf(port, sizeof port, "%u/%s", f->key.port[server],
+		 pn_transport_name(t));
+	if (f->flags & PN_FF_UNAUTHORIZED)
+		flag_traffic(a, PN_FIND_ALLOWED_UNAUTHORIZED, res.rule, chain,
+			     named, port);
+	if (f->flags & PN_FF_RESERVED)
+		flag_traffic(a, PN_FIND_ALLOWED_RESERVED, res.rule, chain,
+			     named, port);
+	if (f->flags & PN_FF_UNASSIGNED)
+		flag_traffic(a, PN_FIND_ALLOWED_UNASSIGNED, res.rule, chain,
+			     named, port);
+	if (f->flags & PN_FF_DYNAMIC)
+		flag_traffic(a, PN_FIND_ALLOWED_DYNAMIC, res.rule, chain, named,
+			     port);
+}
+
+static int by_flows_desc(const void *x, const void *y)
+{
+	const struct pn_audit_service *a = x, *b = y;
+	if (a->flows != b->flows)
+		return a->flows > b->flows ? -1 : 1;
+	return strcmp(a->service, b->service);
+}
+
+static int by_flagged(const struct flagged *x, const struct flagged *y)
+{
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->flows != y->flows)
+		return x->flows > y->flows ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+/* Severity first, then the order of the rules, then the kind. */
+static const struct pn_audit *sort_audit;
+static int by_finding(const void *x, const void *y)
+{
+	const struct pn_finding *a = x, *b = y;
+	if (a->severity != b->severity)
+		return a->severity > b->severity ? -1 : 1;
+	int ra = a->rule >= 0 ? a->rule : (int)sort_audit->rs->n_rules;
+	int rb = b->rule >= 0 ? b->rule : (int)sort_audit->rs->n_rules;
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	if (a->chain != b->chain)
+		return a->chain < b->chain ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->has_flows && b->has_flows && a->flows != b->flows)
+		return a->flows > b->flows ? -1 : 1;
+	return 0;
+}
+
+static struct pn_audit_target *target_of(struct pn_audit *a, uint32_t t)
+{
+	uint32_t nr = a->rs->n_rules, nc = a->rs->n_chains;
+	if (t < nr)
+		return &a->rules[t];
+	if (t < nr + nc)
+		return &a->chains[t - nr];
+	return &a->undetermined[t - nr - nc];
+}
+
+static const char *chain_label(const struct pn_audit *a, int32_t chain,
+			       char *buf, size_t size)
+{
+	const struct pn_chain *c = &a->rs->chains[chain];
+	snprintf(buf, size, "%s/%s", c->table, c->name);
+	return buf;
+}
+
+void pn_audit_finish(struct pn_audit *a)
+{
+	struct service_count *sc, *tmp;
+	HASH_ITER(hh, a->priv->services, sc, tmp)
+	{
+		struct pn_audit_target *tg = target_of(a, sc->target);
+		tg->services = realloc(tg->services, (tg->n_services + 1) *
+							 sizeof *tg->services);
+		if (!tg->services)
+			oom();
+		tg->services[tg->n_services].service =
+		    xstrdup(sc->key + strlen(sc->key) + 1);
+		tg->services[tg->n_services++].flows = sc->flows;
+		HASH_DEL(a->priv->services, sc);
+		free(sc);
+	}
+	uint32_t nr = a->rs->n_rules, nc = a->rs->n_chains;
+	for (uint32_t t = 0; t < 2 * nr + nc; t++) {
+		struct pn_audit_target *tg = target_of(a, t);
+		if (tg->n_services > 1)
+			qsort(tg->services, tg->n_services,
+			      sizeof *tg->services, by_flows_desc);
+	}
+	if (a->opts.traffic) {
+		for (uint32_t i = 0; i < nr; i++) {
+			const struct pn_rule *r = &a->rs->rules[i];
+			if (!a->rules[i].reachable || !terminal(r->verdict) ||
+			    a->rules[i].traffic.flows ||
+			    a->undetermined[i].traffic.flows)
+				continue;
+			add_finding(a, PN_FIND_NEVER_HIT, (int32_t)i, NULL,
+				    NULL,
+				    xstrdup("no flow of the traffic was "
+					    "decided by this rule"));
+		}
+		for (uint32_t i = 0; i < nr; i++) {
+			const struct pn_audit_traffic *u =
+			    &a->undetermined[i].traffic;
+			if (!u->flows)
+				continue;
+			struct pn_finding *f = add_finding(
+			    a, PN_FIND_UNDETERMINED, (int32_t)i, NULL, NULL,
+			    xprintf("%llu flow%s reached this rule, whose "
+				    "matches portnote does not evaluate; "
+				    "their verdict is unknown",
+				    (unsigned long long)u->flows,
+				    u->flows == 1 ? "" : "s"));
+			f->flows = u->flows;
+			f->has_flows = true;
+		}
+		HASH_SORT(a->priv->flagged, by_flagged);
+		struct flagged *fl, *ftmp;
+		HASH_ITER(hh, a->priv->flagged, fl, ftmp)
+		{
+			char chain[256];
+			const char *what = "";
+			switch (fl->kind) {
+			case PN_FIND_ALLOWED_UNAUTHORIZED:
+				what = "a port where the registry reports "
+				       "unauthorized use";
+				break;
+			case PN_FIND_ALLOWED_RESERVED:
+				what = "a Reserved port";
+				break;
+			case PN_FIND_ALLOWED_UNASSIGNED:
+				what = "a port registered for no service";
+				break;
+			case PN_FIND_ALLOWED_DYNAMIC:
+				what = "a Dynamic port (49152-65535)";
+				break;
+			default:
+				break;
+			}
+			char *msg;
+			if (fl->kind == PN_FIND_POLICY_TRAFFIC)
+				msg = xprintf(
+				    "%llu flow%s to %s reached no rule and "
+				    "fell to the policy of %s (%s)",
+				    (unsigned long long)fl->flows,
+				    fl->flows == 1 ? "" : "s", fl->service,
+				    chain_label(a, fl->chain, chain,
+						sizeof chain),
+				    pn_verdict_name(
+					a->rs->chains[fl->chain].policy));
+			else
+				msg = xprintf("%llu allowed flow%s to %s: "
+					      "server port %s is %s",
+					      (unsigned long long)fl->flows,
+					      fl->flows == 1 ? "" : "s",
+					      fl->service, fl->port, what);
+			struct pn_finding *f =
+			    add_finding(a, fl->kind, fl->rule,
+					fl->port[0] ? xstrdup(fl->port) : NULL,
+					xstrdup(fl->service), msg);
+			if (fl->rule < 0)
+				f->chain = fl->chain;
+			f->flows = fl->flows;
+			f->has_flows = true;
+			HASH_DEL(a->priv->flagged, fl);
+			free(fl);
+		}
+	}
+	sort_audit = a;
+	/* qsort is not stable; the keys above leave ties only between
+	 * findings that are alike, whose order is then by message. */
+	qsort(a->findings, a->n_findings, sizeof *a->findings, by_finding);
+}
+
+static void free_target(struct pn_audit_target *t)
+{
+	for (uint32_t i = 0; i < t->n_services; i++)
+		free(t->services[i].service);
+	free(t->services);
+	for (uint32_t i = 0; i < t->n_openings; i++) {
+		free(t->openings[i].ports);
+		for (uint32_t k = 0; k < t->openings[i].n_services; k++)
+			free(t->openings[i].services[k]);
+		free(t->openings[i].services);
+	}
+	free(t->openings);
+}
+
+void pn_audit_destroy(struct pn_audit *a)
+{
+	if (!a)
+		return;
+	for (uint32_t i = 0; i < a->n_findings; i++) {
+		free(a->findings[i].ports);
+		free(a->findings[i].service);
+		free(a->findings[i].message);
+	}
+	free(a->findings);
+	for (uint32_t i = 0; i < a->rs->n_rules; i++) {
+		free_target(&a->rules[i]);
+		free_target(&a->undetermined[i]);
+	}
+	for (uint32_t i = 0; i < a->rs->n_chains; i++)
+		free_target(&a->chains[i]);
+	free(a->rules);
+	free(a->undetermined);
+	free(a->chains);
+	struct service_count *sc, *tmp;
+	HASH_ITER(hh, a->priv->services, sc, tmp)
+	{
+		HASH_DEL(a->priv->services, sc);
+		free(sc);
+	}
+	struct flagged *fl, *ftmp;
+	HASH_ITER(hh, a->priv->flagged, fl, ftmp)
+	{
+		HASH_DEL(a->priv->flagged, fl);
+		free(fl);
+	}
+	pn_annotator_destroy(a->priv->ann);
+	free(a->priv);
+	free(a);
+}
