@@ -130,7 +130,8 @@ void pn_rules_sort(struct pn_ruleset *rs)
 {
 	for (uint32_t i = 0; i < rs->n_rules; i++)
 		rs->rules[i].number = i;
-	qsort(rs->rules, rs->n_rules, sizeof *rs->rules, by_chain);
+	if (rs->n_rules > 1)
+		qsort(rs->rules, rs->n_rules, sizeof *rs->rules, by_chain);
 	for (uint32_t c = 0; c < rs->n_chains; c++)
 		rs->chains[c].n_rules = 0;
 	for (uint32_t i = 0; i < rs->n_rules; i++) {
