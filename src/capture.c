@@ -43,7 +43,8 @@ struct loop {
 	struct pn_capture_stats *stats;
 	pcap_t *p;
 	bool stop;
-	double deadline; /* monotonic seconds; 0: none */
+	double deadline;  /* monotonic seconds; 0: none */
+	double next_tick; /* monotonic seconds */
 };
 
 static double monotonic(void)
@@ -293,6 +294,16 @@ static bool read_source(struct loop *l, const char *who, FILE *diag)
 		if (l->deadline > 0 && monotonic() >= l->deadline) {
 			l->stop = true;
 			return true;
+		}
+		if (l->src.live && l->opts->tick &&
+		    monotonic() >= l->next_tick) {
+			l->next_tick = monotonic() + l->opts->tick_ms / 1000.0;
+			if (pcap_stats(l->p, &l->stats->pcap) == 0)
+				l->stats->have_pcap_stats = true;
+			if (!l->opts->tick(l->ctx, l->stats)) {
+				l->stop = true;
+				return true;
+			}
 		}
 		if (n == 0 && !l->src.live)
 			return true; /* end of file */

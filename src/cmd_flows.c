@@ -210,9 +210,10 @@ static const char *flags_text(uint16_t flags, const char *sep, bool quoted,
 	return buf;
 }
 
-static void print_flow(struct run *r, const struct pn_flow *f)
+void pn_flow_print(FILE *out, enum pn_format format,
+		   const struct pn_registry *reg, struct pn_annotator *ann,
+		   const struct pn_flow *f)
 {
-	const struct pn_registry *reg = r->cli->reg;
 	int srv = f->server, cli = !srv;
 	enum pn_transport t = (enum pn_transport)f->key.transport;
 	char ca[INET6_ADDRSTRLEN], sa[INET6_ADDRSTRLEN], first[40], last[40],
@@ -221,16 +222,15 @@ static void print_flow(struct run *r, const struct pn_flow *f)
 	pn_addr_text(f->key.addr[srv], f->key.ip_version, sa);
 	pn_time_text(flow_first(f), first);
 	pn_time_text(f->seen_us, last);
-	pn_flow_service(reg, r->ann, f, service, sizeof service);
+	pn_flow_service(reg, ann, f, service, sizeof service);
 	pn_tcp_flags_text(f->tcp_flags[cli], fc);
 	pn_tcp_flags_text(f->tcp_flags[srv], fs);
 	uint16_t sport = f->key.port[srv];
-	const struct pn_port_words *w = pn_annotate(r->ann, t, sport);
-	FILE *out = r->out;
+	const struct pn_port_words *w = pn_annotate(ann, t, sport);
 
-	if (r->cli->format == PN_FORMAT_TEXT) {
+	if (format == PN_FORMAT_TEXT) {
 		char port[1024];
-		pn_annotate_port(r->ann, t, sport, port, sizeof port);
+		pn_annotate_port(ann, t, sport, port, sizeof port);
 		fprintf(out, "%s %.6fs %s %s.%u > %s.%u: %s (basis %s); ",
 			first, (double)(f->seen_us - flow_first(f)) / 1e6,
 			pn_transport_name(t), ca, f->key.port[cli], sa, sport,
@@ -251,7 +251,7 @@ static void print_flow(struct run *r, const struct pn_flow *f)
 				flags_text(f->flags, ",", false, flags,
 					   sizeof flags));
 		fputc('\n', out);
-	} else if (r->cli->format == PN_FORMAT_JSON) {
+	} else if (format == PN_FORMAT_JSON) {
 		fprintf(
 		    out,
 		    "{\"type\":\"flow\",\"transport\":\"%s\",\"vlan\":%u,"
@@ -321,7 +321,7 @@ static void on_flow_end(void *ctx, const struct pn_flow *f)
 	if (r->services)
 		pn_service_stats_add(r->services, f);
 	else
-		print_flow(r, f);
+		pn_flow_print(r->out, r->cli->format, r->cli->reg, r->ann, f);
 }
 
 static bool on_packet(void *ctx, const struct pn_capture_source *src,

@@ -574,6 +574,24 @@ void pn_flow_drain(struct pn_flow_table *t)
 	}
 }
 
+void pn_flow_tick(struct pn_flow_table *t, uint64_t now_us)
+{
+	pn_flow_drain(t);
+	if (now_us > t->now_us)
+		t->now_us = now_us;
+	if (t->now_us >= t->next_sweep_us) {
+		sweep(t);
+		t->next_sweep_us = t->now_us + 1000000;
+	}
+}
+
+void pn_flow_foreach(const struct pn_flow_table *t,
+		     void (*fn)(void *ctx, const struct pn_flow *f), void *ctx)
+{
+	for (const struct pn_flow *f = t->hash; f; f = f->hh.next)
+		fn(ctx, f);
+}
+
 void pn_flow_flush(struct pn_flow_table *t)
 {
 	pn_flow_drain(t);

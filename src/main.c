@@ -22,6 +22,8 @@ static const char usage[] =
     "  audit --rules FILE    what a firewall ruleset opens, by the registry "
     "and by\n"
     "                        the traffic (-r FILE, -i IF)\n"
+    "  live -i IF            watch an interface: per-service rates, "
+    "metrics\n"
     "  interfaces            the devices -i can capture from\n"
     "\n"
     "Run 'portnote COMMAND --help' for a command's options. Every command\n"
@@ -37,7 +39,7 @@ static const struct {
     {"lookup", pn_cmd_lookup},	 {"registry", pn_cmd_registry},
     {"packets", pn_cmd_packets}, {"interfaces", pn_cmd_interfaces},
     {"flows", pn_cmd_flows},	 {"stats", pn_cmd_stats},
-    {"audit", pn_cmd_audit},
+    {"audit", pn_cmd_audit},	 {"live", pn_cmd_live},
 };
 
 int main(int argc, char **argv)

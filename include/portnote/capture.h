@@ -21,6 +21,8 @@
 #define PN_CAPTURE_SNAPLEN 262144 /* as tcpdump: whole frames */
 #define PN_CAPTURE_TIMEOUT_MS 200 /* live read timeout: signal latency */
 
+struct pn_capture_stats;
+
 struct pn_capture_options {
 	const char *const *files; /* -r, in order; "-" is standard input */
 	int n_files;
@@ -32,6 +34,10 @@ struct pn_capture_options {
 	int buffer_size; /* bytes; 0: libpcap's default */
 	uint64_t count;	 /* stop after this many packets; 0: no limit */
 	double duration; /* seconds; 0: no limit */
+	/* Live only: called about every tick_ms, packets or not, with the
+	 * counters so far (libpcap's included); returns false to stop. */
+	bool (*tick)(void *ctx, const struct pn_capture_stats *stats);
+	unsigned tick_ms;
 };
 
 /* Where the current packet comes from. */

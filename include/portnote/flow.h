@@ -126,6 +126,14 @@ void pn_flow_push(struct pn_flow_table *t, const struct pn_packet *p,
 		  uint64_t ts_us);
 void pn_flow_drain(struct pn_flow_table *t);
 
+/* Live capture: accounts the packets taken so far and lets the clock run
+ * to now_us even when no packet arrives, so idle flows still end. */
+void pn_flow_tick(struct pn_flow_table *t, uint64_t now_us);
+
+/* Calls fn for every active flow (after pn_flow_drain, for exact counts). */
+void pn_flow_foreach(const struct pn_flow_table *t,
+		     void (*fn)(void *ctx, const struct pn_flow *f), void *ctx);
+
 /* Ends every remaining flow with PN_END_INPUT (draining pushed packets
  * first). */
 void pn_flow_flush(struct pn_flow_table *t);

@@ -56,6 +56,12 @@ void pn_service_stats_destroy(struct pn_service_stats *s);
 const char *pn_flow_flag_name(unsigned bit_index);
 #define PN_FF_COUNT 5
 
+/* One ended flow as a record of `portnote flows` (text, a JSON line, or a
+ * CSV row without the header). */
+void pn_flow_print(FILE *out, enum pn_format format,
+		   const struct pn_registry *reg, struct pn_annotator *ann,
+		   const struct pn_flow *f);
+
 /* The service key of an ended flow, as above, into buf. */
 const char *pn_flow_service(const struct pn_registry *reg,
 			    struct pn_annotator *ann, const struct pn_flow *f,

@@ -1,0 +1,835 @@
+/* cmd_live.c — "portnote live": per-service rates of a live interface, in a
+ * refreshing terminal view, as one snapshot per interval for scripts, and
+ * as Prometheus metrics; the stats report when it ends. */
+#include "portnote/annotate.h"
+#include "portnote/capture.h"
+#include "portnote/cli.h"
+#include "portnote/commands.h"
+#include "portnote/flow.h"
+#include "portnote/live.h"
+#include "portnote/stats.h"
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <uthash.h>
+
+static const char usage[] =
+    "usage: portnote live -i IFACE [options]\n"
+    "\n"
+    "Watches an interface: packets/s and bits/s, libpcap drops, active\n"
+    "flows and decode anomalies, and the services of the traffic by\n"
+    "current rate — what each server port is registered for, bytes/s,\n"
+    "packets/s, active and new flows, the evidence each server side was\n"
+    "chosen on, and registry flags. On a terminal a full-screen view\n"
+    "(keys: b p f sort by bytes, packets, flows; space pauses; u shows\n"
+    "unregistered ports; q quits); otherwise one snapshot per interval,\n"
+    "as text or JSON lines. Ctrl-C, SIGTERM or --duration end the run\n"
+    "with the stats report. A registered port does not prove what\n"
+    "traffic is.\n"
+    "\n"
+    "  -i, --interface IF      capture from IF ('any' for all)\n"
+    "  -f, --filter EXPR       only packets matching the BPF expression\n"
+    "  --duration S            stop after S seconds\n"
+    "  --interval S            refresh every S seconds (default 2)\n"
+    "  --top N                 services per text/JSON snapshot (default "
+    "20; 0: all)\n"
+    "  --sort KEY              bytes (default), packets or flows\n"
+    "  --flows-out FILE        write every ended flow to FILE as a JSON "
+    "line\n"
+    "  --metrics [ADDR:]PORT   serve Prometheus metrics on /metrics "
+    "(address\n"
+    "                          127.0.0.1 unless given)\n"
+    "  --metrics-services N    services with labels of their own (default "
+    "20;\n"
+    "                          the rest are summed as service=\"other\")\n"
+    "  -Z, --user USER         after opening the interface, run as USER "
+    "(default\n"
+    "                          nobody when started as root)\n"
+    "  --idle-timeout S        end idle flows after S seconds, or per "
+    "transport:\n"
+    "                          tcp=300,udp=60,sctp=300,dccp=300 "
+    "(defaults)\n"
+    "  --max-flows N           keep at most N flows (default 1000000); the "
+    "least\n"
+    "                          recently seen is ended early (counted)\n"
+    "  -s, --snaplen N, --no-promisc, --immediate, -B, --buffer-size K,\n"
+    "  -c, --count N           as for the other capture "
+    "commands\n" PN_COMMON_HELP "\n"
+    "Exit status: 0; 1 if the capture failed or privileges could not be "
+    "dropped;\n"
+    "2 on bad usage.\n";
+
+enum {
+	OPT_INTERVAL = PN_OPT_FIRST_OWN,
+	OPT_TOP,
+	OPT_SORT,
+	OPT_FLOWS_OUT,
+	OPT_METRICS,
+	OPT_METRICS_SERVICES,
+	OPT_IDLE,
+	OPT_MAX_FLOWS,
+};
+
+struct own_options {
+	struct pn_cli_capture capture;
+	struct pn_flow_config flows;
+	double interval;
+	unsigned top;
+	enum pn_live_sort sort;
+	const char *flows_out;
+	const char *metrics;
+	unsigned metrics_services;
+	const char *user;
+};
+
+/* "300" for every transport, or "tcp=300,udp=60". */
+static bool parse_idle(const char *arg, struct pn_flow_config *cfg)
+{
+	char buf[128];
+	if (strlen(arg) >= sizeof buf)
+		return false;
+	strcpy(buf, arg);
+	char *save = NULL;
+	for (char *item = strtok_r(buf, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		unsigned long long v;
+		if (!pn_cli_number(eq ? eq + 1 : item, 1, 365ull * 86400, &v))
+			return false;
+		if (!eq) {
+			for (int t = 0; t < PN_TRANSPORT_COUNT; t++)
+				cfg->idle_us[t] = v * 1000000u;
+			continue;
+		}
+		*eq = '\0';
+		int t = pn_transport_parse(item);
+		if (t < 0)
+			return false;
+		cfg->idle_us[t] = v * 1000000u;
+	}
+	return true;
+}
+
+static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
+{
+	struct own_options *o = ctx;
+	unsigned long long v;
+	char *end;
+	switch (opt) {
+	case OPT_INTERVAL:
+		errno = 0;
+		o->interval = strtod(arg, &end);
+		if (errno || *end || !(o->interval >= 0.1) ||
+		    o->interval > 86400)
+			return pn_cli_usage_error(cli,
+						  "bad --interval '%s' "
+						  "(expected seconds, 0.1 to "
+						  "86400)",
+						  arg);
+		return 0;
+	case OPT_TOP:
+		if (!pn_cli_number(arg, 0, UINT32_MAX, &v))
+			return pn_cli_usage_error(cli,
+						  "bad --top '%s' (expected a "
+						  "whole number; 0 for all)",
+						  arg);
+		o->top = (unsigned)v;
+		return 0;
+	case OPT_SORT:
+		if (strcmp(arg, "bytes") == 0)
+			o->sort = PN_LIVE_SORT_BYTES;
+		else if (strcmp(arg, "packets") == 0)
+			o->sort = PN_LIVE_SORT_PACKETS;
+		else if (strcmp(arg, "flows") == 0)
+			o->sort = PN_LIVE_SORT_FLOWS;
+		else
+			return pn_cli_usage_error(cli,
+						  "bad --sort '%s' (expected "
+						  "bytes, packets or flows)",
+						  arg);
+		return 0;
+	case OPT_FLOWS_OUT:
+		o->flows_out = arg;
+		return 0;
+	case OPT_METRICS:
+		o->metrics = arg;
+		return 0;
+	case OPT_METRICS_SERVICES:
+		if (!pn_cli_number(arg, 1, 10000, &v))
+			return pn_cli_usage_error(cli,
+						  "bad --metrics-services '%s' "
+						  "(expected 1 to 10000)",
+						  arg);
+		o->metrics_services = (unsigned)v;
+		return 0;
+	case 'Z':
+		o->user = arg;
+		return 0;
+	case OPT_IDLE:
+		if (!parse_idle(arg, &o->flows))
+			return pn_cli_usage_error(
+			    cli,
+			    "bad --idle-timeout '%s' (expected seconds, or "
+			    "tcp=S,udp=S,...)",
+			    arg);
+		return 0;
+	case OPT_MAX_FLOWS:
+		if (!pn_cli_number(arg, 1, UINT32_MAX, &v))
+			return pn_cli_usage_error(cli,
+						  "bad --max-flows '%s' "
+						  "(expected a whole number, "
+						  "at least 1)",
+						  arg);
+		o->flows.max_flows = (uint32_t)v;
+		return 0;
+	}
+	int taken = pn_cli_capture_option(cli, &o->capture, opt, arg);
+	return taken == 1 ? 0 : taken < 0 ? PN_EXIT_USAGE : -1;
+}
+
+/* A service as the live view keys it: transport and server port (or
+ * "unknown" when neither side could be told to be the server). */
+struct service {
+	uint32_t key; /* transport << 17 | unknown << 16 | port */
+	struct pn_live_service pub;
+	uint64_t ended_packets[2], ended_bytes[2];
+	/* At the previous snapshot, for the rates. */
+	uint64_t prev_packets, prev_bytes, prev_flows;
+	UT_hash_handle hh;
+};
+
+struct run {
+	const struct pn_cli *cli;
+	struct own_options *own;
+	struct pn_annotator *ann;
+	struct pn_flow_table *table;
+	struct pn_service_stats *stats; /* the final report */
+	struct service *services;
+	uint64_t snapshot_us; /* wall clock of the previous snapshot */
+	uint64_t start_us;
+	double next_snapshot; /* monotonic */
+	struct pn_live_snapshot snap;
+	uint32_t snap_cap;
+	uint64_t prev_packets, prev_bytes;
+	const struct pn_capture_stats *capture;
+	bool tty, view_on, failed;
+	struct pn_view_state view;
+	struct pn_metrics *metrics;
+	FILE *flows_out;
+};
+
+static uint64_t wall_us(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+static double monotonic(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t flow_first_us(const struct pn_flow *f)
+{
+	uint64_t a = f->first_us[0], b = f->first_us[1];
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
+static struct service *service_of(struct run *r, const struct pn_flow *f)
+{
+	int srv = f->server;
+	enum pn_transport t = (enum pn_transport)f->key.transport;
+	bool unknown = f->basis == PN_BASIS_NONE;
+	uint16_t port = unknown ? 0 : f->key.port[srv];
+	uint32_t key = (uint32_t)t << 17 | (uint32_t)unknown << 16 | port;
+	struct service *s;
+	HASH_FIND(hh, r->services, &key, sizeof key, s);
+	if (s)
+		return s;
+	s = calloc(1, sizeof *s);
+	if (!s) {
+		fputs("portnote live: out of memory\n", stderr);
+		exit(70);
+	}
+	s->key = key;
+	s->pub.transport = (uint8_t)t;
+	s->pub.port = port;
+	pn_flow_service(r->cli->reg, r->ann, f, s->pub.name,
+			sizeof s->pub.name);
+	const struct pn_slot *slot = &r->cli->reg->slots[f->slot[srv]];
+	s->pub.registered = !unknown && (slot->flags & PN_S_SERVICE);
+	s->pub.flags = unknown ? 0 : f->flags;
+	HASH_ADD(hh, r->services, key, sizeof key, s);
+	return s;
+}
+
+static void on_flow_end(void *ctx, const struct pn_flow *f)
+{
+	struct run *r = ctx;
+	struct service *s = service_of(r, f);
+	int srv = f->server, cli = !srv;
+	s->ended_packets[0] += f->packets[cli];
+	s->ended_packets[1] += f->packets[srv];
+	s->ended_bytes[0] += f->bytes[cli];
+	s->ended_bytes[1] += f->bytes[srv];
+	/* Started and ended between two snapshots: never seen active. */
+	if (flow_first_us(f) > r->snapshot_us)
+		s->pub.flows++;
+	pn_service_stats_add(r->stats, f);
+	if (r->flows_out)
+		pn_flow_print(r->flows_out, PN_FORMAT_JSON, r->cli->reg, r->ann,
+			      f);
+}
+
+static void add_active(void *ctx, const struct pn_flow *f)
+{
+	struct run *r = ctx;
+	struct service *s = service_of(r, f);
+	int srv = f->server, cli = !srv;
+	s->pub.packets[0] += f->packets[cli];
+	s->pub.packets[1] += f->packets[srv];
+	s->pub.bytes[0] += f->bytes[cli];
+	s->pub.bytes[1] += f->bytes[srv];
+	s->pub.active++;
+	s->pub.basis[f->basis]++;
+	if (flow_first_us(f) > r->snapshot_us)
+		s->pub.flows++;
+}
+
+static int by_rate(const void *x, const void *y, enum pn_live_sort key)
+{
+	const struct pn_live_service *a = x, *b = y;
+	double ka, kb;
+	switch (key) {
+	case PN_LIVE_SORT_PACKETS:
+		ka = a->packets_per_s, kb = b->packets_per_s;
+		break;
+	case PN_LIVE_SORT_FLOWS:
+		ka = a->active, kb = b->active;
+		break;
+	default:
+		ka = a->bits_per_s, kb = b->bits_per_s;
+	}
+	if (ka != kb)
+		return ka > kb ? -1 : 1;
+	/* Then by totals, so a quiet interval keeps a stable order. */
+	uint64_t ta = a->bytes[0] + a->bytes[1], tb = b->bytes[0] + b->bytes[1];
+	if (ta != tb)
+		return ta > tb ? -1 : 1;
+	int c = strcmp(a->name, b->name);
+	return c ? c : (a->port > b->port) - (a->port < b->port);
+}
+
+static int by_bytes(const void *x, const void *y)
+{
+	return by_rate(x, y, PN_LIVE_SORT_BYTES);
+}
+static int by_packets(const void *x, const void *y)
+{
+	return by_rate(x, y, PN_LIVE_SORT_PACKETS);
+}
+static int by_flows(const void *x, const void *y)
+{
+	return by_rate(x, y, PN_LIVE_SORT_FLOWS);
+}
+
+void pn_live_sort(struct pn_live_snapshot *snap, enum pn_live_sort key)
+{
+	if (snap->n_services < 2)
+		return;
+	qsort(snap->services, snap->n_services, sizeof *snap->services,
+	      key == PN_LIVE_SORT_PACKETS ? by_packets
+	      : key == PN_LIVE_SORT_FLOWS ? by_flows
+					  : by_bytes);
+}
+
+/* Builds r->snap: service totals are ended flows plus the counters of the
+ * active ones, and rates the difference to the previous snapshot. */
+static void take_snapshot(struct run *r, const struct pn_capture_stats *cs)
+{
+	uint64_t now = wall_us();
+	pn_flow_tick(r->table, now);
+	struct service *s, *tmp;
+	HASH_ITER(hh, r->services, s, tmp)
+	{
+		memcpy(s->pub.packets, s->ended_packets, sizeof s->pub.packets);
+		memcpy(s->pub.bytes, s->ended_bytes, sizeof s->pub.bytes);
+		s->pub.active = 0;
+		memset(s->pub.basis, 0, sizeof s->pub.basis);
+	}
+	pn_flow_foreach(r->table, add_active, r);
+
+	double dt = (double)(now - r->snapshot_us) / 1e6;
+	if (dt <= 0)
+		dt = 1e-6;
+	uint32_t n = HASH_COUNT(r->services);
+	if (n > r->snap_cap) {
+		r->snap_cap = n * 2;
+		r->snap.services = realloc(
+		    r->snap.services, r->snap_cap * sizeof *r->snap.services);
+		if (!r->snap.services) {
+			fputs("portnote live: out of memory\n", stderr);
+			exit(70);
+		}
+	}
+	uint32_t i = 0;
+	HASH_ITER(hh, r->services, s, tmp)
+	{
+		uint64_t packets = s->pub.packets[0] + s->pub.packets[1];
+		uint64_t bytes = s->pub.bytes[0] + s->pub.bytes[1];
+		if (packets < s->prev_packets)
+			packets = s->prev_packets;
+		if (bytes < s->prev_bytes)
+			bytes = s->prev_bytes;
+		s->pub.packets_per_s = (double)(packets - s->prev_packets) / dt;
+		s->pub.bits_per_s = (double)(bytes - s->prev_bytes) * 8 / dt;
+		s->pub.new_flows = s->pub.flows - s->prev_flows;
+		s->pub.new_flows_per_s = (double)s->pub.new_flows / dt;
+		s->prev_packets = packets;
+		s->prev_bytes = bytes;
+		s->prev_flows = s->pub.flows;
+		r->snap.services[i++] = s->pub;
+	}
+	r->snap.n_services = i;
+
+	const struct pn_flow_counters *fc = pn_flow_counters(r->table);
+	struct pn_live_snapshot *sn = &r->snap;
+	sn->iface = r->own->capture.opts.iface;
+	sn->registry_date = pn_registry_date_text(r->cli->reg);
+	sn->elapsed = (double)(now - r->start_us) / 1e6;
+	sn->interval = dt;
+	sn->packets = cs->packets;
+	sn->bytes = cs->bytes;
+	sn->packets_per_s = (double)(cs->packets - r->prev_packets) / dt;
+	sn->bits_per_s = (double)(cs->bytes - r->prev_bytes) * 8 / dt;
+	r->prev_packets = cs->packets;
+	r->prev_bytes = cs->bytes;
+	sn->have_pcap_stats = cs->have_pcap_stats;
+	sn->pcap_received = cs->pcap.ps_recv;
+	sn->pcap_dropped = cs->pcap.ps_drop;
+	sn->pcap_ifdropped = cs->pcap.ps_ifdrop;
+	sn->decode = cs->decode;
+	sn->active_flows = fc->active;
+	sn->flows_started = fc->created;
+	sn->flows_ended = 0;
+	for (int e = 0; e < PN_END_COUNT; e++)
+		sn->flows_ended += fc->ended[e];
+	sn->flows_evicted = fc->ended[PN_END_EVICTED];
+	sn->max_flows = r->own->flows.max_flows;
+	r->snapshot_us = now;
+}
+
+static void flags_json(FILE *out, uint16_t flags)
+{
+	fputc('[', out);
+	bool first = true;
+	for (unsigned b = 0; b < PN_FF_COUNT; b++)
+		if (flags & (1u << b)) {
+			fprintf(out, "%s\"%s\"", first ? "" : ",",
+				pn_flow_flag_name(b));
+			first = false;
+		}
+	fputc(']', out);
+}
+
+static void write_snapshot_json(const struct run *r, FILE *out)
+{
+	const struct pn_live_snapshot *sn = &r->snap;
+	char when[40];
+	fprintf(out, "{\"type\":\"snapshot\",\"time\":\"%s\",\"interface\":\"",
+		pn_time_text(r->snapshot_us, when));
+	pn_json_escape(out, sn->iface);
+	fprintf(out,
+		"\",\"elapsed\":%.3f,\"interval\":%.3f,\"packets\":%llu,"
+		"\"bytes\":%llu,\"packets_per_s\":%.1f,\"bits_per_s\":%.0f,",
+		sn->elapsed, sn->interval, (unsigned long long)sn->packets,
+		(unsigned long long)sn->bytes, sn->packets_per_s,
+		sn->bits_per_s);
+	if (sn->have_pcap_stats)
+		fprintf(out,
+			"\"pcap\":{\"received\":%llu,\"dropped\":%llu,"
+			"\"ifdropped\":%llu},",
+			(unsigned long long)sn->pcap_received,
+			(unsigned long long)sn->pcap_dropped,
+			(unsigned long long)sn->pcap_ifdropped);
+	fprintf(out,
+		"\"active_flows\":%llu,\"flows_started\":%llu,"
+		"\"flows_ended\":%llu,\"flows_evicted\":%llu,\"anomalies\":{",
+		(unsigned long long)sn->active_flows,
+		(unsigned long long)sn->flows_started,
+		(unsigned long long)sn->flows_ended,
+		(unsigned long long)sn->flows_evicted);
+	bool first = true;
+	for (int i = 0; i < PN_R_COUNT; i++) {
+		if (i == PN_R_NONE || !sn->decode.reason[i])
+			continue;
+		fprintf(out, "%s\"%s\":%llu", first ? "" : ",",
+			pn_decode_reason_name((enum pn_decode_reason)i),
+			(unsigned long long)sn->decode.reason[i]);
+		first = false;
+	}
+	fputs("},\"services\":[", out);
+	uint32_t n = r->own->top && r->own->top < sn->n_services
+			 ? r->own->top
+			 : sn->n_services;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct pn_live_service *s = &sn->services[i];
+		fprintf(out, "%s{\"service\":\"", i ? "," : "");
+		pn_json_escape(out, s->name);
+		fprintf(out,
+			"\",\"transport\":\"%s\",\"port\":%u,"
+			"\"registered\":%s,\"flags\":",
+			pn_transport_name(s->transport), s->port,
+			s->registered ? "true" : "false");
+		flags_json(out, s->flags);
+		fprintf(
+		    out,
+		    ",\"packets_c2s\":%llu,\"bytes_c2s\":%llu,"
+		    "\"packets_s2c\":%llu,\"bytes_s2c\":%llu,\"flows\":%llu,"
+		    "\"active\":%u,\"new_flows\":%llu,"
+		    "\"packets_per_s\":%.1f,\"bits_per_s\":%.0f,"
+		    "\"new_flows_per_s\":%.2f,\"basis\":{",
+		    (unsigned long long)s->packets[0],
+		    (unsigned long long)s->bytes[0],
+		    (unsigned long long)s->packets[1],
+		    (unsigned long long)s->bytes[1],
+		    (unsigned long long)s->flows, s->active,
+		    (unsigned long long)s->new_flows, s->packets_per_s,
+		    s->bits_per_s, s->new_flows_per_s);
+		for (int b = 0; b < PN_BASIS_COUNT; b++)
+			fprintf(out, "%s\"%s\":%u", b ? "," : "",
+				pn_basis_name((enum pn_basis)b), s->basis[b]);
+		fputs("}}", out);
+	}
+	fputs("]}\n", out);
+}
+
+static void write_snapshot_text(const struct run *r, FILE *out)
+{
+	const struct pn_live_snapshot *sn = &r->snap;
+	char when[40];
+	fprintf(out,
+		"%s %s: %.0f pkt/s, %.0f bit/s; %llu packets; active flows "
+		"%llu",
+		pn_time_text(r->snapshot_us, when), sn->iface,
+		sn->packets_per_s, sn->bits_per_s,
+		(unsigned long long)sn->packets,
+		(unsigned long long)sn->active_flows);
+	if (sn->have_pcap_stats)
+		fprintf(out, "; libpcap dropped %llu",
+			(unsigned long long)sn->pcap_dropped);
+	uint64_t anomalies = 0;
+	for (int i = 0; i < PN_R_COUNT; i++)
+		if (i != PN_R_NONE)
+			anomalies += sn->decode.reason[i];
+	fprintf(out, "; decode anomalies %llu\n",
+		(unsigned long long)anomalies);
+	uint32_t n = r->own->top && r->own->top < sn->n_services
+			 ? r->own->top
+			 : sn->n_services;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct pn_live_service *s = &sn->services[i];
+		char port[1024];
+		if (!s->registered && strcmp(s->name, "unknown") == 0)
+			snprintf(port, sizeof port,
+				 "unknown (neither side told apart)");
+		else
+			pn_annotate_port(r->ann, s->transport, s->port, port,
+					 sizeof port);
+		fprintf(out,
+			"  %s %s: %.0f bit/s, %.1f pkt/s, %u active, %llu new; "
+			"c>s %llu pkts %llu bytes, s>c %llu pkts %llu bytes",
+			pn_transport_name(s->transport), port, s->bits_per_s,
+			s->packets_per_s, s->active,
+			(unsigned long long)s->new_flows,
+			(unsigned long long)s->packets[0],
+			(unsigned long long)s->bytes[0],
+			(unsigned long long)s->packets[1],
+			(unsigned long long)s->bytes[1]);
+		if (s->active) {
+			fputs("; basis", out);
+			for (int b = 0; b < PN_BASIS_COUNT; b++)
+				if (s->basis[b])
+					fprintf(out, " %s %u%%",
+						pn_basis_name((enum pn_basis)b),
+						(unsigned)(100.0 * s->basis[b] /
+							       s->active +
+							   0.5));
+		}
+		for (unsigned b = 0; b < PN_FF_COUNT; b++)
+			if (s->flags & (1u << b))
+				fprintf(out, "; %s", pn_flow_flag_name(b));
+		fputc('\n', out);
+	}
+}
+
+static bool drop_privileges(struct run *r)
+{
+	const char *user = r->own->user;
+	if (geteuid() != 0) {
+		/* Started unprivileged with capabilities (setcap
+		 * cap_net_raw): keep none of them now the handle is open. */
+		if (user) {
+			fprintf(stderr,
+				"portnote live: -Z %s needs root; started as "
+				"uid %u\n",
+				user, (unsigned)geteuid());
+			return false;
+		}
+		capng_clear(CAPNG_SELECT_BOTH);
+		if (capng_apply(CAPNG_SELECT_BOTH) != 0) {
+			fprintf(stderr, "portnote live: cannot drop "
+					"capabilities\n");
+			return false;
+		}
+		return true;
+	}
+	if (!user)
+		user = "nobody";
+	errno = 0;
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		fprintf(stderr, "portnote live: -Z %s: no such user%s%s\n",
+			user, errno ? ": " : "", errno ? strerror(errno) : "");
+		return false;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		fprintf(stderr, "portnote live: cannot run as %s: %s\n", user,
+			strerror(errno));
+		return false;
+	}
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		fprintf(stderr,
+			"portnote live: could regain root after "
+			"switching to %s; stopping\n",
+			user);
+		return false;
+	}
+	return true;
+}
+
+/* The handle is active: from here on nothing needs privileges. */
+static void on_open(void *ctx, const struct pn_capture_source *src)
+{
+	struct run *r = ctx;
+	(void)src;
+	if (!drop_privileges(r)) {
+		r->failed = true;
+		return;
+	}
+	if (r->own->flows_out) {
+		r->flows_out = fopen(r->own->flows_out, "w");
+		if (!r->flows_out) {
+			fprintf(stderr, "portnote live: %s: %s\n",
+				r->own->flows_out, strerror(errno));
+			r->failed = true;
+			return;
+		}
+	}
+	if (r->own->metrics) {
+		char err[256];
+		r->metrics = pn_metrics_start(
+		    r->own->metrics, r->own->metrics_services, err, sizeof err);
+		if (!r->metrics) {
+			fprintf(stderr, "portnote live: --metrics: %s\n", err);
+			r->failed = true;
+			return;
+		}
+	}
+	if (r->tty) {
+		if (!pn_view_start()) {
+			r->failed = true;
+			return;
+		}
+		r->view_on = true;
+	}
+	r->start_us = r->snapshot_us = wall_us();
+	r->next_snapshot = monotonic() + r->own->interval;
+}
+
+static bool on_packet(void *ctx, const struct pn_capture_source *src,
+		      const struct pcap_pkthdr *h, const uint8_t *bytes,
+		      const struct pn_packet *p)
+{
+	(void)src;
+	(void)bytes;
+	struct run *r = ctx;
+	if (r->failed)
+		return false;
+	if (p->l4 != PN_L4_NONE)
+		pn_flow_push(r->table, p,
+			     (uint64_t)h->ts.tv_sec * 1000000u +
+				 (uint64_t)h->ts.tv_usec);
+	return true;
+}
+
+static void publish(struct run *r)
+{
+	if (r->metrics)
+		pn_metrics_update(r->metrics, &r->snap);
+	if (r->view_on) {
+		if (!r->view.paused) {
+			pn_live_sort(&r->snap, r->view.sort);
+			pn_view_draw(&r->snap, &r->view);
+		}
+	} else {
+		pn_live_sort(&r->snap, r->own->sort);
+		if (r->cli->format == PN_FORMAT_JSON)
+			write_snapshot_json(r, stdout);
+		else
+			write_snapshot_text(r, stdout);
+		fflush(stdout);
+	}
+	if (r->flows_out)
+		fflush(r->flows_out);
+}
+
+static bool on_tick(void *ctx, const struct pn_capture_stats *cs)
+{
+	struct run *r = ctx;
+	if (r->failed)
+		return false;
+	r->capture = cs;
+	pn_flow_tick(r->table, wall_us());
+	if (r->view_on) {
+		enum pn_view_action a = pn_view_keys(&r->view);
+		if (a == PN_VIEW_QUIT)
+			return false;
+		if (a == PN_VIEW_REDRAW) {
+			pn_live_sort(&r->snap, r->view.sort);
+			pn_view_draw(&r->snap, &r->view);
+		}
+	}
+	if (monotonic() >= r->next_snapshot) {
+		r->next_snapshot += r->own->interval;
+		if (r->next_snapshot < monotonic())
+			r->next_snapshot = monotonic() + r->own->interval;
+		take_snapshot(r, cs);
+		publish(r);
+	}
+	return true;
+}
+
+int pn_cmd_live(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    PN_CAPTURE_LONGOPTS,
+	    {"interval", required_argument, NULL, OPT_INTERVAL},
+	    {"top", required_argument, NULL, OPT_TOP},
+	    {"sort", required_argument, NULL, OPT_SORT},
+	    {"flows-out", required_argument, NULL, OPT_FLOWS_OUT},
+	    {"metrics", required_argument, NULL, OPT_METRICS},
+	    {"metrics-services", required_argument, NULL, OPT_METRICS_SERVICES},
+	    {"user", required_argument, NULL, 'Z'},
+	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
+	    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+	    {NULL, 0, NULL, 0}};
+	const char *who = "portnote live";
+	struct own_options own = {
+	    .interval = 2, .top = 20, .metrics_services = 20};
+	pn_cli_capture_init(&own.capture);
+	pn_flow_config_init(&own.flows);
+	const struct pn_cli_options opts = {
+	    longopts, PN_CAPTURE_SHORTOPTS "Z:", take_option, &own};
+	struct pn_cli cli = {.command = "live"};
+	int rc = pn_cli_parse(&cli, argc, argv, usage, &opts);
+	if (rc < 0 && optind < argc)
+		rc = pn_cli_usage_error(&cli, "unexpected argument '%s'",
+					argv[optind]);
+	if (rc < 0 && own.capture.opts.n_files)
+		rc = pn_cli_usage_error(&cli, "live watches an interface (-i); "
+					      "for files use 'portnote stats'");
+	if (rc < 0 && !own.capture.opts.iface)
+		rc = pn_cli_usage_error(&cli, "no interface: give -i IFACE");
+	if (rc < 0 && cli.format == PN_FORMAT_CSV)
+		rc = pn_cli_usage_error(&cli, "live writes text or json");
+	if (rc < 0 && !pn_capture_check_filter(&own.capture.opts, who, stderr))
+		rc = PN_EXIT_USAGE;
+	if (rc < 0)
+		rc = pn_cli_load_registry(&cli) ? PN_EXIT_FAIL : -1;
+	if (rc >= 0) {
+		pn_cli_capture_release(&own.capture);
+		pn_cli_release(&cli);
+		return rc;
+	}
+
+	struct run r = {.cli = &cli, .own = &own};
+	r.tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) &&
+		cli.format == PN_FORMAT_TEXT;
+	r.view.sort = own.sort;
+	r.ann = pn_annotator_create(cli.reg);
+	r.stats = pn_service_stats_create(cli.reg, r.ann);
+	r.table = pn_flow_table_create(&own.flows, cli.reg, on_flow_end, &r);
+	if (!r.ann || !r.stats || !r.table) {
+		fputs("portnote live: out of memory\n", stderr);
+		return PN_EXIT_FAIL;
+	}
+	own.capture.opts.tick = on_tick;
+	own.capture.opts.tick_ms = 100;
+	static char outbuf[1 << 16];
+	setvbuf(stdout, outbuf, _IOLBF, sizeof outbuf);
+
+	/* The capture loop catches SIGINT and SIGTERM while it runs and then
+	 * puts back what it found: ignoring them until the terminal is given
+	 * back keeps a second Ctrl-C from leaving it in curses mode. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	struct pn_capture_stats stats;
+	enum pn_capture_result result = pn_capture_run(
+	    &own.capture.opts, on_packet, on_open, &r, &stats, who, stderr);
+	if (r.view_on)
+		pn_view_stop();
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	pn_flow_flush(r.table);
+	if (!r.failed && result != PN_CAPTURE_FATAL &&
+	    result != PN_CAPTURE_USAGE) {
+		char inputs[300];
+		snprintf(inputs, sizeof inputs, "interface %s",
+			 own.capture.opts.iface);
+		struct pn_report_info info = {
+		    inputs, cli.reg, 20,
+		    own.sort == PN_LIVE_SORT_PACKETS ? PN_SORT_PACKETS
+		    : own.sort == PN_LIVE_SORT_FLOWS ? PN_SORT_FLOWS
+						     : PN_SORT_BYTES,
+		    pn_flow_counters(r.table)};
+		pn_service_stats_report(r.stats, cli.format, stdout, &info);
+		if (cli.format == PN_FORMAT_JSON)
+			pn_stats_summary_json(stdout, &stats);
+	}
+	fflush(stdout);
+	pn_stats_summary_text(stderr, who, &stats);
+	if (r.flows_out && fclose(r.flows_out) != 0) {
+		fprintf(stderr, "%s: %s: %s\n", who, own.flows_out,
+			strerror(errno));
+		r.failed = true;
+	}
+	pn_metrics_stop(r.metrics);
+	pn_flow_table_destroy(r.table);
+	pn_service_stats_destroy(r.stats);
+	pn_annotator_destroy(r.ann);
+	struct service *s, *tmp;
+	HASH_ITER(hh, r.services, s, tmp)
+	{
+		HASH_DEL(r.services, s);
+		free(s);
+	}
+	free(r.snap.services);
+	pn_cli_capture_release(&own.capture);
+	pn_cli_release(&cli);
+	if (result == PN_CAPTURE_USAGE)
+		return PN_EXIT_USAGE;
+	return r.failed || result != PN_CAPTURE_OK ? PN_EXIT_FAIL : PN_EXIT_OK;
+}
