@@ -633,7 +633,7 @@ static struct named *find_set(struct ctx *c, const char *family,
 
 static int parse_table(struct ctx *c, json_t *o)
 {
-	const char *family, *name;
+	const char *family = NULL, *name = NULL;
 	if (need_str(c, o, "family", &family) || need_str(c, o, "name", &name))
 		return -1;
 	set_where(c, "table %s %s", family, name);
@@ -721,7 +721,7 @@ static bool prio_parse(const char *s, bool bridge, int *out)
 
 static int parse_chain(struct ctx *c, json_t *o)
 {
-	const char *family, *table, *name;
+	const char *family = NULL, *table = NULL, *name = NULL;
 	if (need_str(c, o, "family", &family) ||
 	    need_str(c, o, "table", &table) || need_str(c, o, "name", &name))
 		return -1;
@@ -739,7 +739,7 @@ static int parse_chain(struct ctx *c, json_t *o)
 	enum pn_verdict policy = PN_VERDICT_NONE;
 	json_t *jhook = json_object_get(o, "hook");
 	if (jhook) {
-		const char *hookname, *type;
+		const char *hookname = NULL, *type = NULL;
 		if (need_str(c, o, "hook", &hookname) ||
 		    need_str(c, o, "type", &type))
 			return -1;
@@ -794,7 +794,7 @@ static int parse_chain(struct ctx *c, json_t *o)
 
 static int parse_set(struct ctx *c, json_t *o, bool is_map)
 {
-	const char *family, *table, *name;
+	const char *family = NULL, *table = NULL, *name = NULL;
 	if (need_str(c, o, "family", &family) ||
 	    need_str(c, o, "table", &table) || need_str(c, o, "name", &name))
 		return -1;
@@ -1675,7 +1675,7 @@ static int model_stmt(struct rctx *x, const char *k, json_t *v,
 
 static int parse_rule(struct ctx *c, json_t *o)
 {
-	const char *family, *table, *chain;
+	const char *family = NULL, *table = NULL, *chain = NULL;
 	if (need_str(c, o, "family", &family) ||
 	    need_str(c, o, "table", &table) || need_str(c, o, "chain", &chain))
 		return -1;
