@@ -325,6 +325,43 @@ static const char *slot_names(struct pn_audit *a, enum pn_transport t,
 	return pn_annotate(a->priv->ann, t, port)->names_csv;
 }
 
+/* "ssh", "http, www, www-http", "unregistered udp/50000": what the
+ * destination port is registered for. */
+static void port_service(struct pn_audit *a, enum pn_transport t, uint16_t port,
+			 char *buf, size_t size)
+{
+	const struct pn_slot *s = pn_registry_slot(a->reg, t, port);
+	if (!(s->flags & PN_S_SERVICE)) {
+		snprintf(buf, size, "%s %s/%u",
+			 s->flags & PN_S_UNNAMED ? "unnamed" : "unregistered",
+			 pn_transport_name(t), port);
+		return;
+	}
+	size_t n = 0;
+	for (const char *c = slot_names(a, t, port); *c && n + 3 < size; c++) {
+		if (*c == ';') {
+			buf[n++] = ',';
+			buf[n++] = ' ';
+		} else {
+			buf[n++] = *c;
+		}
+	}
+	buf[n] = '\0';
+}
+
+/* "tcp", "tcp+udp": the transports of a rule, for "ports" fields. */
+static const char *transports_text(unsigned mask, char buf[24])
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int t = 0; t < PN_TRANSPORT_COUNT; t++)
+		if (mask & (1u << t))
+			n += (size_t)snprintf(
+			    buf + n, 24 - n, "%s%s", n ? "+" : "",
+			    pn_transport_name((enum pn_transport)t));
+	return buf;
+}
+
 /* The registry's view of the ports an ACCEPT rule opens on one transport:
  * the opening record and the port-status findings. */
 static void audit_opening(struct pn_audit *a, uint32_t ri, enum pn_transport t,
@@ -402,12 +439,18 @@ static void audit_opening(struct pn_audit *a, uint32_t ri, enum pn_transport t,
 		n_unauth = n_reserved = n_unassigned = 0;
 	if (n_unauth) {
 		char *list = port_list_text(unauth, n_unauth, t);
-		char *svc = xstrdup(slot_names(a, t, (uint16_t)unauth[0]));
+		const struct pn_slot *us =
+		    pn_registry_slot(a->reg, t, (uint16_t)unauth[0]);
+		char svc_names[600];
+		port_service(a, t, (uint16_t)unauth[0], svc_names,
+			     sizeof svc_names);
+		bool named = us->flags & PN_S_SERVICE;
 		add_finding(a, PN_FIND_UNAUTHORIZED, (int32_t)ri,
-			    xprintf("%s", list), svc,
+			    xprintf("%s", list),
+			    named ? xstrdup(svc_names) : NULL,
 			    xprintf("opens %s, where the registry reports "
 				    "unauthorized use (registered for %s)",
-				    list, svc[0] ? svc : "no service"));
+				    list, named ? svc_names : "no service"));
 		free(list);
 	}
 	if (n_reserved) {
@@ -460,7 +503,13 @@ static void audit_comment(struct pn_audit *a, uint32_t ri,
 		memcpy(word, w, n);
 		word[n] = '\0';
 		long e = pn_registry_find_name(a->reg, word, 0);
-		if (e < 0)
+		/* A name the registry lists without a port (DNS-SD: "tcp",
+		 * "mail", "scanner") says nothing about ports. */
+		bool has_port = false;
+		for (long k = e; k >= 0 && !has_port;
+		     k = pn_registry_find_name(a->reg, word, (uint32_t)k + 1))
+			has_port = !(a->reg->entries[k].flags & PN_E_NO_PORT);
+		if (!has_port)
 			continue;
 		/* Registered on one of the rule's ports? */
 		for (; e >= 0;
@@ -504,9 +553,13 @@ static void audit_comment(struct pn_audit *a, uint32_t ri,
 				     listed ? ", " : "", en->port_lo, tn);
 		listed++;
 	}
-	char *ports_text = ps_text(ports);
-	if (!ports_text)
+	char *runs = ps_text(ports);
+	if (!runs)
 		oom();
+	char tb[24];
+	char *ports_text =
+	    xprintf("%s/%s", runs, transports_text(transports, tb));
+	free(runs);
 	add_finding(a, PN_FIND_COMMENT_MISMATCH, (int32_t)ri, ports_text,
 		    xstrdup(named),
 		    xprintf("comment names %s (registered for %s), but the "
@@ -672,14 +725,16 @@ static void audit_rule(struct pn_audit *a, uint32_t ri)
 		}
 		if (s->flags & PN_S_SERVICE) {
 			char buf[16];
+			char names[600];
+			port_service(a, t, p, names, sizeof names);
 			add_finding(
 			    a, PN_FIND_PORTLESS, (int32_t)ri, NULL,
-			    xstrdup(slot_names(a, t, p)),
+			    xstrdup(names),
 			    xprintf("accepts IP protocol %u (%s), which has "
 				    "no ports; %u/%s is registered for %s: a "
 				    "transport and port was probably meant",
 				    p, pn_ip_proto_text((uint8_t)p, buf), p,
-				    pn_transport_name(t), slot_names(a, t, p)));
+				    pn_transport_name(t), names));
 		}
 		return;
 	}
@@ -716,14 +771,17 @@ static void audit_rule(struct pn_audit *a, uint32_t ri)
 	audit_comment(a, ri, &ports, transports);
 
 	/* Wide ranges: the whole Dynamic range, or more than --wide ports. */
+	char tb[24];
 	bool dynamic = true;
 	for (uint32_t p = 49152; p < 65536 && dynamic; p++)
 		dynamic = ps_has(&ports, p);
 	if (dynamic) {
-		add_finding(a, PN_FIND_DYNAMIC_RANGE, (int32_t)ri,
-			    xstrdup("49152-65535"), NULL,
-			    xprintf("opens the whole Dynamic range "
-				    "49152-65535, which is never assigned"));
+		add_finding(
+		    a, PN_FIND_DYNAMIC_RANGE, (int32_t)ri,
+		    xprintf("49152-65535/%s", transports_text(transports, tb)),
+		    NULL,
+		    xprintf("opens the whole Dynamic range "
+			    "49152-65535, which is never assigned"));
 		return;
 	}
 	uint32_t widest = 0, lo = 0;
@@ -743,7 +801,9 @@ static void audit_rule(struct pn_audit *a, uint32_t ri)
 	}
 	if (widest > a->opts.wide)
 		add_finding(a, PN_FIND_WIDE_RANGE, (int32_t)ri,
-			    xprintf("%u-%u", lo, lo + widest - 1), NULL,
+			    xprintf("%u-%u/%s", lo, lo + widest - 1,
+				    transports_text(transports, tb)),
+			    NULL,
 			    xprintf("opens a range of %u ports (%u-%u), wider "
 				    "than --wide %u",
 				    widest, lo, lo + widest - 1, a->opts.wide));
@@ -862,9 +922,24 @@ static void add_traffic(struct pn_audit_traffic *t, const struct pn_flow *f,
 	t->client_bytes += f->bytes[client];
 }
 
+/* The endpoint that sent first: the firewall saw the flow's first packet
+ * come from it. The flow table's server side is a guess from the registry
+ * when no handshake was seen (a lone UDP datagram from port 53 to 50000
+ * still went from 53 to 50000); only when both sides started in the same
+ * microsecond does the guess decide. */
+static int initiator(const struct pn_flow *f)
+{
+	uint64_t a = f->first_us[0], b = f->first_us[1];
+	if (a && (!b || a < b))
+		return 0;
+	if (b && (!a || b < a))
+		return 1;
+	return !f->server;
+}
+
 void pn_audit_flow(struct pn_audit *a, const struct pn_flow *f)
 {
-	int server = f->server, client = !server;
+	int client = initiator(f), server = !client;
 	enum pn_transport t = (enum pn_transport)f->key.transport;
 	struct pn_rule_packet pkt = {
 	    .family = f->key.ip_version == 6 ? PN_FAMILY_IPV6 : PN_FAMILY_IPV4,
@@ -881,7 +956,7 @@ void pn_audit_flow(struct pn_audit *a, const struct pn_flow *f)
 	if (!pn_rules_evaluate(a->rs, a->opts.hook, a->opts.chain, &pkt, &res))
 		return;
 	char service[600], named[640];
-	pn_flow_service(a->reg, a->priv->ann, f, service, sizeof service);
+	port_service(a, t, f->key.port[server], service, sizeof service);
 	snprintf(named, sizeof named, "%s/%s", pn_transport_name(t), service);
 	add_traffic(&a->total, f, client);
 	uint32_t nr = a->rs->n_rules;
@@ -910,16 +985,17 @@ void pn_audit_flow(struct pn_audit *a, const struct pn_flow *f)
 	char port[24];
 	snprintf(port, sizeof port, "%u/%s", f->key.port[server],
 		 pn_transport_name(t));
-	if (f->flags & PN_FF_UNAUTHORIZED)
+	uint16_t flags = pn_flow_port_flags(a->reg, t, f->key.port, server);
+	if (flags & PN_FF_UNAUTHORIZED)
 		flag_traffic(a, PN_FIND_ALLOWED_UNAUTHORIZED, res.rule, chain,
 			     named, port);
-	if (f->flags & PN_FF_RESERVED)
+	if (flags & PN_FF_RESERVED)
 		flag_traffic(a, PN_FIND_ALLOWED_RESERVED, res.rule, chain,
 			     named, port);
-	if (f->flags & PN_FF_UNASSIGNED)
+	if (flags & PN_FF_UNASSIGNED)
 		flag_traffic(a, PN_FIND_ALLOWED_UNASSIGNED, res.rule, chain,
 			     named, port);
-	if (f->flags & PN_FF_DYNAMIC)
+	if (flags & PN_FF_DYNAMIC)
 		flag_traffic(a, PN_FIND_ALLOWED_DYNAMIC, res.rule, chain, named,
 			     port);
 }
@@ -958,7 +1034,9 @@ static int by_finding(const void *x, const void *y)
 		return a->kind < b->kind ? -1 : 1;
 	if (a->has_flows && b->has_flows && a->flows != b->flows)
 		return a->flows > b->flows ? -1 : 1;
-	return 0;
+	/* qsort is not stable: the message settles what is left, so the
+	 * order never depends on the library. */
+	return strcmp(a->message, b->message);
 }
 
 static struct pn_audit_target *target_of(struct pn_audit *a, uint32_t t)
@@ -1082,9 +1160,9 @@ void pn_audit_finish(struct pn_audit *a)
 		}
 	}
 	sort_audit = a;
-	/* qsort is not stable; the keys above leave ties only between
-	 * findings that are alike, whose order is then by message. */
-	qsort(a->findings, a->n_findings, sizeof *a->findings, by_finding);
+	if (a->n_findings > 1)
+		qsort(a->findings, a->n_findings, sizeof *a->findings,
+		      by_finding);
 }
 
 static void free_target(struct pn_audit_target *t)

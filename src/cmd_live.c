@@ -647,6 +647,12 @@ static void on_open(void *ctx, const struct pn_capture_source *src)
 			r->failed = true;
 			return;
 		}
+		/* Scrapes before the first interval already see the registry
+		 * snapshot and zeros. */
+		r->snap.iface = r->own->capture.opts.iface;
+		r->snap.registry_date = pn_registry_date_text(r->cli->reg);
+		r->snap.max_flows = r->own->flows.max_flows;
+		pn_metrics_update(r->metrics, &r->snap);
 	}
 	if (r->tty) {
 		if (!pn_view_start()) {

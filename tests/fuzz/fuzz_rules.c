@@ -1,0 +1,63 @@
+/* fuzz_rules — libFuzzer target for the ruleset parsers (iptables-save,
+ * nft JSON, plain list), evaluation and the static audit.
+ *
+ * Any input must either parse or fail with "label:line: message" or
+ * "label: ..."; a parsed ruleset must evaluate packets and audit without
+ * crashing or overrunning. */
+#include "portnote/audit.h"
+#include "portnote/rules.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size == 0)
+		return 0;
+	/* The first byte picks the format: auto, iptables, nft, plain. */
+	enum pn_rules_format format = (enum pn_rules_format)(data[0] & 3);
+	char err[PN_RULES_ERRBUF_SIZE];
+	struct pn_ruleset *rs;
+	if (pn_rules_parse((const char *)data + 1, size - 1, "fuzz", format,
+			   &rs, err) != 0) {
+		if (strncmp(err, "fuzz:", 5) != 0 || rs)
+			abort();
+		return 0;
+	}
+	for (uint32_t i = 0; i < rs->n_rules; i++)
+		if (rs->rules[i].chain >= rs->n_chains ||
+		    ((rs->rules[i].verdict == PN_VERDICT_JUMP ||
+		      rs->rules[i].verdict == PN_VERDICT_GOTO) &&
+		     rs->rules[i].target >= rs->n_chains))
+			abort();
+	struct pn_rule_packet pkt = {.family = PN_FAMILY_IPV4,
+				     .proto = 6,
+				     .sport = 40000,
+				     .dport = 22,
+				     .has_ports = true,
+				     .iif = "eth0",
+				     .ctstate = PN_CT_NEW};
+	pkt.saddr[10] = pkt.saddr[11] = pkt.daddr[10] = pkt.daddr[11] = 0xff;
+	pkt.saddr[12] = 10;
+	pkt.daddr[12] = 192;
+	struct pn_rule_result res;
+	for (int hook = PN_HOOK_PREROUTING; hook <= PN_HOOK_POSTROUTING; hook++)
+		pn_rules_evaluate(rs, (enum pn_hook)hook, -1, &pkt, &res);
+	for (uint32_t c = 0; c < rs->n_chains && c < 16; c++)
+		pn_rules_evaluate(rs, PN_HOOK_NONE, (long)c, &pkt, &res);
+	/* The audit walks every port a rule opens: keep inputs quick. */
+	if (rs->n_rules <= 32) {
+		struct pn_audit_options o = {
+		    .wide = 1000, .hook = PN_HOOK_INPUT, .chain = -1};
+		struct pn_audit *a =
+		    pn_audit_create(rs, pn_registry_builtin(), &o);
+		if (!a)
+			abort();
+		pn_audit_finish(a);
+		pn_audit_destroy(a);
+	}
+	pn_ruleset_free(rs);
+	return 0;
+}
