@@ -39,8 +39,9 @@ static const char usage[] =
     "  -f, --filter EXPR       only packets matching the BPF expression\n"
     "  --duration S            stop after S seconds\n"
     "  --interval S            refresh every S seconds (default 2)\n"
-    "  --top N                 services per text/JSON snapshot (default "
-    "20; 0: all)\n"
+    "  --top N                 services per snapshot and in the final "
+    "report\n"
+    "                          (default 20; 0: all)\n"
     "  --sort KEY              bytes (default), packets or flows\n"
     "  --flows-out FILE        write every ended flow to FILE as a JSON "
     "line\n"
@@ -806,7 +807,7 @@ int pn_cmd_live(int argc, char **argv)
 		snprintf(inputs, sizeof inputs, "interface %s",
 			 own.capture.opts.iface);
 		struct pn_report_info info = {
-		    inputs, cli.reg, 20,
+		    inputs, cli.reg, own.top,
 		    own.sort == PN_LIVE_SORT_PACKETS ? PN_SORT_PACKETS
 		    : own.sort == PN_LIVE_SORT_FLOWS ? PN_SORT_FLOWS
 						     : PN_SORT_BYTES,
