@@ -268,3 +268,62 @@ void pn_cli_capture_release(struct pn_cli_capture *cc)
 	free(cc->files);
 	cc->files = NULL;
 }
+
+/* "300" for every transport, or "tcp=300,udp=60". */
+static bool parse_idle(const char *arg, struct pn_flow_config *cfg)
+{
+	char buf[128];
+	if (strlen(arg) >= sizeof buf)
+		return false;
+	strcpy(buf, arg);
+	char *save = NULL;
+	for (char *item = strtok_r(buf, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '='), *end;
+		int t = -1;
+		if (eq) {
+			*eq = '\0';
+			t = pn_transport_parse(item);
+			if (t < 0)
+				return false;
+			item = eq + 1;
+		}
+		errno = 0;
+		double s = strtod(item, &end);
+		if (*end || errno || !(s > 0) || !isfinite(s) || s > 1e9)
+			return false;
+		uint64_t us = (uint64_t)(s * 1e6);
+		for (int k = 0; k < PN_TRANSPORT_COUNT; k++)
+			if (t < 0 || t == k)
+				cfg->idle_us[k] = us;
+	}
+	return true;
+}
+
+int pn_cli_flow_option(struct pn_cli *cli, struct pn_flow_config *cfg, int opt,
+		       const char *arg)
+{
+	unsigned long long v;
+	switch (opt) {
+	case PN_OPT_IDLE_TIMEOUT:
+		if (!parse_idle(arg, cfg)) {
+			pn_cli_usage_error(cli,
+					   "bad --idle-timeout '%s' (expected "
+					   "seconds, or tcp=S,udp=S,...)",
+					   arg);
+			return -1;
+		}
+		return 1;
+	case PN_OPT_MAX_FLOWS:
+		if (!pn_cli_number(arg, 1, UINT32_MAX, &v)) {
+			pn_cli_usage_error(cli,
+					   "bad --max-flows '%s' (expected a "
+					   "whole number, at least 1)",
+					   arg);
+			return -1;
+		}
+		cfg->max_flows = (uint32_t)v;
+		return 1;
+	}
+	return 0;
+}

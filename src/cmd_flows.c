@@ -9,8 +9,6 @@
 #include "portnote/stats.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,9 +52,7 @@ static const char stats_usage[] =
     "usage.\n";
 
 enum {
-	OPT_IDLE = PN_OPT_FIRST_OWN,
-	OPT_MAX_FLOWS,
-	OPT_TOP,
+	OPT_TOP = PN_OPT_FIRST_OWN,
 	OPT_SORT,
 };
 
@@ -68,37 +64,6 @@ struct own_options {
 	bool is_stats;
 };
 
-/* "300" for every transport, or "tcp=300,udp=60". */
-static bool parse_idle(const char *arg, struct pn_flow_config *cfg)
-{
-	char buf[128];
-	if (strlen(arg) >= sizeof buf)
-		return false;
-	strcpy(buf, arg);
-	char *save = NULL;
-	for (char *item = strtok_r(buf, ",", &save); item;
-	     item = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(item, '='), *end;
-		int t = -1;
-		if (eq) {
-			*eq = '\0';
-			t = pn_transport_parse(item);
-			if (t < 0)
-				return false;
-			item = eq + 1;
-		}
-		errno = 0;
-		double s = strtod(item, &end);
-		if (*end || errno || !(s > 0) || !isfinite(s) || s > 1e9)
-			return false;
-		uint64_t us = (uint64_t)(s * 1e6);
-		for (int k = 0; k < PN_TRANSPORT_COUNT; k++)
-			if (t < 0 || t == k)
-				cfg->idle_us[k] = us;
-	}
-	return true;
-}
-
 static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 {
 	struct own_options *o = ctx;
@@ -107,23 +72,6 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 		return pn_cli_usage_error(cli, "--top and --sort are options "
 					       "of 'portnote stats'");
 	switch (opt) {
-	case OPT_IDLE:
-		if (!parse_idle(arg, &o->flows))
-			return pn_cli_usage_error(
-			    cli,
-			    "bad --idle-timeout '%s' (expected seconds, or "
-			    "tcp=S,udp=S,...)",
-			    arg);
-		return 0;
-	case OPT_MAX_FLOWS:
-		if (!pn_cli_number(arg, 1, UINT32_MAX, &v))
-			return pn_cli_usage_error(cli,
-						  "bad --max-flows '%s' "
-						  "(expected a whole number, "
-						  "at least 1)",
-						  arg);
-		o->flows.max_flows = (uint32_t)v;
-		return 0;
 	case OPT_TOP:
 		if (!pn_cli_number(arg, 0, UINT32_MAX, &v))
 			return pn_cli_usage_error(cli,
@@ -146,7 +94,9 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 						  arg);
 		return 0;
 	}
-	int rc = pn_cli_capture_option(cli, &o->capture, opt, arg);
+	int rc = pn_cli_flow_option(cli, &o->flows, opt, arg);
+	if (rc == 0)
+		rc = pn_cli_capture_option(cli, &o->capture, opt, arg);
 	if (rc < 0)
 		return PN_EXIT_USAGE;
 	return rc == 1 ? 0 : pn_cli_usage_error(cli, "unhandled option");
@@ -361,8 +311,7 @@ static int run_command(int argc, char **argv, bool is_stats)
 {
 	static const struct option longopts[] = {
 	    PN_CAPTURE_LONGOPTS,
-	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
-	    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+	    PN_FLOW_LONGOPTS,
 	    {"top", required_argument, NULL, OPT_TOP},
 	    {"sort", required_argument, NULL, OPT_SORT},
 	    {NULL, 0, NULL, 0}};

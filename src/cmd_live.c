@@ -75,8 +75,6 @@ enum {
 	OPT_FLOWS_OUT,
 	OPT_METRICS,
 	OPT_METRICS_SERVICES,
-	OPT_IDLE,
-	OPT_MAX_FLOWS,
 };
 
 struct own_options {
@@ -90,34 +88,6 @@ struct own_options {
 	unsigned metrics_services;
 	const char *user;
 };
-
-/* "300" for every transport, or "tcp=300,udp=60". */
-static bool parse_idle(const char *arg, struct pn_flow_config *cfg)
-{
-	char buf[128];
-	if (strlen(arg) >= sizeof buf)
-		return false;
-	strcpy(buf, arg);
-	char *save = NULL;
-	for (char *item = strtok_r(buf, ",", &save); item;
-	     item = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(item, '=');
-		unsigned long long v;
-		if (!pn_cli_number(eq ? eq + 1 : item, 1, 365ull * 86400, &v))
-			return false;
-		if (!eq) {
-			for (int t = 0; t < PN_TRANSPORT_COUNT; t++)
-				cfg->idle_us[t] = v * 1000000u;
-			continue;
-		}
-		*eq = '\0';
-		int t = pn_transport_parse(item);
-		if (t < 0)
-			return false;
-		cfg->idle_us[t] = v * 1000000u;
-	}
-	return true;
-}
 
 static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 {
@@ -174,25 +144,10 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 	case 'Z':
 		o->user = arg;
 		return 0;
-	case OPT_IDLE:
-		if (!parse_idle(arg, &o->flows))
-			return pn_cli_usage_error(
-			    cli,
-			    "bad --idle-timeout '%s' (expected seconds, or "
-			    "tcp=S,udp=S,...)",
-			    arg);
-		return 0;
-	case OPT_MAX_FLOWS:
-		if (!pn_cli_number(arg, 1, UINT32_MAX, &v))
-			return pn_cli_usage_error(cli,
-						  "bad --max-flows '%s' "
-						  "(expected a whole number, "
-						  "at least 1)",
-						  arg);
-		o->flows.max_flows = (uint32_t)v;
-		return 0;
 	}
-	int taken = pn_cli_capture_option(cli, &o->capture, opt, arg);
+	int taken = pn_cli_flow_option(cli, &o->flows, opt, arg);
+	if (taken == 0)
+		taken = pn_cli_capture_option(cli, &o->capture, opt, arg);
 	return taken == 1 ? 0 : taken < 0 ? PN_EXIT_USAGE : -1;
 }
 
@@ -740,8 +695,7 @@ int pn_cmd_live(int argc, char **argv)
 	    {"metrics", required_argument, NULL, OPT_METRICS},
 	    {"metrics-services", required_argument, NULL, OPT_METRICS_SERVICES},
 	    {"user", required_argument, NULL, 'Z'},
-	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
-	    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+	    PN_FLOW_LONGOPTS,
 	    {NULL, 0, NULL, 0}};
 	const char *who = "portnote live";
 	struct own_options own = {

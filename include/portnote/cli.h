@@ -5,6 +5,7 @@
 #define PORTNOTE_CLI_H
 
 #include "portnote/capture.h"
+#include "portnote/flow.h"
 #include "portnote/output.h"
 #include "portnote/registry.h"
 
@@ -25,6 +26,8 @@ enum {
 	PN_OPT_NO_PROMISC,
 	PN_OPT_IMMEDIATE,
 	PN_OPT_DURATION,
+	PN_OPT_IDLE_TIMEOUT,
+	PN_OPT_MAX_FLOWS,
 	PN_OPT_FIRST_OWN = 512, /* subcommands number their own from here */
 };
 
@@ -126,6 +129,19 @@ int pn_cli_load_file(const struct pn_cli *cli, const char *path,
 void pn_cli_stale_notice(const struct pn_registry *reg);
 
 void pn_cli_release(struct pn_cli *cli);
+
+/* Flow options, shared by every command that keeps a flow table. */
+#define PN_FLOW_LONGOPTS                                                       \
+	{"idle-timeout", required_argument, NULL, PN_OPT_IDLE_TIMEOUT},        \
+	{                                                                      \
+		"max-flows", required_argument, NULL, PN_OPT_MAX_FLOWS         \
+	}
+
+/* Takes --idle-timeout ("300", or per transport "tcp=300,udp=60"; seconds,
+ * fractions allowed) or --max-flows into cfg: 1 if it was one, 0 if not,
+ * -1 after a one-line error. */
+int pn_cli_flow_option(struct pn_cli *cli, struct pn_flow_config *cfg, int opt,
+		       const char *arg);
 
 struct pn_cli_capture {
 	struct pn_capture_options opts;
