@@ -327,3 +327,35 @@ int pn_cli_flow_option(struct pn_cli *cli, struct pn_flow_config *cfg, int opt,
 	}
 	return 0;
 }
+
+int pn_cli_report_option(struct pn_cli *cli, int opt, const char *arg,
+			 unsigned *top, int *sort)
+{
+	static const char *const keys[] = {"bytes", "packets", "flows"};
+	unsigned long long v;
+	switch (opt) {
+	case PN_OPT_TOP:
+		if (!pn_cli_number(arg, 0, UINT32_MAX, &v)) {
+			pn_cli_usage_error(cli,
+					   "bad --top '%s' (expected a whole "
+					   "number; 0 for all)",
+					   arg);
+			return -1;
+		}
+		*top = (unsigned)v;
+		return 1;
+	case PN_OPT_SORT:
+		for (int k = 0; k < 3; k++)
+			if (strcmp(arg, keys[k]) == 0) {
+				*sort = k;
+				return 1;
+			}
+		pn_cli_usage_error(
+		    cli,
+		    "bad --sort '%s' (expected bytes, packets or "
+		    "flows)",
+		    arg);
+		return -1;
+	}
+	return 0;
+}

@@ -51,10 +51,6 @@ static const char stats_usage[] =
     "Exit status: 0; 1 if an input could not be read in full; 2 on bad "
     "usage.\n";
 
-enum {
-	OPT_TOP = PN_OPT_FIRST_OWN,
-	OPT_SORT,
-};
 
 struct own_options {
 	struct pn_cli_capture capture;
@@ -67,34 +63,14 @@ struct own_options {
 static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 {
 	struct own_options *o = ctx;
-	unsigned long long v;
-	if ((opt == OPT_TOP || opt == OPT_SORT) && !o->is_stats)
+	if ((opt == PN_OPT_TOP || opt == PN_OPT_SORT) && !o->is_stats)
 		return pn_cli_usage_error(cli, "--top and --sort are options "
 					       "of 'portnote stats'");
-	switch (opt) {
-	case OPT_TOP:
-		if (!pn_cli_number(arg, 0, UINT32_MAX, &v))
-			return pn_cli_usage_error(cli,
-						  "bad --top '%s' (expected a "
-						  "whole number; 0 for all)",
-						  arg);
-		o->top = (unsigned)v;
-		return 0;
-	case OPT_SORT:
-		if (strcmp(arg, "bytes") == 0)
-			o->sort = PN_SORT_BYTES;
-		else if (strcmp(arg, "packets") == 0)
-			o->sort = PN_SORT_PACKETS;
-		else if (strcmp(arg, "flows") == 0)
-			o->sort = PN_SORT_FLOWS;
-		else
-			return pn_cli_usage_error(cli,
-						  "bad --sort '%s' (expected "
-						  "bytes, packets or flows)",
-						  arg);
-		return 0;
-	}
-	int rc = pn_cli_flow_option(cli, &o->flows, opt, arg);
+	int sort = (int)o->sort;
+	int rc = pn_cli_report_option(cli, opt, arg, &o->top, &sort);
+	o->sort = (enum pn_sort)sort;
+	if (rc == 0)
+		rc = pn_cli_flow_option(cli, &o->flows, opt, arg);
 	if (rc == 0)
 		rc = pn_cli_capture_option(cli, &o->capture, opt, arg);
 	if (rc < 0)
@@ -309,12 +285,10 @@ static void inputs_text(const struct pn_capture_options *o, char *buf,
 
 static int run_command(int argc, char **argv, bool is_stats)
 {
-	static const struct option longopts[] = {
-	    PN_CAPTURE_LONGOPTS,
-	    PN_FLOW_LONGOPTS,
-	    {"top", required_argument, NULL, OPT_TOP},
-	    {"sort", required_argument, NULL, OPT_SORT},
-	    {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {PN_CAPTURE_LONGOPTS,
+						 PN_FLOW_LONGOPTS,
+						 PN_REPORT_LONGOPTS,
+						 {NULL, 0, NULL, 0}};
 	const char *who = is_stats ? "portnote stats" : "portnote flows";
 	struct own_options own = {.top = 20, .is_stats = is_stats};
 	pn_cli_capture_init(&own.capture);

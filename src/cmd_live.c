@@ -70,8 +70,6 @@ static const char usage[] =
 
 enum {
 	OPT_INTERVAL = PN_OPT_FIRST_OWN,
-	OPT_TOP,
-	OPT_SORT,
 	OPT_FLOWS_OUT,
 	OPT_METRICS,
 	OPT_METRICS_SERVICES,
@@ -106,27 +104,6 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 						  "86400)",
 						  arg);
 		return 0;
-	case OPT_TOP:
-		if (!pn_cli_number(arg, 0, UINT32_MAX, &v))
-			return pn_cli_usage_error(cli,
-						  "bad --top '%s' (expected a "
-						  "whole number; 0 for all)",
-						  arg);
-		o->top = (unsigned)v;
-		return 0;
-	case OPT_SORT:
-		if (strcmp(arg, "bytes") == 0)
-			o->sort = PN_LIVE_SORT_BYTES;
-		else if (strcmp(arg, "packets") == 0)
-			o->sort = PN_LIVE_SORT_PACKETS;
-		else if (strcmp(arg, "flows") == 0)
-			o->sort = PN_LIVE_SORT_FLOWS;
-		else
-			return pn_cli_usage_error(cli,
-						  "bad --sort '%s' (expected "
-						  "bytes, packets or flows)",
-						  arg);
-		return 0;
 	case OPT_FLOWS_OUT:
 		o->flows_out = arg;
 		return 0;
@@ -145,7 +122,11 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 		o->user = arg;
 		return 0;
 	}
-	int taken = pn_cli_flow_option(cli, &o->flows, opt, arg);
+	int sort = (int)o->sort;
+	int taken = pn_cli_report_option(cli, opt, arg, &o->top, &sort);
+	o->sort = (enum pn_live_sort)sort;
+	if (taken == 0)
+		taken = pn_cli_flow_option(cli, &o->flows, opt, arg);
 	if (taken == 0)
 		taken = pn_cli_capture_option(cli, &o->capture, opt, arg);
 	return taken == 1 ? 0 : taken < 0 ? PN_EXIT_USAGE : -1;
@@ -689,8 +670,7 @@ int pn_cmd_live(int argc, char **argv)
 	static const struct option longopts[] = {
 	    PN_CAPTURE_LONGOPTS,
 	    {"interval", required_argument, NULL, OPT_INTERVAL},
-	    {"top", required_argument, NULL, OPT_TOP},
-	    {"sort", required_argument, NULL, OPT_SORT},
+	    PN_REPORT_LONGOPTS,
 	    {"flows-out", required_argument, NULL, OPT_FLOWS_OUT},
 	    {"metrics", required_argument, NULL, OPT_METRICS},
 	    {"metrics-services", required_argument, NULL, OPT_METRICS_SERVICES},

@@ -28,6 +28,8 @@ enum {
 	PN_OPT_DURATION,
 	PN_OPT_IDLE_TIMEOUT,
 	PN_OPT_MAX_FLOWS,
+	PN_OPT_TOP,
+	PN_OPT_SORT,
 	PN_OPT_FIRST_OWN = 512, /* subcommands number their own from here */
 };
 
@@ -136,6 +138,19 @@ void pn_cli_release(struct pn_cli *cli);
 	{                                                                      \
 		"max-flows", required_argument, NULL, PN_OPT_MAX_FLOWS         \
 	}
+
+/* Report options of stats and live. */
+#define PN_REPORT_LONGOPTS                                                     \
+	{"top", required_argument, NULL, PN_OPT_TOP},                          \
+	{                                                                      \
+		"sort", required_argument, NULL, PN_OPT_SORT                   \
+	}
+
+/* Takes --top N (0: all) or --sort bytes|packets|flows (stored as 0, 1, 2:
+ * the order of enum pn_sort and enum pn_live_sort): 1 if it was one, 0 if
+ * not, -1 after a one-line error. */
+int pn_cli_report_option(struct pn_cli *cli, int opt, const char *arg,
+			 unsigned *top, int *sort);
 
 /* Takes --idle-timeout ("300", or per transport "tcp=300,udp=60"; seconds,
  * fractions allowed) or --max-flows into cfg: 1 if it was one, 0 if not,
