@@ -43,6 +43,7 @@ struct run {
 	struct pn_pcapng *pcapng;
 	uint32_t interface;
 	bool several_files;
+	bool live;	 /* lines go out one by one */
 	time_t last_sec; /* cache for the formatted second */
 	char sec_text[24];
 	bool write_failed;
@@ -75,7 +76,14 @@ static const char *time_text(struct run *r, const struct pcap_pkthdr *h,
 			 &tm);
 		r->last_sec = h->ts.tv_sec;
 	}
-	snprintf(buf, 40, "%s.%06ldZ", r->sec_text, (long)h->ts.tv_usec);
+	size_t n = strlen(r->sec_text);
+	memcpy(buf, r->sec_text, n);
+	buf[n++] = '.';
+	unsigned long us = (unsigned long)h->ts.tv_usec % 1000000u;
+	for (int i = 5; i >= 0; i--, us /= 10)
+		buf[n + (size_t)i] = (char)('0' + us % 10);
+	buf[n + 6] = 'Z';
+	buf[n + 7] = '\0';
 	return buf;
 }
 
@@ -167,21 +175,36 @@ static size_t describe(struct run *r, const struct pn_packet *p,
 	return n;
 }
 
-/* JSON lines are built in one buffer and written with one fwrite: at
- * millions of packets, fprintf's format parsing is the cost. Every write
- * is bounded by LINE_MAX_BYTES, and a line that would not fit (only a
+/* JSON lines are built in one buffer: at millions of packets, fprintf's
+ * format parsing and every extra copy are the cost. Lines accumulate and
+ * go out in large writes (which stdio hands straight to the kernel), or
+ * one by one on a live capture, where each should be seen at once. Every
+ * line is bounded by LINE_MAX_BYTES, and one that would not fit (only a
  * pathological --registry could make one) is cut and closed. */
 #define LINE_MAX_BYTES 8192
+#define LINES_BYTES (1u << 20)
 
 struct line {
-	char buf[LINE_MAX_BYTES];
-	size_t n;
+	char buf[LINES_BYTES];
+	size_t n;     /* bytes in buf */
+	size_t start; /* where the line being built starts */
 };
+
+static struct line lines;
+
+/* Writes out the lines built so far. */
+static void flush_lines(FILE *out)
+{
+	if (lines.n)
+		fwrite(lines.buf, 1, lines.n, out);
+	lines.n = lines.start = 0;
+}
 
 static void put_mem(struct line *l, const char *s, size_t len)
 {
-	if (len > sizeof l->buf - 64 - l->n)
-		len = sizeof l->buf - 64 - l->n; /* room to close the line */
+	size_t room = l->start + LINE_MAX_BYTES - 64 - l->n;
+	if (len > room)
+		len = room; /* keeps room to close the line */
 	memcpy(l->buf + l->n, s, len);
 	l->n += len;
 }
@@ -190,6 +213,9 @@ static void put(struct line *l, const char *s)
 {
 	put_mem(l, s, strlen(s));
 }
+
+/* A string literal, its length known at compile time. */
+#define PUT(l, lit) put_mem((l), "" lit, sizeof(lit) - 1)
 
 static void put_u64(struct line *l, uint64_t v)
 {
@@ -244,108 +270,107 @@ static void json_port(struct run *r, struct line *l, const char *side,
 		      enum pn_transport t, uint16_t port)
 {
 	const struct pn_port_words *w = pn_annotate(r->ann, t, port);
-	put(l, ",\"");
+	PUT(l, ",\"");
 	put(l, side);
-	put(l, "_class\":\"");
+	PUT(l, "_class\":\"");
 	put(l, pn_port_class_name(pn_port_class(port)));
-	put(l, "\",\"");
+	PUT(l, "\",\"");
 	put(l, side);
-	put(l, "_status\":\"");
+	PUT(l, "_status\":\"");
 	put(l, w->status);
-	put(l, "\",\"");
+	PUT(l, "\",\"");
 	put(l, side);
-	put(l, "_services\":");
+	PUT(l, "_services\":");
 	put(l, w->names_json);
-	put(l, ",\"");
+	PUT(l, ",\"");
 	put(l, side);
-	put(l, "_flags\":");
+	PUT(l, "_flags\":");
 	put(l, w->flags_json);
 }
 
 static void json_line(struct run *r, const struct pn_capture_source *src,
 		      const struct pcap_pkthdr *h, const struct pn_packet *p)
 {
-	static struct line line;
-	struct line *l = &line;
+	struct line *l = &lines;
 	char t[40], tmp[16];
-	l->n = 0;
-	put(l, "{\"type\":\"packet\",\"file\":\"");
+	l->start = l->n;
+	PUT(l, "{\"type\":\"packet\",\"file\":\"");
 	put_escaped(l, src->name);
-	put(l, "\",\"frame\":");
+	PUT(l, "\",\"frame\":");
 	put_u64(l, src->frame);
-	put(l, ",\"time\":\"");
+	PUT(l, ",\"time\":\"");
 	put(l, time_text(r, h, t));
-	put(l, "\",\"caplen\":");
+	PUT(l, "\",\"caplen\":");
 	put_u64(l, h->caplen);
-	put(l, ",\"len\":");
+	PUT(l, ",\"len\":");
 	put_u64(l, h->len);
-	put(l, ",\"vlan\":[");
+	PUT(l, ",\"vlan\":[");
 	for (unsigned i = 0; i < p->vlan_count && i < PN_VLAN_KEEP; i++) {
 		if (i)
-			put(l, ",");
+			PUT(l, ",");
 		put_u64(l, p->vlan[i]);
 	}
-	put(l, "],\"tunnel\":");
+	PUT(l, "],\"tunnel\":");
 	if (p->tunnel == PN_TUNNEL_NONE) {
-		put(l, "null");
+		PUT(l, "null");
 	} else {
-		put(l, "\"");
+		PUT(l, "\"");
 		put(l, pn_tunnel_name(p->tunnel));
-		put(l, "\"");
+		PUT(l, "\"");
 	}
 	if (p->ip_version) {
-		put(l, ",\"ip\":");
+		PUT(l, ",\"ip\":");
 		put_u64(l, p->ip_version);
-		put(l, ",\"src\":\"");
+		PUT(l, ",\"src\":\"");
 		put_addr(l, p, p->src);
-		put(l, "\",\"dst\":\"");
+		PUT(l, "\",\"dst\":\"");
 		put_addr(l, p, p->dst);
-		put(l, "\",\"ip_proto\":");
+		PUT(l, "\",\"ip_proto\":");
 		put_u64(l, p->ip_proto);
-		put(l, ",\"ip_proto_name\":\"");
+		PUT(l, ",\"ip_proto_name\":\"");
 		put(l, pn_ip_proto_text(p->ip_proto, tmp));
-		put(l, "\"");
+		PUT(l, "\"");
 	} else {
 		put(l, ",\"ip\":null,\"src\":null,\"dst\":null,\"ip_proto\":"
 		       "null,\"ip_proto_name\":null");
 	}
-	put(l, ",\"status\":\"");
+	PUT(l, ",\"status\":\"");
 	put(l, pn_decode_status_name(p->status));
-	put(l, "\",\"reason\":");
+	PUT(l, "\",\"reason\":");
 	if (p->reason == PN_R_NONE) {
-		put(l, "null");
+		PUT(l, "null");
 	} else {
-		put(l, "\"");
+		PUT(l, "\"");
 		put(l, pn_decode_reason_name(p->reason));
-		put(l, "\"");
+		PUT(l, "\"");
 	}
 	if (p->l4 == PN_L4_NONE) {
-		put(l, ",\"transport\":null,\"sport\":null,\"dport\":null");
+		PUT(l, ",\"transport\":null,\"sport\":null,\"dport\":null");
 	} else {
-		put(l, ",\"transport\":\"");
+		PUT(l, ",\"transport\":\"");
 		put(l, transport_text(p));
-		put(l, "\",\"sport\":");
+		PUT(l, "\",\"sport\":");
 		put_u64(l, p->sport);
-		put(l, ",\"dport\":");
+		PUT(l, ",\"dport\":");
 		put_u64(l, p->dport);
 		if (p->l4 == PN_L4_TCP) {
 			char f[12];
-			put(l, ",\"tcp_flags\":\"");
+			PUT(l, ",\"tcp_flags\":\"");
 			put(l, pn_tcp_flags_text(p->tcp_flags, f));
-			put(l, "\"");
+			PUT(l, "\"");
 		} else if (p->l4 == PN_L4_SCTP && p->has_sctp_chunk) {
-			put(l, ",\"sctp_chunk\":");
+			PUT(l, ",\"sctp_chunk\":");
 			put_u64(l, p->sctp_chunk);
 		} else if (p->l4 == PN_L4_DCCP) {
-			put(l, ",\"dccp_type\":\"");
+			PUT(l, ",\"dccp_type\":\"");
 			put(l, dccp_type_name(p->dccp_type));
-			put(l, "\"");
+			PUT(l, "\"");
 			if (p->has_service_code) {
 				char code[12];
-				put(l, ",\"service_code\":\"");
+				PUT(l, ",\"service_code\":\"");
 				put_escaped(l, pn_service_code_text(
 						   p->service_code, code));
-				put(l, "\",\"service_code_value\":");
+				PUT(l, "\",\"service_code_value\":");
 				put_u64(l, p->service_code);
 			}
 		}
@@ -353,7 +378,8 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 		json_port(r, l, "dport", (enum pn_transport)p->l4, p->dport);
 	}
 	put_mem(l, "}\n", 2);
-	fwrite(l->buf, 1, l->n, r->out);
+	if (r->live || l->n > sizeof l->buf - LINE_MAX_BYTES)
+		flush_lines(r->out);
 }
 
 static const char *const csv_header[] = {
@@ -563,9 +589,11 @@ int pn_cmd_packets(int argc, char **argv)
 		pn_out_csv_row(r.out, csv_header, CSV_COLUMNS);
 
 	struct pn_capture_stats stats;
+	r.live = own.capture.opts.iface != NULL;
 	enum pn_capture_result result =
 	    pn_capture_run(&own.capture.opts, on_packet, on_open, &r, &stats,
 			   "portnote packets", stderr);
+	flush_lines(r.out);
 	if (result != PN_CAPTURE_USAGE) {
 		if (cli.format == PN_FORMAT_JSON)
 			pn_stats_summary_json(r.out, &stats);
