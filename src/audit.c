@@ -953,11 +953,20 @@ void pn_audit_flow(struct pn_audit *a, const struct pn_flow *f)
 	memcpy(pkt.saddr, f->key.addr[client], 16);
 	memcpy(pkt.daddr, f->key.addr[server], 16);
 	struct pn_rule_result res;
-	if (!pn_rules_evaluate(a->rs, a->opts.hook, a->opts.chain, &pkt, &res))
+	if (!pn_rules_evaluate(a->rs, a->opts.hook, a->opts.chain, &pkt,
+			       &res)) {
+		add_traffic(&a->total_unevaluated, f, client);
 		return;
+	}
 	char service[600], named[640];
 	port_service(a, t, f->key.port[server], service, sizeof service);
-	snprintf(named, sizeof named, "%s/%s", pn_transport_name(t), service);
+	/* "tcp/ssh"; "unregistered tcp/6379" names its transport already. */
+	if (pn_registry_slot(a->reg, t, f->key.port[server])->flags &
+	    PN_S_SERVICE)
+		snprintf(named, sizeof named, "%s/%s", pn_transport_name(t),
+			 service);
+	else
+		snprintf(named, sizeof named, "%s", service);
 	add_traffic(&a->total, f, client);
 	uint32_t nr = a->rs->n_rules;
 	if (res.undetermined) {

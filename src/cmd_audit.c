@@ -205,6 +205,9 @@ static void report_json(const struct pn_audit *a, const char *chain_label,
 		json_object_set_new(
 		    summary, "undetermined_flows",
 		    json_integer((json_int_t)a->total_undetermined.flows));
+		json_object_set_new(
+		    summary, "unevaluated_flows",
+		    json_integer((json_int_t)a->total_unevaluated.flows));
 	}
 	json_object_set_new(doc, "summary", summary);
 
@@ -473,6 +476,13 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 			chain_label ? chain_label : pn_hook_name(a->opts.hook),
 			a->opts.iif ? a->opts.iif : "unknown",
 			(unsigned long long)a->total_undetermined.flows);
+	if (a->opts.traffic && a->total_unevaluated.flows)
+		fprintf(
+		    out,
+		    "Not evaluated: %llu flows (%llu packets) of an address "
+		    "family no chain of the ruleset sees.\n",
+		    (unsigned long long)a->total_unevaluated.flows,
+		    (unsigned long long)a->total_unevaluated.packets);
 	fprintf(out, "\nFindings: %u high, %u medium, %u low, %u info\n",
 		a->by_severity[PN_SEV_HIGH], a->by_severity[PN_SEV_MEDIUM],
 		a->by_severity[PN_SEV_LOW], a->by_severity[PN_SEV_INFO]);

@@ -117,6 +117,9 @@ struct pn_audit {
 	struct pn_audit_target *chains; /* policy traffic, one per chain */
 	struct pn_audit_target *undetermined; /* one per rule */
 	struct pn_audit_traffic total, total_undetermined;
+	/* Flows no chain saw: no base chain of the hook for their address
+	 * family (an IPv4-only ruleset and IPv6 traffic). */
+	struct pn_audit_traffic total_unevaluated;
 	struct audit_private *priv;
 };
 
