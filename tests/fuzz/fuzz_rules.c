@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pn_rules_evaluate(rs, (enum pn_hook)hook, -1, &pkt, &res);
 	for (uint32_t c = 0; c < rs->n_chains && c < 16; c++)
 		pn_rules_evaluate(rs, PN_HOOK_NONE, (long)c, &pkt, &res);
-	if ((data[0] & 4) && rs->n_rules <= 32) {
+	if ((data[0] & 4) && rs->n_rules <= 8) {
 		struct pn_audit_options o = {
 		    .wide = 1000, .hook = PN_HOOK_INPUT, .chain = -1};
 		struct pn_audit *a =
