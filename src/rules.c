@@ -174,6 +174,16 @@ void pn_ruleset_free(struct pn_ruleset *rs)
 	free(rs);
 }
 
+int pn_rules_verror(char *errbuf, const char *label, unsigned line,
+		    const char *fmt, va_list ap)
+{
+	int n = snprintf(errbuf, PN_RULES_ERRBUF_SIZE, "%s:%u: ", label, line);
+	if (n >= 0 && n < PN_RULES_ERRBUF_SIZE)
+		vsnprintf(errbuf + n, PN_RULES_ERRBUF_SIZE - (size_t)n, fmt,
+			  ap);
+	return -1;
+}
+
 bool pn_prefix_parse(const char *s, struct pn_prefix *p)
 {
 	char buf[64];

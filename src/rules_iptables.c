@@ -205,13 +205,9 @@ static const char *const other_targets[] = {
 __attribute__((format(printf, 2, 3))) static int fail(struct parser *p,
 						      const char *fmt, ...)
 {
-	int n = snprintf(p->errbuf, PN_RULES_ERRBUF_SIZE, "%s:%u: ", p->label,
-			 p->lineno);
-	if (n < 0 || n >= PN_RULES_ERRBUF_SIZE)
-		return -1;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(p->errbuf + n, PN_RULES_ERRBUF_SIZE - (size_t)n, fmt, ap);
+	pn_rules_verror(p->errbuf, p->label, p->lineno, fmt, ap);
 	va_end(ap);
 	return -1;
 }

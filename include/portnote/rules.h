@@ -18,6 +18,7 @@
 
 #include "portnote/registry.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -233,6 +234,12 @@ bool pn_rule_set_text(char **dst, const char *s);
 bool pn_rule_add_unmodeled(struct pn_rule *r, const char *what);
 /* Groups rules by chain (stable) and numbers them. */
 void pn_rules_sort(struct pn_ruleset *rs);
+
+/* Writes "label:line: message" into errbuf (PN_RULES_ERRBUF_SIZE bytes)
+ * for the parsers' errors; returns -1. */
+int pn_rules_verror(char *errbuf, const char *label, unsigned line,
+		    const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* Parses "10.0.0.0/8", "192.0.2.1", "2001:db8::/32", "::1" into p;
  * false if it is not an address or prefix. */
