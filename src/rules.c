@@ -184,6 +184,22 @@ int pn_rules_verror(char *errbuf, const char *label, unsigned line,
 	return -1;
 }
 
+bool pn_port_parse(const char *s, size_t n, uint16_t *port)
+{
+	if (n == 0 || n > 5)
+		return false;
+	unsigned long v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v > 65535)
+		return false;
+	*port = (uint16_t)v;
+	return true;
+}
+
 bool pn_prefix_parse(const char *s, struct pn_prefix *p)
 {
 	char buf[64];

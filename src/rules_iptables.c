@@ -521,23 +521,6 @@ static enum module implicit_module(const struct pn_rule *r)
 	}
 }
 
-/* A decimal port, digits only. */
-static bool parse_port(const char *s, size_t n, uint16_t *port)
-{
-	if (n == 0 || n > 5)
-		return false;
-	unsigned long v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v > 65535)
-		return false;
-	*port = (uint16_t)v;
-	return true;
-}
-
 /* "N", "A:B", ":B" (0:B) or "A:" (A:65535), n bytes of s. */
 static int parse_port_spec(struct parser *p, const char *s, size_t n,
 			   const char *whole, struct pn_port_match *m)
@@ -545,7 +528,7 @@ static int parse_port_spec(struct parser *p, const char *s, size_t n,
 	const char *colon = memchr(s, ':', n);
 	uint16_t lo, hi;
 	if (!colon) {
-		if (!parse_port(s, n, &lo))
+		if (!pn_port_parse(s, n, &lo))
 			return fail(p, "bad port '%s'", whole);
 		hi = lo;
 	} else {
@@ -554,8 +537,8 @@ static int parse_port_spec(struct parser *p, const char *s, size_t n,
 			return fail(p, "bad port '%s'", whole);
 		lo = 0;
 		hi = 65535;
-		if ((a && !parse_port(s, a, &lo)) ||
-		    (b && !parse_port(colon + 1, b, &hi)))
+		if ((a && !pn_port_parse(s, a, &lo)) ||
+		    (b && !pn_port_parse(colon + 1, b, &hi)))
 			return fail(p, "bad port '%s'", whole);
 		if (lo > hi)
 			return fail(p,

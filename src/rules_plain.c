@@ -174,22 +174,6 @@ static int chain_line(struct plain *p, char **w, size_t n)
 	return n == 4 ? set_policy(p, w[3]) : 0;
 }
 
-static bool parse_port(const char *s, size_t n, uint16_t *port)
-{
-	if (n == 0 || n > 5)
-		return false;
-	unsigned long v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v > 65535)
-		return false;
-	*port = (uint16_t)v;
-	return true;
-}
-
 /* [!]N[-M][,...] */
 static int parse_ports(struct plain *p, const char *v, struct pn_port_match *m)
 {
@@ -204,14 +188,14 @@ static int parse_ports(struct plain *p, const char *v, struct pn_port_match *m)
 		const char *dash = memchr(s, '-', n);
 		uint16_t lo, hi;
 		if (!dash) {
-			if (!parse_port(s, n, &lo))
+			if (!pn_port_parse(s, n, &lo))
 				return fail(p, "bad port '%.*s' in '%s'",
 					    (int)n, s, v);
 			hi = lo;
 		} else {
 			size_t a = (size_t)(dash - s);
-			if (!parse_port(s, a, &lo) ||
-			    !parse_port(dash + 1, n - a - 1, &hi))
+			if (!pn_port_parse(s, a, &lo) ||
+			    !pn_port_parse(dash + 1, n - a - 1, &hi))
 				return fail(p, "bad port range '%.*s' in '%s'",
 					    (int)n, s, v);
 			if (lo > hi)

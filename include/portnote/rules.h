@@ -241,6 +241,10 @@ int pn_rules_verror(char *errbuf, const char *label, unsigned line,
 		    const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
 
+/* A decimal port of n bytes at s, digits only (as iptables-save writes
+ * them), 0-65535; false otherwise. */
+bool pn_port_parse(const char *s, size_t n, uint16_t *port);
+
 /* Parses "10.0.0.0/8", "192.0.2.1", "2001:db8::/32", "::1" into p;
  * false if it is not an address or prefix. */
 bool pn_prefix_parse(const char *s, struct pn_prefix *p);
