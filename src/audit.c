@@ -319,36 +319,6 @@ static char *port_list_text(const uint32_t *ports, uint32_t n,
 	return xstrdup(buf);
 }
 
-static const char *slot_names(struct pn_audit *a, enum pn_transport t,
-			      uint16_t port)
-{
-	return pn_annotate(a->priv->ann, t, port)->names_csv;
-}
-
-/* "ssh", "http, www, www-http", "unregistered udp/50000": what the
- * destination port is registered for. */
-static void port_service(struct pn_audit *a, enum pn_transport t, uint16_t port,
-			 char *buf, size_t size)
-{
-	const struct pn_slot *s = pn_registry_slot(a->reg, t, port);
-	if (!(s->flags & PN_S_SERVICE)) {
-		snprintf(buf, size, "%s %s/%u",
-			 s->flags & PN_S_UNNAMED ? "unnamed" : "unregistered",
-			 pn_transport_name(t), port);
-		return;
-	}
-	size_t n = 0;
-	for (const char *c = slot_names(a, t, port); *c && n + 3 < size; c++) {
-		if (*c == ';') {
-			buf[n++] = ',';
-			buf[n++] = ' ';
-		} else {
-			buf[n++] = *c;
-		}
-	}
-	buf[n] = '\0';
-}
-
 /* "tcp", "tcp+udp": the transports of a rule, for "ports" fields. */
 static const char *transports_text(unsigned mask, char buf[24])
 {
@@ -442,8 +412,8 @@ static void audit_opening(struct pn_audit *a, uint32_t ri, enum pn_transport t,
 		const struct pn_slot *us =
 		    pn_registry_slot(a->reg, t, (uint16_t)unauth[0]);
 		char svc_names[600];
-		port_service(a, t, (uint16_t)unauth[0], svc_names,
-			     sizeof svc_names);
+		pn_port_service(a->reg, a->priv->ann, t, (uint16_t)unauth[0],
+				svc_names, sizeof svc_names);
 		bool named = us->flags & PN_S_SERVICE;
 		add_finding(a, PN_FIND_UNAUTHORIZED, (int32_t)ri,
 			    xprintf("%s", list),
@@ -726,7 +696,8 @@ static void audit_rule(struct pn_audit *a, uint32_t ri)
 		if (s->flags & PN_S_SERVICE) {
 			char buf[16];
 			char names[600];
-			port_service(a, t, p, names, sizeof names);
+			pn_port_service(a->reg, a->priv->ann, t, p, names,
+					sizeof names);
 			add_finding(
 			    a, PN_FIND_PORTLESS, (int32_t)ri, NULL,
 			    xstrdup(names),
@@ -959,7 +930,8 @@ void pn_audit_flow(struct pn_audit *a, const struct pn_flow *f)
 		return;
 	}
 	char service[600], named[640];
-	port_service(a, t, f->key.port[server], service, sizeof service);
+	pn_port_service(a->reg, a->priv->ann, t, f->key.port[server], service,
+			sizeof service);
 	/* "tcp/ssh"; "unregistered tcp/6379" names its transport already. */
 	if (pn_registry_slot(a->reg, t, f->key.port[server])->flags &
 	    PN_S_SERVICE)

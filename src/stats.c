@@ -188,22 +188,16 @@ const char *pn_flow_flag_name(unsigned bit_index)
 	return bit_index < PN_FF_COUNT ? names[bit_index] : "?";
 }
 
-const char *pn_flow_service(const struct pn_registry *reg,
-			    struct pn_annotator *ann, const struct pn_flow *f,
-			    char *buf, size_t size)
+const char *pn_port_service(const struct pn_registry *reg,
+			    struct pn_annotator *ann, enum pn_transport t,
+			    uint16_t port, char *buf, size_t size)
 {
-	enum pn_transport t = (enum pn_transport)f->key.transport;
-	uint16_t port = f->key.port[f->server];
-	if (f->basis == PN_BASIS_NONE) {
-		snprintf(buf, size, "unknown");
-		return buf;
-	}
-	const struct pn_port_words *w = pn_annotate(ann, t, port);
-	const struct pn_slot *s = &reg->slots[f->slot[f->server]];
+	const struct pn_slot *s = pn_registry_slot(reg, t, port);
 	if (s->flags & PN_S_SERVICE) {
 		/* names_csv joins with ';': people read ", ". */
 		size_t n = 0;
-		for (const char *c = w->names_csv; *c && n + 2 < size; c++) {
+		for (const char *c = pn_annotate(ann, t, port)->names_csv;
+		     *c && n + 2 < size; c++) {
 			if (*c == ';') {
 				buf[n++] = ',';
 				buf[n++] = ' ';
@@ -220,6 +214,18 @@ const char *pn_flow_service(const struct pn_registry *reg,
 			 port);
 	}
 	return buf;
+}
+
+const char *pn_flow_service(const struct pn_registry *reg,
+			    struct pn_annotator *ann, const struct pn_flow *f,
+			    char *buf, size_t size)
+{
+	if (f->basis == PN_BASIS_NONE) {
+		snprintf(buf, size, "unknown");
+		return buf;
+	}
+	return pn_port_service(reg, ann, (enum pn_transport)f->key.transport,
+			       f->key.port[f->server], buf, size);
 }
 
 struct addr_item {

@@ -62,6 +62,12 @@ void pn_flow_print(FILE *out, enum pn_format format,
 		   const struct pn_registry *reg, struct pn_annotator *ann,
 		   const struct pn_flow *f);
 
+/* What a port is registered for on transport t, into buf: "http, www,
+ * www-http", or "unnamed tcp/N" / "unregistered tcp/N". */
+const char *pn_port_service(const struct pn_registry *reg,
+			    struct pn_annotator *ann, enum pn_transport t,
+			    uint16_t port, char *buf, size_t size);
+
 /* The service key of an ended flow, as above, into buf. */
 const char *pn_flow_service(const struct pn_registry *reg,
 			    struct pn_annotator *ann, const struct pn_flow *f,
