@@ -112,29 +112,9 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 	return taken == 1 ? 0 : taken < 0 ? PN_EXIT_USAGE : -1;
 }
 
-struct run {
-	struct pn_audit *audit;
-	struct pn_flow_table *table;
-};
-
-static void on_flow_end(void *ctx, const struct pn_flow *f)
+static void on_flow_end(void *audit, const struct pn_flow *f)
 {
-	struct run *r = ctx;
-	pn_audit_flow(r->audit, f);
-}
-
-static bool on_packet(void *ctx, const struct pn_capture_source *src,
-		      const struct pcap_pkthdr *h, const uint8_t *bytes,
-		      const struct pn_packet *p)
-{
-	(void)src;
-	(void)bytes;
-	struct run *r = ctx;
-	if (p->l4 != PN_L4_NONE)
-		pn_flow_push(r->table, p,
-			     (uint64_t)h->ts.tv_sec * 1000000u +
-				 (uint64_t)h->ts.tv_usec);
-	return true;
+	pn_audit_flow(audit, f);
 }
 
 /* Output */
@@ -657,18 +637,18 @@ int pn_cmd_audit(int argc, char **argv)
 	if (traffic) {
 		struct pn_flow_config fcfg;
 		pn_flow_config_init(&fcfg);
-		struct run r = {.audit = audit};
-		r.table = pn_flow_table_create(&fcfg, cli.reg, on_flow_end, &r);
-		if (!r.table) {
+		struct pn_flow_table *table =
+		    pn_flow_table_create(&fcfg, cli.reg, on_flow_end, audit);
+		if (!table) {
 			fprintf(stderr, "%s: out of memory\n", who);
 			exit(70);
 		}
 		struct pn_capture_stats stats;
 		enum pn_capture_result result =
-		    pn_capture_run(&own.capture.opts, on_packet, NULL, &r,
-				   &stats, who, stderr);
-		pn_flow_flush(r.table);
-		pn_flow_table_destroy(r.table);
+		    pn_capture_run(&own.capture.opts, pn_flow_capture, NULL,
+				   table, &stats, who, stderr);
+		pn_flow_flush(table);
+		pn_flow_table_destroy(table);
 		pn_stats_summary_text(stderr, who, &stats);
 		if (result == PN_CAPTURE_USAGE || result == PN_CAPTURE_FATAL) {
 			pn_audit_destroy(audit);

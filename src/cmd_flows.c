@@ -51,7 +51,6 @@ static const char stats_usage[] =
     "Exit status: 0; 1 if an input could not be read in full; 2 on bad "
     "usage.\n";
 
-
 struct own_options {
 	struct pn_cli_capture capture;
 	struct pn_flow_config flows;
@@ -250,20 +249,6 @@ static void on_flow_end(void *ctx, const struct pn_flow *f)
 		pn_flow_print(r->out, r->cli->format, r->cli->reg, r->ann, f);
 }
 
-static bool on_packet(void *ctx, const struct pn_capture_source *src,
-		      const struct pcap_pkthdr *h, const uint8_t *bytes,
-		      const struct pn_packet *p)
-{
-	(void)src;
-	(void)bytes;
-	struct run *r = ctx;
-	if (p->l4 != PN_L4_NONE)
-		pn_flow_push(r->table, p,
-			     (uint64_t)h->ts.tv_sec * 1000000u +
-				 (uint64_t)h->ts.tv_usec);
-	return true;
-}
-
 /* "a.pcap, b.pcap" or the interface, for the report header. */
 static void inputs_text(const struct pn_capture_options *o, char *buf,
 			size_t size)
@@ -334,8 +319,9 @@ static int run_command(int argc, char **argv, bool is_stats)
 		pn_out_csv_row(r.out, csv_header, CSV_COLUMNS);
 
 	struct pn_capture_stats stats;
-	enum pn_capture_result result = pn_capture_run(
-	    &own.capture.opts, on_packet, NULL, &r, &stats, who, stderr);
+	enum pn_capture_result result =
+	    pn_capture_run(&own.capture.opts, pn_flow_capture, NULL, r.table,
+			   &stats, who, stderr);
 	pn_flow_flush(r.table);
 	const struct pn_flow_counters *fc = pn_flow_counters(r.table);
 	if (is_stats) {

@@ -565,6 +565,19 @@ void pn_flow_push(struct pn_flow_table *t, const struct pn_packet *p,
 	}
 }
 
+bool pn_flow_capture(void *table, const struct pn_capture_source *src,
+		     const struct pcap_pkthdr *h, const uint8_t *bytes,
+		     const struct pn_packet *p)
+{
+	(void)src;
+	(void)bytes;
+	if (p->l4 != PN_L4_NONE)
+		pn_flow_push(table, p,
+			     (uint64_t)h->ts.tv_sec * 1000000u +
+				 (uint64_t)h->ts.tv_usec);
+	return true;
+}
+
 void pn_flow_drain(struct pn_flow_table *t)
 {
 	while (t->pending_count) {

@@ -17,6 +17,7 @@
 #ifndef PORTNOTE_FLOW_H
 #define PORTNOTE_FLOW_H
 
+#include "portnote/capture.h"
 #include "portnote/decode.h"
 #include "portnote/registry.h"
 
@@ -125,6 +126,12 @@ struct pn_flow *pn_flow_packet(struct pn_flow_table *t,
 void pn_flow_push(struct pn_flow_table *t, const struct pn_packet *p,
 		  uint64_t ts_us);
 void pn_flow_drain(struct pn_flow_table *t);
+
+/* A pn_capture_fn whose ctx is the flow table: every packet with a
+ * transport goes to pn_flow_push at its capture time. */
+bool pn_flow_capture(void *table, const struct pn_capture_source *src,
+		     const struct pcap_pkthdr *h, const uint8_t *bytes,
+		     const struct pn_packet *p);
 
 /* Live capture: accounts the packets taken so far and lets the clock run
  * to now_us even when no packet arrives, so idle flows still end. */
