@@ -156,7 +156,6 @@ struct run {
 	struct pn_live_snapshot snap;
 	uint32_t snap_cap;
 	uint64_t prev_packets, prev_bytes;
-	const struct pn_capture_stats *capture;
 	bool tty, view_on, failed;
 	struct pn_view_state view;
 	struct pn_metrics *metrics;
@@ -293,10 +292,9 @@ void pn_live_sort(struct pn_live_snapshot *snap, enum pn_live_sort key)
 
 /* Builds r->snap: service totals are ended flows plus the counters of the
  * active ones, and rates the difference to the previous snapshot. */
-static void take_snapshot(struct run *r, const struct pn_capture_stats *cs)
+static void take_snapshot(struct run *r, const struct pn_capture_stats *cs,
+			  uint64_t now)
 {
-	uint64_t now = wall_us();
-	pn_flow_tick(r->table, now);
 	struct service *s, *tmp;
 	HASH_ITER(hh, r->services, s, tmp)
 	{
@@ -644,8 +642,8 @@ static bool on_tick(void *ctx, const struct pn_capture_stats *cs)
 	struct run *r = ctx;
 	if (r->failed)
 		return false;
-	r->capture = cs;
-	pn_flow_tick(r->table, wall_us());
+	uint64_t now = wall_us();
+	pn_flow_tick(r->table, now);
 	if (r->view_on) {
 		enum pn_view_action a = pn_view_keys(&r->view);
 		if (a == PN_VIEW_QUIT)
@@ -659,7 +657,7 @@ static bool on_tick(void *ctx, const struct pn_capture_stats *cs)
 		r->next_snapshot += r->own->interval;
 		if (r->next_snapshot < monotonic())
 			r->next_snapshot = monotonic() + r->own->interval;
-		take_snapshot(r, cs);
+		take_snapshot(r, cs, now);
 		publish(r);
 	}
 	return true;
