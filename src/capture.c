@@ -1,16 +1,17 @@
 /* capture.c — the libpcap loop: files in order or one interface, a BPF
  * filter, decoding, and a clean stop on signals, --count and --duration. */
-/* fopencookie, for reading capture files through a memory mapping. */
+/* fopencookie and __fsetlocking, for reading capture files ahead. */
 #define _GNU_SOURCE
 #include "portnote/capture.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,85 +137,176 @@ static pcap_t *open_live(const struct pn_capture_options *o, const char *who,
 	return p;
 }
 
-/* A capture file read through a sliding memory mapping (see open_file). */
-struct mapped_file {
-	int fd;
-	uint64_t size, pos;
-	char *window;
-	uint64_t window_off; /* file offset of window[0] */
-	size_t window_len;
+/* A capture file read ahead by a second thread.
+ *
+ * Reading a large capture is mostly the copy of the file out of the page
+ * cache, and a bare libpcap loop pays it on its one core. Here a reader
+ * thread pays it on another: it read()s the file into a small ring of
+ * chunks that stays in the shared cache, and libpcap's freads take their
+ * bytes from there. Only the reader touches the descriptor; only the
+ * caller's thread touches the FILE. */
+#define AHEAD_CHUNK (256u << 10)
+#define AHEAD_CHUNKS 8u
+
+struct ahead_chunk {
+	size_t len;
+	int err;  /* errno of a failed read(), 0 if none */
+	bool end; /* nothing follows this chunk */
 };
 
-/* Bytes mapped at a time: large enough that remapping is rare, small
- * enough that resident memory stays bounded whatever the file's size. */
-#define MAP_WINDOW (32u << 20)
+struct read_ahead {
+	int fd;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t filled, drained;
+	unsigned produced, consumed; /* chunks, counted from the start */
+	bool closing;
+	size_t pos; /* the consumer's offset in chunk consumed % N */
+	struct ahead_chunk chunk[AHEAD_CHUNKS];
+	char *data; /* AHEAD_CHUNKS * AHEAD_CHUNK bytes */
+};
 
-static ssize_t mapped_read(void *cookie, char *buf, size_t size)
+static void *ahead_main(void *arg)
 {
-	struct mapped_file *m = cookie;
-	if (m->pos >= m->size || size == 0)
-		return 0;
-	if (!m->window || m->pos < m->window_off ||
-	    m->pos >= m->window_off + m->window_len) {
-		if (m->window)
-			munmap(m->window, m->window_len);
-		m->window = NULL;
-		uint64_t off = m->pos & ~(uint64_t)(MAP_WINDOW - 1);
-		uint64_t len =
-		    m->size - off < MAP_WINDOW ? m->size - off : MAP_WINDOW;
-		void *w = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, m->fd,
-			       (off_t)off);
-		if (w == MAP_FAILED)
-			return -1;
-		madvise(w, (size_t)len, MADV_SEQUENTIAL);
-		m->window = w;
-		m->window_off = off;
-		m->window_len = (size_t)len;
+	struct read_ahead *r = arg;
+	for (;;) {
+		pthread_mutex_lock(&r->lock);
+		while (r->produced - r->consumed == AHEAD_CHUNKS && !r->closing)
+			pthread_cond_wait(&r->drained, &r->lock);
+		bool closing = r->closing;
+		unsigned slot = r->produced % AHEAD_CHUNKS;
+		pthread_mutex_unlock(&r->lock);
+		if (closing)
+			return NULL;
+		char *buf = r->data + (size_t)slot * AHEAD_CHUNK;
+		struct ahead_chunk c = {0, 0, false};
+		while (c.len < AHEAD_CHUNK) {
+			ssize_t n =
+			    read(r->fd, buf + c.len, AHEAD_CHUNK - c.len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				c.err = n < 0 ? errno : 0;
+				c.end = true;
+				break;
+			}
+			c.len += (size_t)n;
+		}
+		pthread_mutex_lock(&r->lock);
+		r->chunk[slot] = c;
+		r->produced++;
+		pthread_cond_signal(&r->filled);
+		pthread_mutex_unlock(&r->lock);
+		if (c.end)
+			return NULL;
 	}
-	uint64_t in_window = m->window_off + m->window_len - m->pos;
-	size_t n = size < in_window ? size : (size_t)in_window;
-	memcpy(buf, m->window + (m->pos - m->window_off), n);
-	m->pos += n;
-	/* The mapping is cold: ask for the next chunk now, so it is on its
-	 * way to the cache while libpcap works through this one (measured:
-	 * about 5 % of a stats run on the 10M benchmark capture). */
-	uint64_t ahead = m->pos - m->window_off;
-	uint64_t end = ahead + n < m->window_len ? ahead + n : m->window_len;
-	for (; ahead < end; ahead += 64)
-		__builtin_prefetch(m->window + ahead);
-	return (ssize_t)n;
 }
 
-static int mapped_seek(void *cookie, off64_t *offset, int whence)
+static ssize_t ahead_read(void *cookie, char *buf, size_t size)
 {
-	struct mapped_file *m = cookie;
-	int64_t base = whence == SEEK_SET   ? 0
-		       : whence == SEEK_CUR ? (int64_t)m->pos
-		       : whence == SEEK_END ? (int64_t)m->size
-					    : -1;
-	if (base < 0 || base + *offset < 0)
-		return -1;
-	m->pos = (uint64_t)(base + *offset);
-	*offset = (off64_t)m->pos;
-	return 0;
+	struct read_ahead *r = cookie;
+	size_t done = 0;
+	while (done < size) {
+		pthread_mutex_lock(&r->lock);
+		while (r->produced == r->consumed)
+			pthread_cond_wait(&r->filled, &r->lock);
+		pthread_mutex_unlock(&r->lock);
+		unsigned slot = r->consumed % AHEAD_CHUNKS;
+		const struct ahead_chunk *c = &r->chunk[slot];
+		size_t n = c->len - r->pos;
+		if (n > size - done)
+			n = size - done;
+		memcpy(buf + done,
+		       r->data + (size_t)slot * AHEAD_CHUNK + r->pos, n);
+		r->pos += n;
+		done += n;
+		if (r->pos < c->len)
+			break;
+		if (c->end) {
+			if (c->err && done == 0) {
+				errno = c->err;
+				return -1;
+			}
+			break;
+		}
+		pthread_mutex_lock(&r->lock);
+		r->consumed++;
+		r->pos = 0;
+		pthread_cond_signal(&r->drained);
+		pthread_mutex_unlock(&r->lock);
+	}
+	return (ssize_t)done;
 }
 
-static int mapped_close(void *cookie)
+static void ahead_free(struct read_ahead *r)
 {
-	struct mapped_file *m = cookie;
-	if (m->window)
-		munmap(m->window, m->window_len);
-	int rc = close(m->fd);
-	free(m);
+	pthread_cond_destroy(&r->filled);
+	pthread_cond_destroy(&r->drained);
+	pthread_mutex_destroy(&r->lock);
+	free(r->data);
+	free(r);
+}
+
+static void ahead_stop(struct read_ahead *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->closing = true;
+	pthread_cond_signal(&r->drained);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+}
+
+static int ahead_close(void *cookie)
+{
+	struct read_ahead *r = cookie;
+	ahead_stop(r);
+	int rc = close(r->fd);
+	ahead_free(r);
 	return rc;
 }
 
-/* Opens a capture file. A regular file is read through a sliding memory
- * mapping: libpcap's freads then take each record from the page cache
- * with plain copies, instead of the kernel copying the file into a stdio
- * buffer first, which is most of a bare read loop's time. Anything else
- * (standard input, a pipe, a file that cannot be mapped) goes through
- * stdio. */
+/* Starts reading fd ahead. NULL if the thread or its memory cannot be
+ * had; the caller then reads fd through stdio. */
+static FILE *ahead_open(int fd)
+{
+	struct read_ahead *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->fd = fd;
+	r->data = malloc((size_t)AHEAD_CHUNKS * AHEAD_CHUNK);
+	if (!r->data || pthread_mutex_init(&r->lock, NULL) != 0) {
+		free(r->data);
+		free(r);
+		return NULL;
+	}
+	pthread_cond_init(&r->filled, NULL);
+	pthread_cond_init(&r->drained, NULL);
+	/* Signals are the caller's: the reader never runs their handlers. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(&r->thread, NULL, ahead_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		ahead_free(r);
+		return NULL;
+	}
+	static const cookie_io_functions_t io = {ahead_read, NULL, NULL,
+						 ahead_close};
+	FILE *f = fopencookie(r, "r", io);
+	if (!f) {
+		ahead_stop(r);
+		ahead_free(r);
+		return NULL;
+	}
+	/* Only the caller's thread uses the FILE: no stdio locking. */
+	__fsetlocking(f, FSETLOCKING_BYCALLER);
+	return f;
+}
+
+/* Opens a capture file: a regular file is read ahead (above); standard
+ * input or a pipe goes through stdio, whose blocking read a signal can
+ * interrupt. */
 static pcap_t *open_file(const char *name, char err[PCAP_ERRBUF_SIZE])
 {
 	if (strcmp(name, "-") == 0)
@@ -228,16 +320,9 @@ static pcap_t *open_file(const char *name, char err[PCAP_ERRBUF_SIZE])
 	}
 	struct stat st;
 	FILE *f = NULL;
-	struct mapped_file *m = NULL;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (m = calloc(1, sizeof *m))) {
-		m->fd = fd;
-		m->size = (uint64_t)st.st_size;
-		static const cookie_io_functions_t io = {
-		    mapped_read, NULL, mapped_seek, mapped_close};
-		f = fopencookie(m, "r", io);
-		if (!f)
-			free(m);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		f = ahead_open(fd);
 	}
 	if (!f)
 		f = fdopen(fd, "rb");
