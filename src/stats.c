@@ -228,9 +228,20 @@ const char *pn_flow_service(const struct pn_registry *reg,
 			       f->key.port[f->server], buf, size);
 }
 
-struct addr_item {
-	uint8_t addr[16];
-	UT_hash_handle hh;
+/* An address as two words: compared inline, without memcmp. */
+struct addr_words {
+	uint64_t w[2];
+};
+
+/* A set of addresses, for counting distinct clients and servers as flows
+ * end: open addressing with the addresses held inline (uthash with one
+ * allocation per address was a tenth of a stats run). The all-zero
+ * address marks a free slot, so it is held by a flag of its own. */
+struct addr_set {
+	struct addr_words *slot;
+	uint32_t cap;	/* slots: 0 or a power of two */
+	uint32_t count; /* addresses in slots */
+	bool zero;	/* :: is in the set */
 };
 
 struct service {
@@ -243,7 +254,7 @@ struct service {
 	uint64_t basis[PN_BASIS_COUNT];
 	uint64_t flagged[PN_FF_COUNT];
 	uint64_t n_clients, n_servers;
-	struct addr_item *clients, *servers;
+	struct addr_set clients, servers;
 	UT_hash_handle hh;
 };
 
@@ -268,21 +279,96 @@ struct pn_service_stats *pn_service_stats_create(const struct pn_registry *reg,
 	return s;
 }
 
-/* Adds addr to a set; returns 1 if it was new. */
-static int add_addr(struct addr_item **set, const uint8_t addr[16])
+static struct addr_words addr_words(const uint8_t addr[16])
 {
-	struct addr_item *it;
-	HASH_FIND(hh, *set, addr, 16, it);
-	if (it)
-		return 0;
-	it = malloc(sizeof *it);
-	if (!it) {
+	struct addr_words a;
+	memcpy(a.w, addr, 16);
+	return a;
+}
+
+static bool addr_free(struct addr_words a)
+{
+	return (a.w[0] | a.w[1]) == 0;
+}
+
+static bool addr_equal(struct addr_words a, struct addr_words b)
+{
+	return ((a.w[0] ^ b.w[0]) | (a.w[1] ^ b.w[1])) == 0;
+}
+
+static uint32_t addr_hash(struct addr_words a)
+{
+	/* Every bit of the address must reach the low bits that index the
+	 * table: IPv4 addresses differ only in their last bytes. */
+	uint64_t h = a.w[0] * 0x9e3779b97f4a7c15u ^ a.w[1];
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdu;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53u;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
+/* The slot that holds a, or the free slot where it would go. */
+static uint32_t addr_slot(const struct addr_set *set, struct addr_words a)
+{
+	uint32_t mask = set->cap - 1, i = addr_hash(a) & mask;
+	while (!addr_equal(set->slot[i], a) && !addr_free(set->slot[i]))
+		i = (i + 1) & mask;
+	return i;
+}
+
+static void addr_set_grow(struct addr_set *set)
+{
+	struct addr_set bigger = {.cap = set->cap ? 2 * set->cap : 8};
+	bigger.slot = calloc(bigger.cap, sizeof *bigger.slot);
+	if (!bigger.slot) {
 		fprintf(stderr, "portnote: out of memory\n");
 		exit(70);
 	}
-	memcpy(it->addr, addr, 16);
-	HASH_ADD(hh, *set, addr, 16, it);
+	for (uint32_t i = 0; i < set->cap; i++)
+		if (!addr_free(set->slot[i]))
+			bigger.slot[addr_slot(&bigger, set->slot[i])] =
+			    set->slot[i];
+	free(set->slot);
+	set->slot = bigger.slot;
+	set->cap = bigger.cap;
+}
+
+/* Adds a to a set; returns 1 if it was new. */
+static int add_words(struct addr_set *set, struct addr_words a)
+{
+	if (addr_free(a)) {
+		int added = !set->zero;
+		set->zero = true;
+		return added;
+	}
+	/* At most half full: probe sequences stay short. */
+	if (2 * (set->count + 1) > set->cap)
+		addr_set_grow(set);
+	uint32_t i = addr_slot(set, a);
+	if (!addr_free(set->slot[i]))
+		return 0;
+	set->slot[i] = a;
+	set->count++;
 	return 1;
+}
+
+static int add_addr(struct addr_set *set, const uint8_t addr[16])
+{
+	return add_words(set, addr_words(addr));
+}
+
+/* Adds every address of from to set; returns how many were new. */
+static uint64_t add_addrs(struct addr_set *set, const struct addr_set *from)
+{
+	uint64_t added =
+	    from->zero ? (uint64_t)add_words(set, (struct addr_words){{0, 0}})
+		       : 0;
+	for (uint32_t i = 0; i < from->cap; i++)
+		if (!addr_free(from->slot[i]))
+			added += (uint64_t)add_words(set, from->slot[i]);
+	return added;
 }
 
 static void account(struct service *v, const struct pn_flow *f)
@@ -515,14 +601,10 @@ static void csv_service(FILE *out, const struct service *v, const char *name)
 	pn_out_csv_row(out, row, CSV_COLUMNS);
 }
 
-static void free_set(struct addr_item **set)
+static void free_set(struct addr_set *set)
 {
-	struct addr_item *it, *tmp;
-	HASH_ITER(hh, *set, it, tmp)
-	{
-		HASH_DEL(*set, it);
-		free(it);
-	}
+	free(set->slot);
+	*set = (struct addr_set){0};
 }
 
 /* The services not in the top N, summed into one row. */
@@ -546,10 +628,8 @@ static void sum_into(struct service *sum, const struct service *v)
 	for (unsigned i = 0; i < PN_FF_COUNT; i++)
 		sum->flagged[i] += v->flagged[i];
 	/* Distinct addresses do not add up across services: merge the sets. */
-	for (const struct addr_item *a = v->clients; a; a = a->hh.next)
-		sum->n_clients += (uint64_t)add_addr(&sum->clients, a->addr);
-	for (const struct addr_item *a = v->servers; a; a = a->hh.next)
-		sum->n_servers += (uint64_t)add_addr(&sum->servers, a->addr);
+	sum->n_clients += add_addrs(&sum->clients, &v->clients);
+	sum->n_servers += add_addrs(&sum->servers, &v->servers);
 }
 
 void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
