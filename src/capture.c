@@ -171,8 +171,12 @@ static void *ahead_main(void *arg)
 	struct read_ahead *r = arg;
 	for (;;) {
 		pthread_mutex_lock(&r->lock);
-		while (r->produced - r->consumed == AHEAD_CHUNKS && !r->closing)
-			pthread_cond_wait(&r->drained, &r->lock);
+		/* Full: sleep until half the ring is free, so that the reader
+		 * is woken once per AHEAD_CHUNKS / 2 chunks, not per chunk. */
+		if (r->produced - r->consumed == AHEAD_CHUNKS)
+			while (r->produced - r->consumed > AHEAD_CHUNKS / 2 &&
+			       !r->closing)
+				pthread_cond_wait(&r->drained, &r->lock);
 		bool closing = r->closing;
 		unsigned slot = r->produced % AHEAD_CHUNKS;
 		pthread_mutex_unlock(&r->lock);
@@ -232,7 +236,8 @@ static ssize_t ahead_read(void *cookie, char *buf, size_t size)
 		pthread_mutex_lock(&r->lock);
 		r->consumed++;
 		r->pos = 0;
-		pthread_cond_signal(&r->drained);
+		if (r->produced - r->consumed == AHEAD_CHUNKS / 2)
+			pthread_cond_signal(&r->drained);
 		pthread_mutex_unlock(&r->lock);
 	}
 	return (ssize_t)done;
