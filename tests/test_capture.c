@@ -1,5 +1,7 @@
 /* test_capture.c — the capture loop over committed captures: files in
- * order, damaged and unsupported files, --count, filters. */
+ * order, damaged and unsupported files, --count, filters; and over a
+ * generated file larger than the read-ahead ring, whose records straddle
+ * its chunks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -127,12 +130,127 @@ static void test_count_and_filter(void **state)
 	assert_non_null(strstr(diag, "bad filter expression 'udp port'"));
 }
 
+/* A file of many records of many sizes: several times the read-ahead
+ * ring (8 x 256 KiB), so records straddle chunks and the ring wraps. */
+#define BIG_PACKETS 3000u
+
+static uint8_t big_byte(uint32_t packet, uint32_t at)
+{
+	return (uint8_t)(packet * 31u + at * 7u + (at >> 8));
+}
+
+static uint32_t big_len(uint32_t packet)
+{
+	return 1 + (packet * 2654435761u >> 7) % 9000u;
+}
+
+static uint64_t write_big(const char *path)
+{
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+	assert_non_null(dead);
+	pcap_dumper_t *d = pcap_dump_open(dead, path);
+	assert_non_null(d);
+	static uint8_t buf[9001];
+	uint64_t size = 24;
+	for (uint32_t i = 0; i < BIG_PACKETS; i++) {
+		struct pcap_pkthdr h = {.ts = {.tv_sec = 1700000000 + i}};
+		h.caplen = h.len = big_len(i);
+		for (uint32_t j = 0; j < h.caplen; j++)
+			buf[j] = big_byte(i, j);
+		pcap_dump((u_char *)d, &h, buf);
+		size += 16 + h.caplen;
+	}
+	pcap_dump_close(d);
+	pcap_close(dead);
+	return size;
+}
+
+struct big_seen {
+	uint32_t packets, wrong;
+	uint64_t bytes;
+};
+
+static bool on_big(void *ctx, const struct pn_capture_source *src,
+		   const struct pcap_pkthdr *h, const uint8_t *bytes,
+		   const struct pn_packet *p)
+{
+	struct big_seen *s = ctx;
+	(void)src;
+	(void)p;
+	uint32_t i = s->packets++;
+	s->bytes += h->caplen;
+	if (h->caplen != big_len(i) || h->ts.tv_sec != 1700000000 + i) {
+		s->wrong++;
+		return true;
+	}
+	for (uint32_t j = 0; j < h->caplen; j++)
+		if (bytes[j] != big_byte(i, j)) {
+			s->wrong++;
+			break;
+		}
+	return true;
+}
+
+static void test_read_ahead(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/portnote-test-capture-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	uint64_t size = write_big(path);
+	assert_true(size > 4 * 8 * (256u << 10));
+
+	const char *files[] = {path};
+	struct pn_capture_options o;
+	pn_capture_options_init(&o);
+	o.files = files;
+	o.n_files = 1;
+	struct pn_capture_stats st;
+	struct big_seen s = {0};
+	char diag[1024] = "";
+	FILE *f = fmemopen(diag, sizeof diag, "w");
+	assert_int_equal(pn_capture_run(&o, on_big, NULL, &s, &st, "test", f),
+			 PN_CAPTURE_OK);
+	fclose(f);
+	assert_int_equal(s.packets, BIG_PACKETS);
+	assert_int_equal(s.wrong, 0);
+	assert_int_equal(s.bytes + 24 + 16 * BIG_PACKETS, size);
+
+	/* Stopping early closes the file while the reader is ahead. */
+	memset(&s, 0, sizeof s);
+	o.count = 10;
+	f = fmemopen(diag, sizeof diag, "w");
+	assert_int_equal(pn_capture_run(&o, on_big, NULL, &s, &st, "test", f),
+			 PN_CAPTURE_OK);
+	fclose(f);
+	assert_int_equal(s.packets, 10);
+	assert_int_equal(s.wrong, 0);
+
+	/* Cut the last byte, far past the first chunks. */
+	assert_int_equal(truncate(path, (off_t)size - 1), 0);
+	memset(&s, 0, sizeof s);
+	o.count = 0;
+	f = fmemopen(diag, sizeof diag, "w");
+	assert_int_equal(pn_capture_run(&o, on_big, NULL, &s, &st, "test", f),
+			 PN_CAPTURE_DAMAGED);
+	fclose(f);
+	assert_int_equal(s.packets, BIG_PACKETS - 1);
+	assert_int_equal(s.wrong, 0);
+	char want[64];
+	snprintf(want, sizeof want, "packet %u: truncated dump file",
+		 BIG_PACKETS);
+	assert_non_null(strstr(diag, want));
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_files_in_order),
 	    cmocka_unit_test(test_damaged_and_unsupported),
 	    cmocka_unit_test(test_count_and_filter),
+	    cmocka_unit_test(test_read_ahead),
 	};
 	return cmocka_run_group_tests_name("capture", tests, NULL, NULL);
 }
