@@ -41,6 +41,8 @@ void pn_annotator_destroy(struct pn_annotator *a)
 		free((char *)a->words[i].names_csv);
 		free((char *)a->words[i].flags_json);
 		free((char *)a->words[i].flags_csv);
+		free((char *)a->words[i].json[0]);
+		free((char *)a->words[i].json[1]);
 	}
 	free(a->words);
 	free(a->built);
@@ -156,6 +158,24 @@ static void build(struct pn_annotator *a, uint16_t slot_index)
 	w->names_csv = done(&nc);
 	w->flags_json = done(&fj);
 	w->flags_csv = done(&fc);
+	static const char *const side[2] = {"sport", "dport"};
+	for (int i = 0; i < 2; i++) {
+		struct text j = {0};
+		put(&j, ",\"");
+		put(&j, side[i]);
+		put(&j, "_status\":\"");
+		put(&j, w->status);
+		put(&j, "\",\"");
+		put(&j, side[i]);
+		put(&j, "_services\":");
+		put(&j, w->names_json);
+		put(&j, ",\"");
+		put(&j, side[i]);
+		put(&j, "_flags\":");
+		put(&j, w->flags_json);
+		w->json[i] = done(&j);
+		w->json_len[i] = j.len;
+	}
 	a->built[slot_index] = true;
 }
 

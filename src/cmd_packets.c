@@ -46,6 +46,7 @@ struct run {
 	bool live;	 /* lines go out one by one */
 	time_t last_sec; /* cache for the formatted second */
 	char sec_text[24];
+	size_t sec_len;
 	bool write_failed;
 };
 
@@ -65,8 +66,8 @@ static void addr_text(const struct pn_packet *p, const uint8_t *a,
 
 /* "2026-01-15T09:00:00.123456Z": the second is formatted once and reused
  * for every packet within it. */
-static const char *time_text(struct run *r, const struct pcap_pkthdr *h,
-			     char buf[40])
+static size_t time_text(struct run *r, const struct pcap_pkthdr *h,
+			char buf[40])
 {
 	if (h->ts.tv_sec != r->last_sec || !r->sec_text[0]) {
 		struct tm tm;
@@ -75,8 +76,9 @@ static const char *time_text(struct run *r, const struct pcap_pkthdr *h,
 		strftime(r->sec_text, sizeof r->sec_text, "%Y-%m-%dT%H:%M:%S",
 			 &tm);
 		r->last_sec = h->ts.tv_sec;
+		r->sec_len = strlen(r->sec_text);
 	}
-	size_t n = strlen(r->sec_text);
+	size_t n = r->sec_len;
 	memcpy(buf, r->sec_text, n);
 	buf[n++] = '.';
 	unsigned long us = (unsigned long)h->ts.tv_usec % 1000000u;
@@ -84,7 +86,7 @@ static const char *time_text(struct run *r, const struct pcap_pkthdr *h,
 		buf[n + (size_t)i] = (char)('0' + us % 10);
 	buf[n + 6] = 'Z';
 	buf[n + 7] = '\0';
-	return buf;
+	return n + 7;
 }
 
 static const char *transport_text(const struct pn_packet *p)
@@ -188,6 +190,11 @@ struct line {
 	char buf[LINES_BYTES];
 	size_t n;     /* bytes in buf */
 	size_t start; /* where the line being built starts */
+	/* Every line of a source starts alike, up to the frame number:
+	 * {"type":"packet","file":"<name, escaped>","frame": */
+	const char *head_of; /* the source name head was built for */
+	size_t head_len;
+	char head[LINE_MAX_BYTES];
 };
 
 static struct line lines;
@@ -266,26 +273,31 @@ static void put_addr(struct line *l, const struct pn_packet *p,
 	put(l, text);
 }
 
-static void json_port(struct run *r, struct line *l, const char *side,
+/* ,"sport_class":"system" and the like, by side and port class. */
+#define CLASS_JSON(side, class)                                                \
+	{                                                                      \
+		",\"" side "_class\":\"" class "\"",                           \
+		    sizeof(",\"" side "_class\":\"" class "\"") - 1            \
+	}
+static const struct {
+	const char *text;
+	size_t len;
+} class_json[2][3] = {
+    {CLASS_JSON("sport", "system"), CLASS_JSON("sport", "user"),
+     CLASS_JSON("sport", "dynamic")},
+    {CLASS_JSON("dport", "system"), CLASS_JSON("dport", "user"),
+     CLASS_JSON("dport", "dynamic")},
+};
+
+/* What the port is registered for: the annotator keeps these members
+ * ready for each registry slot, so a port costs two copies. */
+static void json_port(struct run *r, struct line *l, int side,
 		      enum pn_transport t, uint16_t port)
 {
 	const struct pn_port_words *w = pn_annotate(r->ann, t, port);
-	PUT(l, ",\"");
-	put(l, side);
-	PUT(l, "_class\":\"");
-	put(l, pn_port_class_name(pn_port_class(port)));
-	PUT(l, "\",\"");
-	put(l, side);
-	PUT(l, "_status\":\"");
-	put(l, w->status);
-	PUT(l, "\",\"");
-	put(l, side);
-	PUT(l, "_services\":");
-	put(l, w->names_json);
-	PUT(l, ",\"");
-	put(l, side);
-	PUT(l, "_flags\":");
-	put(l, w->flags_json);
+	enum pn_port_class c = pn_port_class(port);
+	put_mem(l, class_json[side][c].text, class_json[side][c].len);
+	put_mem(l, w->json[side], w->json_len[side]);
 }
 
 static void json_line(struct run *r, const struct pn_capture_source *src,
@@ -294,12 +306,19 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 	struct line *l = &lines;
 	char t[40], tmp[16];
 	l->start = l->n;
-	PUT(l, "{\"type\":\"packet\",\"file\":\"");
-	put_escaped(l, src->name);
-	PUT(l, "\",\"frame\":");
+	if (l->head_of == src->name) {
+		put_mem(l, l->head, l->head_len);
+	} else {
+		PUT(l, "{\"type\":\"packet\",\"file\":\"");
+		put_escaped(l, src->name);
+		PUT(l, "\",\"frame\":");
+		l->head_len = l->n - l->start;
+		memcpy(l->head, l->buf + l->start, l->head_len);
+		l->head_of = src->name;
+	}
 	put_u64(l, src->frame);
 	PUT(l, ",\"time\":\"");
-	put(l, time_text(r, h, t));
+	put_mem(l, t, time_text(r, h, t));
 	PUT(l, "\",\"caplen\":");
 	put_u64(l, h->caplen);
 	PUT(l, ",\"len\":");
@@ -374,8 +393,8 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 				put_u64(l, p->service_code);
 			}
 		}
-		json_port(r, l, "sport", (enum pn_transport)p->l4, p->sport);
-		json_port(r, l, "dport", (enum pn_transport)p->l4, p->dport);
+		json_port(r, l, 0, (enum pn_transport)p->l4, p->sport);
+		json_port(r, l, 1, (enum pn_transport)p->l4, p->dport);
 	}
 	put_mem(l, "}\n", 2);
 	if (r->live || l->n > sizeof l->buf - LINE_MAX_BYTES)
@@ -414,7 +433,8 @@ static void csv_line(struct run *r, const struct pn_capture_source *src,
 	}
 	row[0] = src->name;
 	row[1] = frame;
-	row[2] = time_text(r, h, t);
+	time_text(r, h, t);
+	row[2] = t;
 	row[3] = caplen;
 	row[4] = len;
 	row[5] = vlan;
@@ -484,7 +504,8 @@ static bool on_packet(void *ctx, const struct pn_capture_source *src,
 	switch (r->cli->format) {
 	case PN_FORMAT_TEXT: {
 		char t[40];
-		fprintf(r->out, "%s #%llu %s\n", time_text(r, h, t),
+		time_text(r, h, t);
+		fprintf(r->out, "%s #%llu %s\n", t,
 			(unsigned long long)src->frame, text);
 		break;
 	}

@@ -22,6 +22,12 @@ struct pn_port_words {
 	const char *names_csv;	/* http;www;www-http */
 	const char *flags_json; /* ["multi","unauthorized-use-reported"] */
 	const char *flags_csv;	/* multi;unauthorized-use-reported */
+	/* The status, services and flags as the members of a packet's JSON
+	 * line, for the source port [0] and the destination port [1]:
+	 * ,"sport_status":"registered","sport_services":["http"],
+	 * "sport_flags":[] — built once, copied whole per packet. */
+	const char *json[2];
+	size_t json_len[2];
 };
 
 const struct pn_port_words *pn_annotate(struct pn_annotator *a,
