@@ -141,7 +141,7 @@ static pcap_t *open_live(const struct pn_capture_options *o, const char *who,
  *
  * Reading a large capture is mostly the copy of the file out of the page
  * cache, and a bare libpcap loop pays it on its one core. Here a reader
- * thread pays it on another: it read()s the file into a small ring of
+ * thread pays it on another: it preads the file into a small ring of
  * chunks that stays in the shared cache, and libpcap's freads take their
  * bytes from there. Only the reader touches the descriptor; only the
  * caller's thread touches the FILE. */
@@ -150,12 +150,14 @@ static pcap_t *open_live(const struct pn_capture_options *o, const char *who,
 
 struct ahead_chunk {
 	size_t len;
-	int err;  /* errno of a failed read(), 0 if none */
+	int err;  /* errno of a failed pread(), 0 if none */
 	bool end; /* nothing follows this chunk */
 };
 
 struct read_ahead {
 	int fd;
+	off_t offset; /* the reader's: pread leaves the descriptor's own
+			 offset alone, for stdio if the FILE cannot be made */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t filled, drained;
@@ -185,8 +187,8 @@ static void *ahead_main(void *arg)
 		char *buf = r->data + (size_t)slot * AHEAD_CHUNK;
 		struct ahead_chunk c = {0, 0, false};
 		while (c.len < AHEAD_CHUNK) {
-			ssize_t n =
-			    read(r->fd, buf + c.len, AHEAD_CHUNK - c.len);
+			ssize_t n = pread(r->fd, buf + c.len,
+					  AHEAD_CHUNK - c.len, r->offset);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0) {
@@ -195,6 +197,7 @@ static void *ahead_main(void *arg)
 				break;
 			}
 			c.len += (size_t)n;
+			r->offset += n;
 		}
 		pthread_mutex_lock(&r->lock);
 		r->chunk[slot] = c;
@@ -325,10 +328,8 @@ static pcap_t *open_file(const char *name, char err[PCAP_ERRBUF_SIZE])
 	}
 	struct stat st;
 	FILE *f = NULL;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		f = ahead_open(fd);
-	}
 	if (!f)
 		f = fdopen(fd, "rb");
 	if (!f) {
