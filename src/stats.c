@@ -253,7 +253,6 @@ struct service {
 	uint64_t first_us, last_us;
 	uint64_t basis[PN_BASIS_COUNT];
 	uint64_t flagged[PN_FF_COUNT];
-	uint64_t n_clients, n_servers;
 	struct addr_set clients, servers;
 	UT_hash_handle hh;
 };
@@ -335,40 +334,41 @@ static void addr_set_grow(struct addr_set *set)
 	set->cap = bigger.cap;
 }
 
-/* Adds a to a set; returns 1 if it was new. */
-static int add_words(struct addr_set *set, struct addr_words a)
+static void add_words(struct addr_set *set, struct addr_words a)
 {
 	if (addr_free(a)) {
-		int added = !set->zero;
 		set->zero = true;
-		return added;
+		return;
 	}
 	/* At most half full: probe sequences stay short. */
 	if (2 * (set->count + 1) > set->cap)
 		addr_set_grow(set);
 	uint32_t i = addr_slot(set, a);
-	if (!addr_free(set->slot[i]))
-		return 0;
-	set->slot[i] = a;
-	set->count++;
-	return 1;
+	if (addr_free(set->slot[i])) {
+		set->slot[i] = a;
+		set->count++;
+	}
 }
 
-static int add_addr(struct addr_set *set, const uint8_t addr[16])
+static void add_addr(struct addr_set *set, const uint8_t addr[16])
 {
-	return add_words(set, addr_words(addr));
+	add_words(set, addr_words(addr));
 }
 
-/* Adds every address of from to set; returns how many were new. */
-static uint64_t add_addrs(struct addr_set *set, const struct addr_set *from)
+/* Adds every address of from to set. */
+static void add_addrs(struct addr_set *set, const struct addr_set *from)
 {
-	uint64_t added =
-	    from->zero ? (uint64_t)add_words(set, (struct addr_words){{0, 0}})
-		       : 0;
+	if (from->zero)
+		set->zero = true;
 	for (uint32_t i = 0; i < from->cap; i++)
 		if (!addr_free(from->slot[i]))
-			added += (uint64_t)add_words(set, from->slot[i]);
-	return added;
+			add_words(set, from->slot[i]);
+}
+
+/* How many distinct addresses the set holds. */
+static uint64_t addr_count(const struct addr_set *set)
+{
+	return (uint64_t)set->count + set->zero;
 }
 
 static void account(struct service *v, const struct pn_flow *f)
@@ -397,8 +397,8 @@ static void account(struct service *v, const struct pn_flow *f)
 	for (unsigned b = 0; b < PN_FF_COUNT; b++)
 		if (f->flags & (1u << b))
 			v->flagged[b]++;
-	v->n_clients += (uint64_t)add_addr(&v->clients, f->key.addr[cli]);
-	v->n_servers += (uint64_t)add_addr(&v->servers, f->key.addr[srv]);
+	add_addr(&v->clients, f->key.addr[cli]);
+	add_addr(&v->servers, f->key.addr[srv]);
 }
 
 void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f)
@@ -500,8 +500,9 @@ static void text_row(FILE *out, const struct service *v, const char *label)
 	    v->flows ? ports_text(v, ports) : "-", (unsigned long long)v->flows,
 	    (unsigned long long)v->packets[0],
 	    (unsigned long long)v->packets[1], (unsigned long long)v->bytes[0],
-	    (unsigned long long)v->bytes[1], (unsigned long long)v->n_clients,
-	    (unsigned long long)v->n_servers,
+	    (unsigned long long)v->bytes[1],
+	    (unsigned long long)addr_count(&v->clients),
+	    (unsigned long long)addr_count(&v->servers),
 	    percent(v->basis[PN_BASIS_HANDSHAKE], v->flows),
 	    percent(v->basis[PN_BASIS_REGISTRY], v->flows),
 	    percent(v->basis[PN_BASIS_PORT_CLASS], v->flows),
@@ -522,19 +523,20 @@ static void json_service(FILE *out, const struct service *v, const char *name)
 		fprintf(out, "\"%s\"", pn_transport_name(v->transport));
 	else
 		fputs("null", out);
-	fprintf(
-	    out,
-	    ",\"ports\":\"%s\",\"flows\":%llu,\"packets_c2s\":%llu,"
-	    "\"packets_s2c\":%llu,\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,"
-	    "\"clients\":%llu,\"servers\":%llu,\"first\":\"%s\","
-	    "\"last\":\"%s\",\"basis\":{",
-	    v->flows ? ports_text(v, ports) : "", (unsigned long long)v->flows,
-	    (unsigned long long)v->packets[0],
-	    (unsigned long long)v->packets[1], (unsigned long long)v->bytes[0],
-	    (unsigned long long)v->bytes[1], (unsigned long long)v->n_clients,
-	    (unsigned long long)v->n_servers,
-	    v->flows ? pn_time_text(v->first_us, a) : "",
-	    v->flows ? pn_time_text(v->last_us, b) : "");
+	fprintf(out,
+		",\"ports\":\"%s\",\"flows\":%llu,\"packets_c2s\":%llu,"
+		"\"packets_s2c\":%llu,\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,"
+		"\"clients\":%llu,\"servers\":%llu,\"first\":\"%s\","
+		"\"last\":\"%s\",\"basis\":{",
+		v->flows ? ports_text(v, ports) : "",
+		(unsigned long long)v->flows, (unsigned long long)v->packets[0],
+		(unsigned long long)v->packets[1],
+		(unsigned long long)v->bytes[0],
+		(unsigned long long)v->bytes[1],
+		(unsigned long long)addr_count(&v->clients),
+		(unsigned long long)addr_count(&v->servers),
+		v->flows ? pn_time_text(v->first_us, a) : "",
+		v->flows ? pn_time_text(v->last_us, b) : "");
 	for (int i = 0; i < PN_BASIS_COUNT; i++)
 		fprintf(out, "%s\"%s\":%llu", i ? "," : "", pn_basis_name(i),
 			(unsigned long long)v->basis[i]);
@@ -573,9 +575,13 @@ static void csv_service(FILE *out, const struct service *v, const char *name)
 {
 	char num[17][24], ports[16], a[40], b[40];
 	const char *row[CSV_COLUMNS];
-	uint64_t values[] = {v->flows,	  v->packets[0], v->packets[1],
-			     v->bytes[0], v->bytes[1],	 v->n_clients,
-			     v->n_servers};
+	uint64_t values[] = {v->flows,
+			     v->packets[0],
+			     v->packets[1],
+			     v->bytes[0],
+			     v->bytes[1],
+			     addr_count(&v->clients),
+			     addr_count(&v->servers)};
 	row[0] = name;
 	row[1] = v->transport < PN_TRANSPORT_COUNT
 		     ? pn_transport_name(v->transport)
@@ -628,8 +634,8 @@ static void sum_into(struct service *sum, const struct service *v)
 	for (unsigned i = 0; i < PN_FF_COUNT; i++)
 		sum->flagged[i] += v->flagged[i];
 	/* Distinct addresses do not add up across services: merge the sets. */
-	sum->n_clients += add_addrs(&sum->clients, &v->clients);
-	sum->n_servers += add_addrs(&sum->servers, &v->servers);
+	add_addrs(&sum->clients, &v->clients);
+	add_addrs(&sum->servers, &v->servers);
 }
 
 void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
