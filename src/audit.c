@@ -57,15 +57,6 @@ static uint32_t ps_count(const struct portset *s)
 	return n;
 }
 
-/* a contains b */
-static bool ps_contains(const struct portset *a, const struct portset *b)
-{
-	for (size_t i = 0; i < 1024; i++)
-		if (b->w[i] & ~a->w[i])
-			return false;
-	return true;
-}
-
 /* The ports a match admits; every port when it has none. */
 static void ps_from_match(struct portset *s, const struct pn_port_match *m)
 {
@@ -537,94 +528,6 @@ static void audit_comment(struct pn_audit *a, uint32_t ri,
 			    named, where[0] ? where : "no port", ports_text));
 }
 
-static bool prefix_within(const struct pn_prefix *outer,
-			  const struct pn_prefix *inner)
-{
-	if (outer->family != inner->family || outer->len > inner->len)
-		return false;
-	unsigned full = outer->len / 8, rest = outer->len % 8;
-	if (memcmp(outer->addr, inner->addr, full) != 0)
-		return false;
-	if (rest) {
-		uint8_t mask = (uint8_t)(0xff << (8 - rest));
-		if ((outer->addr[full] ^ inner->addr[full]) & mask)
-			return false;
-	}
-	return true;
-}
-
-/* Does address match a admit everything b admits? Negated matches only
- * compare equal to themselves. */
-static bool addr_covers(const struct pn_addr_match *a,
-			const struct pn_addr_match *b)
-{
-	if (a->n == 0)
-		return true;
-	if (a->negate || b->negate || b->n == 0)
-		return a->negate == b->negate && a->n == b->n &&
-		       memcmp(a->prefixes, b->prefixes,
-			      a->n * sizeof *a->prefixes) == 0;
-	for (uint32_t j = 0; j < b->n; j++) {
-		bool in = false;
-		for (uint32_t i = 0; i < a->n && !in; i++)
-			in = prefix_within(&a->prefixes[i], &b->prefixes[j]);
-		if (!in)
-			return false;
-	}
-	return true;
-}
-
-static bool iface_covers(const struct pn_iface_match *a,
-			 const struct pn_iface_match *b)
-{
-	if (a->name[0] == '\0')
-		return true;
-	if (a->negate != b->negate)
-		return false;
-	if (!a->wildcard)
-		return !b->wildcard && strcmp(a->name, b->name) == 0;
-	return !a->negate && strncmp(b->name, a->name, strlen(a->name)) == 0;
-}
-
-/* Every packet rule b matches, rule a matches too. */
-static bool rule_covers(const struct pn_rule *a, const struct pn_rule *b)
-{
-	if (a->n_unmodeled)
-		return false;
-	if ((a->family & b->family) != b->family)
-		return false;
-	if (a->proto != PN_PROTO_ANY &&
-	    (a->proto != b->proto || a->proto_negate != b->proto_negate))
-		return false;
-	if (a->sport.n || a->dport.n) {
-		/* A port match also means "a transport with ports". */
-		if (b->proto == PN_PROTO_ANY || b->proto_negate)
-			return false;
-		static struct portset pa, pb;
-		ps_from_match(&pa, &a->dport);
-		ps_from_match(&pb, &b->dport);
-		if (!ps_contains(&pa, &pb))
-			return false;
-		ps_from_match(&pa, &a->sport);
-		ps_from_match(&pb, &b->sport);
-		if (!ps_contains(&pa, &pb))
-			return false;
-	}
-	if (!addr_covers(&a->saddr, &b->saddr) ||
-	    !addr_covers(&a->daddr, &b->daddr))
-		return false;
-	if (!iface_covers(&a->iif, &b->iif) || !iface_covers(&a->oif, &b->oif))
-		return false;
-	if (a->ctstate) {
-		if (!b->ctstate || a->ctstate_negate || b->ctstate_negate)
-			return a->ctstate == b->ctstate &&
-			       a->ctstate_negate == b->ctstate_negate;
-		if ((b->ctstate & ~a->ctstate) != 0)
-			return false;
-	}
-	return true;
-}
-
 static bool terminal(enum pn_verdict v)
 {
 	return v == PN_VERDICT_ACCEPT || v == PN_VERDICT_DROP ||
@@ -633,7 +536,7 @@ static bool terminal(enum pn_verdict v)
 
 static bool same_matches(const struct pn_rule *a, const struct pn_rule *b)
 {
-	return rule_covers(a, b) && rule_covers(b, a);
+	return pn_rule_covers(a, b) && pn_rule_covers(b, a);
 }
 
 static void audit_order(struct pn_audit *a, uint32_t ri)
@@ -645,7 +548,7 @@ static void audit_order(struct pn_audit *a, uint32_t ri)
 		if (!terminal(e->verdict) && e->verdict != PN_VERDICT_RETURN &&
 		    e->verdict != PN_VERDICT_GOTO)
 			continue;
-		if (!rule_covers(e, r))
+		if (!pn_rule_covers(e, r))
 			continue;
 		bool dup = e->verdict == r->verdict && e->target == r->target &&
 			   same_matches(e, r);

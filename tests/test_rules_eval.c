@@ -266,12 +266,13 @@ static void test_interfaces_ctstate_priorities(void **state)
 	/* eth+ wildcard, negated; unknown interface only matches negated */
 	struct pn_rule *r2 = &rs->rules[rs->chains[early].first + 1];
 	p.iif = "eth0";
-	assert_false(pn_rule_matches(r2, &p));
+	assert_false(pn_rule_matches(rs, r2, &p));
 	p.iif = "wlan0";
-	assert_true(pn_rule_matches(r2, &p));
+	assert_true(pn_rule_matches(rs, r2, &p));
 	p.iif = NULL;
-	assert_true(pn_rule_matches(r2, &p));
-	assert_false(pn_rule_matches(&rs->rules[rs->chains[early].first], &p));
+	assert_true(pn_rule_matches(rs, r2, &p));
+	assert_false(
+	    pn_rule_matches(rs, &rs->rules[rs->chains[early].first], &p));
 	assert_int_equal(pn_rules_find_chain(rs, "inet raw/early"), early);
 	assert_int_equal(pn_rules_find_chain(rs, "late"), late);
 	assert_int_equal(pn_rules_find_chain(rs, "nope"), -1);

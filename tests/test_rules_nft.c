@@ -657,18 +657,18 @@ static void match_forms(void **state)
 	    pkt("10.0.0.1", "10.0.0.2", 17, 1, 53, PN_CT_NEW, NULL);
 	struct pn_rule_packet t53 =
 	    pkt("10.0.0.1", "10.0.0.2", 6, 1, 53, PN_CT_NEW, NULL);
-	assert_false(pn_rule_matches(rule(rs, c, 20, 32), &u53));
-	assert_true(pn_rule_matches(rule(rs, c, 21, 33), &u53));
-	assert_false(pn_rule_matches(rule(rs, c, 34, 48), &u53));
-	assert_false(pn_rule_matches(rule(rs, c, 34, 48), &t53));
-	assert_true(pn_rule_matches(rule(rs, c, 35, 49), &u53));
-	assert_false(pn_rule_matches(rule(rs, c, 35, 49), &t53));
-	assert_true(pn_rule_matches(rule(rs, c, 4, 14), &t53));
-	assert_true(pn_rule_matches(rule(rs, c, 4, 14), &u53));
+	assert_false(pn_rule_matches(rs, rule(rs, c, 20, 32), &u53));
+	assert_true(pn_rule_matches(rs, rule(rs, c, 21, 33), &u53));
+	assert_false(pn_rule_matches(rs, rule(rs, c, 34, 48), &u53));
+	assert_false(pn_rule_matches(rs, rule(rs, c, 34, 48), &t53));
+	assert_true(pn_rule_matches(rs, rule(rs, c, 35, 49), &u53));
+	assert_false(pn_rule_matches(rs, rule(rs, c, 35, 49), &t53));
+	assert_true(pn_rule_matches(rs, rule(rs, c, 4, 14), &t53));
+	assert_true(pn_rule_matches(rs, rule(rs, c, 4, 14), &u53));
 	struct pn_rule_packet icmp =
 	    pkt("10.0.0.1", "10.0.0.2", 1, 0, 0, PN_CT_NEW, NULL);
 	icmp.dport = 53; /* a port without a transport that has ports */
-	assert_false(pn_rule_matches(rule(rs, c, 4, 14), &icmp));
+	assert_false(pn_rule_matches(rs, rule(rs, c, 4, 14), &icmp));
 	pn_ruleset_free(rs);
 }
 

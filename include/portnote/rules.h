@@ -39,6 +39,9 @@ enum pn_verdict {
 			      policy */
 	PN_VERDICT_JUMP,   /* into `target`, then back */
 	PN_VERDICT_GOTO,   /* into `target`, not back (iptables -g, nft goto) */
+	PN_VERDICT_DNAT,   /* nat: the destination is rewritten (see
+			      pn_rule.dnat) and the packet is routed on,
+			      usually through the forward hook */
 };
 
 /* Which packets a chain sees (netfilter hooks). */
@@ -68,6 +71,22 @@ enum {
 };
 
 #define PN_PROTO_ANY (-1)
+
+/* Address types (iptables -m addrtype, nft fib daddr type). */
+enum {
+	PN_ADDRTYPE_UNSPEC = 1u << 0,
+	PN_ADDRTYPE_UNICAST = 1u << 1,
+	PN_ADDRTYPE_LOCAL = 1u << 2,
+	PN_ADDRTYPE_BROADCAST = 1u << 3,
+	PN_ADDRTYPE_ANYCAST = 1u << 4,
+	PN_ADDRTYPE_MULTICAST = 1u << 5,
+	PN_ADDRTYPE_BLACKHOLE = 1u << 6,
+	PN_ADDRTYPE_UNREACHABLE = 1u << 7,
+	PN_ADDRTYPE_PROHIBIT = 1u << 8,
+	PN_ADDRTYPE_THROW = 1u << 9,
+	PN_ADDRTYPE_NAT = 1u << 10,
+	PN_ADDRTYPE_XRESOLVE = 1u << 11,
+};
 
 struct pn_port_range {
 	uint16_t lo, hi; /* inclusive */
@@ -102,6 +121,47 @@ struct pn_iface_match {
 	bool negate;
 };
 
+/* A named set of addresses and/or ports (an ipset; nft named sets are
+ * expanded into the rule by the nft parser). Its members are known only
+ * when `ipset save` output was read (pn_rules_load_ipsets). */
+enum pn_ipset_dim {
+	PN_DIM_ADDR, /* ip or net */
+	PN_DIM_PORT, /* [proto:]port */
+	PN_DIM_IFACE,
+	PN_DIM_MARK,
+};
+
+struct pn_ipset_member {
+	struct pn_prefix addr[2]; /* one per address dimension, in order */
+	uint16_t port_lo, port_hi;
+	int proto; /* of the port; PN_PROTO_ANY for bitmap:port */
+	bool nomatch;
+};
+
+struct pn_ipset {
+	char *name;
+	char *type;   /* "hash:net", or NULL while unknown */
+	bool known;   /* members read from an ipset save file */
+	bool modeled; /* a type portnote evaluates */
+	uint8_t n_dims;
+	uint8_t dims[3]; /* enum pn_ipset_dim */
+	uint8_t family;	 /* PN_FAMILY_*; 0: unknown */
+	struct pn_ipset_member *members;
+	uint32_t n_members;
+	uint32_t *children; /* list:set: indices of member sets */
+	uint32_t n_children;
+};
+
+/* -m set --match-set NAME src,dst: dir[i] tells for the set's i-th
+ * dimension whether the packet's source (true) or destination is looked
+ * up. */
+struct pn_set_match {
+	uint32_t set; /* index into ruleset->sets */
+	uint8_t n_dirs;
+	bool src[3];
+	bool negate;
+};
+
 struct pn_rule {
 	uint32_t chain;	 /* index into ruleset->chains */
 	uint32_t number; /* 1-based position in its chain */
@@ -116,6 +176,32 @@ struct pn_rule {
 	struct pn_iface_match iif, oif;
 	uint8_t ctstate; /* PN_CT_* mask; 0: any */
 	bool ctstate_negate;
+	/* Several protocols (nft "meta l4proto { tcp, udp }"): a bit per IP
+	 * protocol, proto is then PN_PROTO_ANY; proto_negate applies. */
+	bool has_proto_set;
+	uint64_t proto_set[4];
+	/* Source or destination port (iptables -m multiport --ports). */
+	struct pn_port_match either_port;
+	/* TCP flags: (flags & tcp_mask) == tcp_cmp, negated when told;
+	 * tcp_mask == 0: no flag match. */
+	uint8_t tcp_mask, tcp_cmp;
+	bool tcp_negate;
+	/* ICMP or ICMPv6 type (bit per type) and code (-1: any). */
+	bool has_icmp;
+	bool icmp_negate;
+	int16_t icmp_code;
+	uint64_t icmp_types[4];
+	/* Address types (PN_ADDRTYPE_* masks; 0: no match). */
+	uint16_t src_type, dst_type;
+	bool src_type_negate, dst_type_negate;
+	struct pn_set_match *sets;
+	uint32_t n_sets;
+	/* DNAT: the new destination; port 0: unchanged. */
+	struct {
+		bool has_addr;
+		struct pn_prefix addr;
+		uint16_t port_lo, port_hi;
+	} dnat;
 	enum pn_verdict verdict;
 	uint32_t target; /* chain index for JUMP and GOTO */
 	char *comment;	 /* -m comment / nft comment / plain "# ..."; or NULL */
@@ -146,6 +232,9 @@ struct pn_ruleset {
 	uint32_t n_chains;
 	struct pn_rule *rules; /* grouped by chain, in chain order */
 	uint32_t n_rules;
+	struct pn_ipset *sets; /* sets named by rules (iptables -m set) */
+	uint32_t n_sets;
+	const char *ipsets_source; /* the ipset save file read, or NULL */
 };
 
 #define PN_RULES_ERRBUF_SIZE 512
@@ -183,7 +272,11 @@ struct pn_rule_packet {
 	uint8_t proto;	/* IP protocol number */
 	uint8_t saddr[16], daddr[16];
 	uint16_t sport, dport;
-	bool has_ports;	 /* proto is tcp, udp, udplite, sctp or dccp */
+	bool has_ports;	    /* proto is tcp, udp, udplite, sctp or dccp */
+	bool has_tcp_flags; /* tcp_flags known (the flow began with a SYN) */
+	uint8_t tcp_flags;
+	bool has_icmp; /* icmp_type and icmp_code known */
+	uint8_t icmp_type, icmp_code;
 	const char *iif; /* NULL: unknown (see pn_rules_evaluate) */
 	const char *oif;
 	uint8_t ctstate; /* one PN_CT_* bit */
@@ -193,8 +286,11 @@ struct pn_rule_result {
 	enum pn_verdict verdict; /* ACCEPT, DROP or REJECT */
 	int32_t rule;		 /* deciding rule, -1 when a policy decided */
 	int32_t chain;		 /* base chain whose policy decided, or -1 */
-	bool undetermined; /* stopped at `rule`, which has unmodeled matches
-			      that could decide either way */
+	bool undetermined;   /* stopped at `rule`, which has unmodeled matches
+				that could decide either way */
+	int32_t assumed_set; /* the verdict assumes the packet is in no
+				member of this set (its members unknown);
+				-1 when nothing was assumed */
 };
 
 /* Evaluates `pkt` through the base chains of `hook` (in priority order; a
@@ -209,8 +305,43 @@ bool pn_rules_evaluate(const struct pn_ruleset *rs, enum pn_hook hook,
 		       long chain, const struct pn_rule_packet *pkt,
 		       struct pn_rule_result *res);
 
-/* Does `r` alone match `pkt`? (unmodeled matches ignored) */
-bool pn_rule_matches(const struct pn_rule *r, const struct pn_rule_packet *pkt);
+/* Does `r` alone match `pkt`? Unmodeled matches are ignored; what cannot
+ * be told from the packet (an address type, flags not captured) and set
+ * matches whose members are unknown count as no match. */
+bool pn_rule_matches(const struct pn_ruleset *rs, const struct pn_rule *r,
+		     const struct pn_rule_packet *pkt);
+
+/* A rule that matches only what an earlier one of its chain matches is
+ * shadowed; false when portnote cannot show it for every packet. */
+bool pn_rule_covers(const struct pn_rule *a, const struct pn_rule *b);
+
+/* Does the rule restrict packets by something other than protocol, ports
+ * and connection state: addresses, interfaces, sets, address types,
+ * unmodeled matches? */
+bool pn_rule_restricted(const struct pn_rule *r);
+
+/* Can the rule match a packet of IP protocol `proto` (a bit per
+ * protocol of the rule's protocol match)? */
+bool pn_rule_has_proto(const struct pn_rule *r, int proto);
+
+/* Reads `ipset save` output and gives the sets the rules name their
+ * members. Returns 0, or -1 with "file:line: message" in errbuf. Sets the
+ * file defines that no rule names are ignored; a set a rule names that
+ * the file lacks stays unknown. */
+int pn_rules_load_ipsets(struct pn_ruleset *rs, const char *path,
+			 char errbuf[PN_RULES_ERRBUF_SIZE]);
+int pn_rules_parse_ipsets(struct pn_ruleset *rs, const char *text, size_t len,
+			  const char *label, char errbuf[PN_RULES_ERRBUF_SIZE]);
+
+/* The set of that name, added (unknown) when new; -1 on allocation
+ * failure. */
+long pn_rules_set_index(struct pn_ruleset *rs, const char *name);
+bool pn_rule_add_set(struct pn_rule *r, const struct pn_set_match *m);
+
+/* The kernel's names for address types ("LOCAL", "MULTICAST") and ICMP
+ * types ("echo-request") -> value; -1 when unknown. */
+int pn_addrtype_parse(const char *s, size_t n);
+int pn_icmp_type_parse(const char *s, bool v6, int *code);
 
 /* Builder, for the parsers (rules_iptables.c, rules_nft.c, rules_plain.c).
  * Strings are copied. Rules may be added to chains in any order (iptables
