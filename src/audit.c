@@ -3,6 +3,7 @@
 #include "portnote/annotate.h"
 #include "portnote/stats.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -161,6 +162,7 @@ struct flagged {
 
 struct audit_private {
 	struct pn_annotator *ann;
+	long nat; /* nat PREROUTING: where published ports are decided */
 	struct service_count *services; /* rules: target = rule index;
 					   policies: n_rules + chain;
 					   undetermined: n_rules + n_chains +
@@ -203,6 +205,7 @@ static const char *const kind_names[PN_FIND_COUNT] = {
     [PN_FIND_ALLOWED_UNASSIGNED] = "allowed-unassigned",
     [PN_FIND_ALLOWED_DYNAMIC] = "allowed-dynamic",
     [PN_FIND_UNDETERMINED] = "undetermined",
+    [PN_FIND_ASSUMED] = "assumed-not-in-set",
 };
 
 static const enum pn_severity kind_severity[PN_FIND_COUNT] = {
@@ -224,6 +227,7 @@ static const enum pn_severity kind_severity[PN_FIND_COUNT] = {
     [PN_FIND_ALLOWED_UNASSIGNED] = PN_SEV_LOW,
     [PN_FIND_ALLOWED_DYNAMIC] = PN_SEV_LOW,
     [PN_FIND_UNDETERMINED] = PN_SEV_INFO,
+    [PN_FIND_ASSUMED] = PN_SEV_INFO,
 };
 
 const char *pn_finding_kind_name(enum pn_finding_kind k)
@@ -263,15 +267,19 @@ static const int transport_proto[PN_TRANSPORT_COUNT] = {6, 17, 132, 33};
  * UDP-Lite space of its own. */
 static unsigned rule_transports(const struct pn_rule *r)
 {
-	if (r->proto == PN_PROTO_ANY)
-		return 0xf;
 	unsigned mask = 0;
-	for (int t = 0; t < PN_TRANSPORT_COUNT; t++) {
-		bool hit = r->proto == transport_proto[t] ||
-			   (t == PN_UDP && r->proto == 136);
-		if (hit != r->proto_negate)
+	for (int t = 0; t < PN_TRANSPORT_COUNT; t++)
+		if (pn_rule_has_proto(r, transport_proto[t]) ||
+		    (t == PN_UDP && pn_rule_has_proto(r, 136)))
 			mask |= 1u << t;
-	}
+	/* A TCP flag match that no first SYN passes opens no TCP port for
+	 * new connections (-p tcp ! --syn). */
+	if (r->tcp_mask &&
+	    ((PN_TCP_SYN & r->tcp_mask) == r->tcp_cmp) == r->tcp_negate)
+		mask &= ~(1u << PN_TCP);
+	/* ICMP types restrict to ICMP: no transport at all. */
+	if (r->has_icmp)
+		mask = 0;
 	return mask;
 }
 
@@ -287,10 +295,31 @@ static bool opens(const struct pn_rule *r)
 	return new_in != r->ctstate_negate;
 }
 
+/* Not "from anywhere": a source prefix, set or address type, an input
+ * interface by name (loopback is not anywhere), a source port, or matches
+ * portnote does not evaluate, any of which may exclude most senders. */
 static bool restricted_source(const struct pn_rule *r)
 {
-	/* Loopback, or an interface by name, is not "from anywhere". */
-	return r->saddr.n > 0 || (r->iif.name[0] && !r->iif.negate);
+	return r->saddr.n > 0 || (r->iif.name[0] && !r->iif.negate) ||
+	       r->n_sets || r->src_type || r->n_unmodeled || r->sport.n ||
+	       r->either_port.n;
+}
+
+/* The rule's ports are an upper bound only: unmodeled matches, or sets
+ * whose members (and so whether they hold ports) are unknown. */
+static bool bounded(const struct pn_audit *a, const struct pn_rule *r)
+{
+	if (r->n_unmodeled)
+		return true;
+	for (uint32_t i = 0; i < r->n_sets; i++) {
+		const struct pn_ipset *s = &a->rs->sets[r->sets[i].set];
+		if (!s->known || !s->modeled)
+			return true;
+		for (unsigned d = 0; d < s->n_dims; d++)
+			if (s->dims[d] == PN_DIM_PORT)
+				return true;
+	}
+	return false;
 }
 
 /* "80/tcp, 443/tcp and 3 more" from a list of ports. */
@@ -326,7 +355,8 @@ static const char *transports_text(unsigned mask, char buf[24])
 /* The registry's view of the ports an ACCEPT rule opens on one transport:
  * the opening record and the port-status findings. */
 static void audit_opening(struct pn_audit *a, uint32_t ri, enum pn_transport t,
-			  const struct portset *ports, bool port_findings)
+			  const struct portset *ports, bool port_findings,
+			  const char *verb)
 {
 	struct pn_audit_target *tg = &a->rules[ri];
 	uint32_t n_ports = ps_count(ports);
@@ -339,6 +369,7 @@ static void audit_opening(struct pn_audit *a, uint32_t ri, enum pn_transport t,
 	struct pn_audit_opening *o = &tg->openings[tg->n_openings++];
 	memset(o, 0, sizeof *o);
 	o->transport = (uint8_t)t;
+	o->at_most = strcmp(verb, "opens at most") == 0;
 	o->ports = ps_text(ports);
 	if (!o->ports)
 		oom();
@@ -406,29 +437,29 @@ static void audit_opening(struct pn_audit *a, uint32_t ri, enum pn_transport t,
 		pn_port_service(a->reg, a->priv->ann, t, (uint16_t)unauth[0],
 				svc_names, sizeof svc_names);
 		bool named = us->flags & PN_S_SERVICE;
-		add_finding(a, PN_FIND_UNAUTHORIZED, (int32_t)ri,
-			    xprintf("%s", list),
-			    named ? xstrdup(svc_names) : NULL,
-			    xprintf("opens %s, where the registry reports "
-				    "unauthorized use (registered for %s)",
-				    list, named ? svc_names : "no service"));
+		add_finding(
+		    a, PN_FIND_UNAUTHORIZED, (int32_t)ri, xprintf("%s", list),
+		    named ? xstrdup(svc_names) : NULL,
+		    xprintf("%s %s, where the registry reports "
+			    "unauthorized use (registered for %s)",
+			    verb, list, named ? svc_names : "no service"));
 		free(list);
 	}
 	if (n_reserved) {
 		char *list = port_list_text(reserved, n_reserved, t);
 		add_finding(
 		    a, PN_FIND_RESERVED, (int32_t)ri, xstrdup(list), NULL,
-		    xprintf("opens %u Reserved %s port%s: %s", n_reserved, tn,
-			    n_reserved > 1 ? "s" : "", list));
+		    xprintf("%s %u Reserved %s port%s: %s", verb, n_reserved,
+			    tn, n_reserved > 1 ? "s" : "", list));
 		free(list);
 	}
 	if (n_unassigned) {
 		char *list = port_list_text(unassigned, n_unassigned, t);
 		add_finding(a, PN_FIND_UNASSIGNED, (int32_t)ri, xstrdup(list),
 			    NULL,
-			    xprintf("opens %u %s port%s registered for no "
+			    xprintf("%s %u %s port%s registered for no "
 				    "service (Unassigned or unlisted): %s",
-				    n_unassigned, tn,
+				    verb, n_unassigned, tn,
 				    n_unassigned > 1 ? "s" : "", list));
 		free(list);
 	}
@@ -577,6 +608,9 @@ static bool common_portless(int proto)
 	return false;
 }
 
+static void audit_ports(struct pn_audit *a, uint32_t ri, unsigned transports,
+			const char *verb);
+
 static void audit_rule(struct pn_audit *a, uint32_t ri)
 {
 	const struct pn_rule *r = &a->rs->rules[ri];
@@ -584,7 +618,11 @@ static void audit_rule(struct pn_audit *a, uint32_t ri)
 		add_finding(a, PN_FIND_NOT_EVALUATED, (int32_t)ri, NULL, NULL,
 			    xprintf("not evaluated: %s", r->unmodeled[i]));
 	audit_order(a, ri);
-	if (!opens(r))
+	/* ACCEPT in nat, mangle or raw only ends that table's chain: the
+	 * filter table still decides. */
+	const char *table = a->rs->chains[r->chain].table;
+	if (!opens(r) || strcmp(table, "nat") == 0 ||
+	    strcmp(table, "mangle") == 0 || strcmp(table, "raw") == 0)
 		return;
 
 	if (r->proto != PN_PROTO_ANY && !r->proto_negate &&
@@ -614,22 +652,58 @@ static void audit_rule(struct pn_audit *a, uint32_t ri)
 	}
 
 	unsigned transports = rule_transports(r);
-	bool any_port = r->dport.n == 0 && r->sport.n == 0;
-	if (any_port && !restricted_source(r)) {
-		char *what =
-		    r->proto == PN_PROTO_ANY
-			? xstrdup("every protocol and port")
-			: xprintf("every %s port",
-				  pn_transport_name(
-				      (enum pn_transport)__builtin_ctz(
-					  transports ? transports : 1)));
-		add_finding(a, PN_FIND_ALL_PORTS, (int32_t)ri, NULL, NULL,
-			    xprintf("accepts %s from anywhere", what));
-		free(what);
+	if (!transports)
+		return; /* ICMP, GRE, ESP...: no ports to open */
+	audit_ports(a, ri, transports, "opens");
+}
+
+/* Port findings of a rule that lets new connections to `transports` in:
+ * an accepting rule ("opens") or a published DNAT port ("publishes"). */
+static void audit_ports(struct pn_audit *a, uint32_t ri, unsigned transports,
+			const char *verb)
+{
+	const struct pn_rule *r = &a->rs->rules[ri];
+	bool upper = bounded(a, r);
+	const struct pn_port_match *dst =
+	    r->dport.n ? &r->dport : &r->either_port;
+	bool any_port = dst->n == 0;
+	char tb[24];
+	if (any_port && !restricted_source(r) && !upper &&
+	    !(r->dst_type &&
+	      !(r->dst_type & PN_ADDRTYPE_LOCAL) != r->dst_type_negate)) {
+		bool every_proto = r->proto == PN_PROTO_ANY &&
+				   !r->has_proto_set && !r->tcp_mask;
+		char what[96];
+		if (every_proto)
+			snprintf(what, sizeof what, "every protocol and port");
+		else {
+			size_t n = 0;
+			int k = 0, total = __builtin_popcount(transports);
+			for (int t = 0; t < PN_TRANSPORT_COUNT; t++) {
+				if (!(transports & (1u << t)))
+					continue;
+				n += (size_t)snprintf(
+				    what + n, sizeof what - n, "%s%s",
+				    k == 0	     ? "every "
+				    : k == total - 1 ? " and "
+						     : ", ",
+				    pn_transport_name((enum pn_transport)t));
+				k++;
+			}
+			snprintf(what + n, sizeof what - n, " port");
+		}
+		add_finding(
+		    a, PN_FIND_ALL_PORTS, (int32_t)ri, NULL, NULL,
+		    xprintf("%s %s from anywhere",
+			    strcmp(verb, "opens") == 0 ? "accepts" : verb,
+			    what));
 	}
+	const char *v =
+	    upper && strcmp(verb, "opens") == 0 ? "opens at most" : verb;
 	static struct portset ports;
-	ps_from_match(&ports, &r->dport);
-	if (r->dport.n == 0 && r->proto == PN_PROTO_ANY)
+	ps_from_match(&ports, dst);
+	if (any_port && r->proto == PN_PROTO_ANY && !r->has_proto_set &&
+	    strcmp(verb, "opens") == 0)
 		return; /* not a port rule: nothing for the registry to say */
 	for (int t = 0; t < PN_TRANSPORT_COUNT; t++) {
 		if (!(transports & (1u << t)))
@@ -637,15 +711,18 @@ static void audit_rule(struct pn_audit *a, uint32_t ri)
 		/* Without a destination port match the rule's point is not
 		 * a port: the opening is listed, the port statuses of a
 		 * whole space are not findings. */
-		audit_opening(a, ri, (enum pn_transport)t, &ports,
-			      r->dport.n > 0);
+		audit_opening(a, ri, (enum pn_transport)t, &ports, !any_port,
+			      v);
 	}
-	if (r->dport.n == 0)
+	if (any_port)
 		return;
 	audit_comment(a, ri, &ports, transports);
+	/* Wide ranges hold only when every port of the range is surely
+	 * matched. */
+	if (upper)
+		return;
 
 	/* Wide ranges: the whole Dynamic range, or more than --wide ports. */
-	char tb[24];
 	bool dynamic = true;
 	for (uint32_t p = 49152; p < 65536 && dynamic; p++)
 		dynamic = ps_has(&ports, p);
@@ -654,8 +731,9 @@ static void audit_rule(struct pn_audit *a, uint32_t ri)
 		    a, PN_FIND_DYNAMIC_RANGE, (int32_t)ri,
 		    xprintf("49152-65535/%s", transports_text(transports, tb)),
 		    NULL,
-		    xprintf("opens the whole Dynamic range "
-			    "49152-65535, which is never assigned"));
+		    xprintf("%s the whole Dynamic range "
+			    "49152-65535, which is never assigned",
+			    verb));
 		return;
 	}
 	uint32_t widest = 0, lo = 0;
@@ -678,9 +756,174 @@ static void audit_rule(struct pn_audit *a, uint32_t ri)
 			    xprintf("%u-%u/%s", lo, lo + widest - 1,
 				    transports_text(transports, tb)),
 			    NULL,
-			    xprintf("opens a range of %u ports (%u-%u), wider "
+			    xprintf("%s a range of %u ports (%u-%u), wider "
 				    "than --wide %u",
-				    widest, lo, lo + widest - 1, a->opts.wide));
+				    verb, widest, lo, lo + widest - 1,
+				    a->opts.wide));
+}
+
+/* Does every new connection of IP protocol `proto` and `family`, from
+ * anywhere to any port, match r, as far as the model tells? */
+static bool catches_all(const struct pn_rule *r, int proto, uint8_t family)
+{
+	if ((r->family & family) != family || !pn_rule_has_proto(r, proto))
+		return false;
+	if (r->sport.n || r->dport.n || r->either_port.n || r->saddr.n ||
+	    r->daddr.n || r->oif.name[0] || (r->iif.name[0] && !r->iif.negate))
+		return false;
+	if (r->ctstate && ((r->ctstate & PN_CT_NEW) != 0) == r->ctstate_negate)
+		return false;
+	return !r->tcp_mask && !r->has_icmp && !r->src_type && !r->dst_type &&
+	       !r->n_sets && !r->n_unmodeled;
+}
+
+/* Does chain c surely decide every such connection before its end? */
+static bool chain_decides(const struct pn_ruleset *rs, uint32_t c, int proto,
+			  uint8_t family, int depth)
+{
+	if (depth > 16)
+		return false;
+	const struct pn_chain *ch = &rs->chains[c];
+	for (uint32_t i = ch->first; i < ch->first + ch->n_rules; i++) {
+		const struct pn_rule *r = &rs->rules[i];
+		if (!catches_all(r, proto, family))
+			continue;
+		switch (r->verdict) {
+		case PN_VERDICT_ACCEPT:
+		case PN_VERDICT_DROP:
+		case PN_VERDICT_REJECT:
+			return true;
+		case PN_VERDICT_RETURN:
+			return false;
+		case PN_VERDICT_JUMP:
+			if (chain_decides(rs, r->target, proto, family,
+					  depth + 1))
+				return true;
+			break;
+		case PN_VERDICT_GOTO:
+			return chain_decides(rs, r->target, proto, family,
+					     depth + 1);
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
+/* A base chain whose policy accepts, with nothing before it that drops
+ * the rest, opens every port no rule decides. With several base chains
+ * on the hook (nft), a connection must pass all of them. */
+static void audit_policies(struct pn_audit *a)
+{
+	const struct pn_ruleset *rs = a->rs;
+	enum pn_hook hook = a->opts.hook;
+	if (a->opts.chain >= 0 ||
+	    (hook != PN_HOOK_INPUT && hook != PN_HOOK_FORWARD))
+		return;
+	unsigned *open = calloc(rs->n_chains + 1, sizeof *open);
+	if (!open)
+		oom();
+	static const uint8_t families[] = {PN_FAMILY_IPV4, PN_FAMILY_IPV6};
+	for (int fi = 0; fi < 2; fi++) {
+		uint8_t f = families[fi];
+		for (int t = 0; t < PN_TRANSPORT_COUNT; t++) {
+			long first_accept = -1;
+			bool any = false, passes = true;
+			for (uint32_t c = 0; c < rs->n_chains && passes; c++) {
+				const struct pn_chain *ch = &rs->chains[c];
+				if (ch->hook != hook || !(ch->family & f))
+					continue;
+				any = true;
+				if (ch->policy != PN_VERDICT_ACCEPT ||
+				    chain_decides(rs, c, transport_proto[t], f,
+						  0))
+					passes = false;
+				else if (first_accept < 0 ||
+					 ch->priority <
+					     rs->chains[first_accept].priority)
+					first_accept = c;
+			}
+			if (any && passes && first_accept >= 0)
+				open[first_accept] |= 1u << t;
+		}
+	}
+	for (uint32_t c = 0; c < rs->n_chains; c++) {
+		if (!open[c])
+			continue;
+		char what[64];
+		size_t n = 0;
+		int k = 0, total = __builtin_popcount(open[c]);
+		for (int t = 0; t < PN_TRANSPORT_COUNT; t++) {
+			if (!(open[c] & (1u << t)))
+				continue;
+			n += (size_t)snprintf(
+			    what + n, sizeof what - n, "%s%s",
+			    k == 0	     ? ""
+			    : k == total - 1 ? " and "
+					     : ", ",
+			    pn_transport_name((enum pn_transport)t));
+			k++;
+		}
+		char tb[24];
+		struct pn_finding *fd = add_finding(
+		    a, PN_FIND_ALL_PORTS, -1,
+		    xprintf("0-65535/%s", transports_text(open[c], tb)), NULL,
+		    xprintf("accepts every %s port no rule decides%s, from "
+			    "anywhere: no rule drops the rest",
+			    what, hook == PN_HOOK_INPUT ? "" : " (forwarded)"));
+		fd->chain = (int32_t)c;
+	}
+	free(open);
+}
+
+static long nat_prerouting(const struct pn_ruleset *rs)
+{
+	for (uint32_t c = 0; c < rs->n_chains; c++)
+		if (strcmp(rs->chains[c].table, "nat") == 0 &&
+		    strcmp(rs->chains[c].name, "PREROUTING") == 0)
+			return c;
+	return -1;
+}
+
+static void addr_text(const struct pn_prefix *p, char *buf, size_t size)
+{
+	if (p->family == PN_FAMILY_IPV4)
+		inet_ntop(AF_INET, p->addr + 12, buf, (socklen_t)size);
+	else
+		inet_ntop(AF_INET6, p->addr, buf, (socklen_t)size);
+}
+
+/* A DNAT rule reached from nat PREROUTING publishes its ports past the
+ * input chain: the same findings as an accepting rule, and where the
+ * port goes. */
+static void audit_publish(struct pn_audit *a, uint32_t ri)
+{
+	const struct pn_rule *r = &a->rs->rules[ri];
+	unsigned transports = rule_transports(r);
+	if (!transports)
+		return;
+	struct pn_audit_target *tg = &a->rules[ri];
+	uint32_t before = tg->n_openings;
+	audit_ports(a, ri, transports, "publishes");
+	char addr[INET6_ADDRSTRLEN] = "";
+	if (r->dnat.has_addr)
+		addr_text(&r->dnat.addr, addr, sizeof addr);
+	bool v6 = r->dnat.has_addr && r->dnat.addr.family == PN_FAMILY_IPV6;
+	for (uint32_t k = before; k < tg->n_openings; k++) {
+		struct pn_audit_opening *o = &tg->openings[k];
+		if (r->dnat.port_lo) {
+			o->forward = xprintf("%s%s%s:%u", v6 ? "[" : "", addr,
+					     v6 ? "]" : "", r->dnat.port_lo);
+			char names[600];
+			pn_port_service(a->reg, a->priv->ann,
+					(enum pn_transport)o->transport,
+					r->dnat.port_lo, names, sizeof names);
+			o->forward_service = xstrdup(names);
+		} else {
+			o->forward =
+			    xprintf("%s (the same port)", addr[0] ? addr : "?");
+		}
+	}
 }
 
 /* Marks the chains the evaluation walks: the base chains of the hook (or
@@ -730,9 +973,49 @@ struct pn_audit *pn_audit_create(const struct pn_ruleset *rs,
 		for (uint32_t i = ch->first; i < ch->first + ch->n_rules; i++)
 			a->rules[i].reachable = seen[c];
 	}
-	free(seen);
 	for (uint32_t i = 0; i < rs->n_rules; i++)
 		audit_rule(a, i);
+	audit_policies(a);
+	/* Published ports: DNAT rules reached from nat PREROUTING; their
+	 * traffic goes through the forward hook, whose chains are then
+	 * walked too. */
+	a->priv->nat = opts->hook == PN_HOOK_INPUT && opts->chain < 0
+			   ? nat_prerouting(rs)
+			   : -1;
+	if (a->priv->nat >= 0) {
+		bool *pub = calloc(rs->n_chains + 1, sizeof *pub);
+		if (!pub)
+			oom();
+		mark_reachable(a, (uint32_t)a->priv->nat, pub);
+		bool published = false;
+		for (uint32_t c = 0; c < rs->n_chains; c++) {
+			const struct pn_chain *ch = &rs->chains[c];
+			for (uint32_t i = ch->first;
+			     pub[c] && i < ch->first + ch->n_rules; i++)
+				if (rs->rules[i].verdict == PN_VERDICT_DNAT) {
+					audit_publish(a, i);
+					published = true;
+				}
+		}
+		if (published) {
+			for (uint32_t c = 0; c < rs->n_chains; c++)
+				if (rs->chains[c].hook == PN_HOOK_FORWARD)
+					mark_reachable(a, c, pub);
+			for (uint32_t c = 0; c < rs->n_chains; c++) {
+				if (!pub[c] || seen[c])
+					continue;
+				a->chains[c].reachable = true;
+				const struct pn_chain *ch = &rs->chains[c];
+				for (uint32_t i = ch->first;
+				     i < ch->first + ch->n_rules; i++)
+					a->rules[i].reachable = true;
+			}
+		} else {
+			a->priv->nat = -1;
+		}
+		free(pub);
+	}
+	free(seen);
 	return a;
 }
 
@@ -824,14 +1107,14 @@ void pn_audit_flow(struct pn_audit *a, const struct pn_flow *f)
 	    .iif = a->opts.iif,
 	    .ctstate = PN_CT_NEW,
 	};
+	/* The flow's first packet was a SYN when its initiator sent one;
+	 * a flow seen from its middle has first flags nobody captured. */
+	if (t == PN_TCP && (f->tcp_flags[client] & PN_TCP_SYN)) {
+		pkt.has_tcp_flags = true;
+		pkt.tcp_flags = PN_TCP_SYN;
+	}
 	memcpy(pkt.saddr, f->key.addr[client], 16);
 	memcpy(pkt.daddr, f->key.addr[server], 16);
-	struct pn_rule_result res;
-	if (!pn_rules_evaluate(a->rs, a->opts.hook, a->opts.chain, &pkt,
-			       &res)) {
-		add_traffic(&a->total_unevaluated, f, client);
-		return;
-	}
 	char service[600], named[640];
 	pn_port_service(a->reg, a->priv->ann, t, f->key.port[server], service,
 			sizeof service);
@@ -842,8 +1125,54 @@ void pn_audit_flow(struct pn_audit *a, const struct pn_flow *f)
 			 service);
 	else
 		snprintf(named, sizeof named, "%s", service);
-	add_traffic(&a->total, f, client);
 	uint32_t nr = a->rs->n_rules;
+
+	/* A port published by DNAT goes to its new destination through the
+	 * forward hook, not to this host's input chain. */
+	enum pn_hook hook = a->opts.hook;
+	struct pn_rule_result res;
+	char oif[sizeof a->rs->rules[0].iif.name];
+	if (a->priv->nat >= 0) {
+		pkt.at = PN_HOOK_INPUT;
+		pn_rules_evaluate(a->rs, PN_HOOK_NONE, a->priv->nat, &pkt,
+				  &res);
+		pkt.at = PN_HOOK_NONE;
+		if (res.undetermined) {
+			add_traffic(&a->total, f, client);
+			add_traffic(&a->total_undetermined, f, client);
+			if (res.rule >= 0) {
+				add_traffic(&a->undetermined[res.rule].traffic,
+					    f, client);
+				count_service(a,
+					      nr + a->rs->n_chains +
+						  (uint32_t)res.rule,
+					      named);
+			}
+			return;
+		}
+		if (res.verdict == PN_VERDICT_DNAT && res.rule >= 0) {
+			const struct pn_rule *d = &a->rs->rules[res.rule];
+			add_traffic(&a->rules[res.rule].traffic, f, client);
+			count_service(a, (uint32_t)res.rule, named);
+			if (d->dnat.has_addr &&
+			    d->dnat.addr.family == pkt.family)
+				memcpy(pkt.daddr, d->dnat.addr.addr, 16);
+			if (d->dnat.port_lo)
+				pkt.dport = d->dnat.port_lo;
+			/* Docker's DNAT rules skip their own bridge ("! -i
+			 * docker0"): that bridge is where the packet goes. */
+			if (d->iif.negate && !d->iif.wildcard) {
+				memcpy(oif, d->iif.name, sizeof oif);
+				pkt.oif = oif;
+			}
+			hook = PN_HOOK_FORWARD;
+		}
+	}
+	if (!pn_rules_evaluate(a->rs, hook, a->opts.chain, &pkt, &res)) {
+		add_traffic(&a->total_unevaluated, f, client);
+		return;
+	}
+	add_traffic(&a->total, f, client);
 	if (res.undetermined) {
 		add_traffic(&a->total_undetermined, f, client);
 		if (res.rule >= 0) {
@@ -854,6 +1183,13 @@ void pn_audit_flow(struct pn_audit *a, const struct pn_flow *f)
 				      named);
 		}
 		return;
+	}
+	if (res.assumed_set >= 0) {
+		/* Said once per set and rule: the verdicts below hold only if
+		 * these flows were in no member of the set. */
+		a->assumed_flows++;
+		flag_traffic(a, PN_FIND_ASSUMED, res.rule, res.chain,
+			     a->rs->sets[res.assumed_set].name, "");
 	}
 	int32_t chain = res.chain;
 	if (res.rule >= 0) {
@@ -1015,7 +1351,15 @@ void pn_audit_finish(struct pn_audit *a)
 				break;
 			}
 			char *msg;
-			if (fl->kind == PN_FIND_POLICY_TRAFFIC)
+			if (fl->kind == PN_FIND_ASSUMED)
+				msg = xprintf(
+				    "%llu flow%s decided here assuming not in "
+				    "set %s, whose members are unknown (give "
+				    "its 'ipset save' output with --ipsets)",
+				    (unsigned long long)fl->flows,
+				    fl->flows == 1 ? " was" : "s were",
+				    fl->service);
+			else if (fl->kind == PN_FIND_POLICY_TRAFFIC)
 				msg = xprintf(
 				    "%llu flow%s to %s reached no rule and "
 				    "fell to the policy of %s (%s)",
@@ -1056,6 +1400,8 @@ static void free_target(struct pn_audit_target *t)
 	free(t->services);
 	for (uint32_t i = 0; i < t->n_openings; i++) {
 		free(t->openings[i].ports);
+		free(t->openings[i].forward);
+		free(t->openings[i].forward_service);
 		for (uint32_t k = 0; k < t->openings[i].n_services; k++)
 			free(t->openings[i].services[k]);
 		free(t->openings[i].services);

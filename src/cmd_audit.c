@@ -38,6 +38,10 @@ static const char usage[] =
     "  --in-interface IF    the interface the traffic came in on (default:\n"
     "                       the -i interface; unknown otherwise, and rules\n"
     "                       matching an input interface then do not match)\n"
+    "  --ipsets FILE        members of the sets rules name (-m set), as\n"
+    "                       'ipset save' writes them; without it a set's\n"
+    "                       members are unknown, and flows are followed as\n"
+    "                       if in no set (said so in the report)\n"
     "  --wide N             report ranges wider than N ports (default 1000)\n"
     "  --fail-on LEVEL      exit 1 when a finding at or above LEVEL exists:\n"
     "                       info, low, medium (default), high, never\n"
@@ -52,6 +56,7 @@ enum {
 	OPT_IIF,
 	OPT_WIDE,
 	OPT_FAIL_ON,
+	OPT_IPSETS,
 };
 
 struct own_options {
@@ -60,6 +65,7 @@ struct own_options {
 	enum pn_rules_format rules_format;
 	const char *chain;
 	const char *iif;
+	const char *ipsets;
 	uint32_t wide;
 	enum pn_severity fail_on;
 };
@@ -88,6 +94,9 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 		return 0;
 	case OPT_IIF:
 		o->iif = arg;
+		return 0;
+	case OPT_IPSETS:
+		o->ipsets = arg;
 		return 0;
 	case OPT_WIDE:
 		if (!pn_cli_number(arg, 1, 65536, &v))
@@ -238,14 +247,20 @@ static void report_json(const struct pn_audit *a, const char *chain_label,
 			for (uint32_t s = 0; s < op->n_services; s++)
 				json_array_append_new(
 				    names, json_string(op->services[s]));
-			json_array_append_new(
-			    openings,
-			    json_pack("{s:s, s:s, s:I, s:I, s:o}", "transport",
-				      pn_transport_name(op->transport), "ports",
-				      op->ports, "port_count",
-				      (json_int_t)op->n_ports, "registered",
-				      (json_int_t)op->registered, "services",
-				      names));
+			json_t *oj = json_pack(
+			    "{s:s, s:s, s:I, s:I, s:o, s:b}", "transport",
+			    pn_transport_name(op->transport), "ports",
+			    op->ports, "port_count", (json_int_t)op->n_ports,
+			    "registered", (json_int_t)op->registered,
+			    "services", names, "at_most", op->at_most);
+			if (op->forward) {
+				json_object_set_new(oj, "forwarded_to",
+						    json_string(op->forward));
+				json_object_set_new(
+				    oj, "forwarded_service",
+				    pn_json_str(op->forward_service));
+			}
+			json_array_append_new(openings, oj);
 		}
 		json_object_set_new(o, "opens", openings);
 		json_t *unmodeled = json_array();
@@ -504,8 +519,16 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 		fprintf(out, "  %s: %s\n", where, r->text ? r->text : "");
 		for (uint32_t k = 0; k < t->n_openings; k++) {
 			const struct pn_audit_opening *op = &t->openings[k];
-			fprintf(out, "      opens %s/%s: ", op->ports,
-				pn_transport_name(op->transport));
+			if (op->forward)
+				fprintf(out, "      publishes %s/%s to %s: ",
+					op->ports,
+					pn_transport_name(op->transport),
+					op->forward);
+			else
+				fprintf(out, "      opens%s %s/%s: ",
+					op->at_most ? " at most" : "",
+					op->ports,
+					pn_transport_name(op->transport));
 			if (op->registered == 0)
 				fprintf(out, "registered for no service\n");
 			else {
@@ -517,8 +540,14 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 					fprintf(out, " and %u more services",
 						op->registered -
 						    op->n_services);
-				fputc('\n', out);
+				if (!op->forward_service)
+					fputc('\n', out);
 			}
+			if (op->forward_service)
+				fprintf(out,
+					"; forwarded to a port registered for "
+					"%s\n",
+					op->forward_service);
 		}
 		if (a->opts.traffic && t->reachable)
 			traffic_text(t, out);
@@ -548,6 +577,7 @@ int pn_cmd_audit(int argc, char **argv)
 	    {"in-interface", required_argument, NULL, OPT_IIF},
 	    {"wide", required_argument, NULL, OPT_WIDE},
 	    {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+	    {"ipsets", required_argument, NULL, OPT_IPSETS},
 	    {NULL, 0, NULL, 0}};
 	const char *who = "portnote audit";
 	struct own_options own = {.wide = 1000, .fail_on = PN_SEV_MEDIUM};
@@ -574,8 +604,20 @@ int pn_cmd_audit(int argc, char **argv)
 	struct pn_ruleset *rs = NULL;
 	if (rc < 0) {
 		char err[PN_RULES_ERRBUF_SIZE];
-		if (pn_rules_load(own.rules, own.rules_format, &rs, err) != 0) {
+		if (pn_rules_load(own.rules, own.rules_format, &rs, err) != 0 ||
+		    (own.ipsets &&
+		     pn_rules_load_ipsets(rs, own.ipsets, err) != 0)) {
 			fprintf(stderr, "%s: %s\n", who, err);
+			rc = PN_EXIT_USAGE;
+		} else if (!pn_rules_has_base_chain(rs)) {
+			/* "iptables-save > f" that failed leaves an empty
+			 * file: auditing it clean would pass a CI gate. */
+			fprintf(
+			    stderr,
+			    "%s: %s: no base chain (empty, comments only, or "
+			    "no filter table): nothing decides what is let "
+			    "through, so there is nothing to audit\n",
+			    who, own.rules);
 			rc = PN_EXIT_USAGE;
 		}
 	}

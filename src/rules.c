@@ -491,6 +491,37 @@ static enum pn_rules_format detect(const char *text, size_t len)
 	return PN_RULES_PLAIN;
 }
 
+/* The first word of the first line that is not blank or a comment, when
+ * it starts nft's own text syntax (nft list ruleset, /etc/nftables.conf).
+ */
+static const char *nft_text(const char *text, size_t len, unsigned *line)
+{
+	static const char *const words[] = {"table",   "flush", "define",
+					    "include", "add",	"delete"};
+	size_t i = 0;
+	*line = 1;
+	while (i < len) {
+		while (i < len && isspace((unsigned char)text[i]))
+			if (text[i++] == '\n')
+				(*line)++;
+		if (i < len && text[i] == '#') {
+			while (i < len && text[i] != '\n')
+				i++;
+			continue;
+		}
+		break;
+	}
+	size_t n = 0;
+	while (i + n < len && isalpha((unsigned char)text[i + n]))
+		n++;
+	for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+		if (strlen(words[k]) == n &&
+		    strncmp(text + i, words[k], n) == 0 &&
+		    (i + n == len || isspace((unsigned char)text[i + n])))
+			return words[k];
+	return NULL;
+}
+
 int pn_rules_parse(const char *text, size_t len, const char *label,
 		   enum pn_rules_format format, struct pn_ruleset **out,
 		   char errbuf[PN_RULES_ERRBUF_SIZE])
@@ -503,6 +534,18 @@ int pn_rules_parse(const char *text, size_t len, const char *label,
 	}
 	if (format == PN_RULES_AUTO)
 		format = detect(text, len);
+	if (format == PN_RULES_PLAIN) {
+		unsigned line;
+		const char *word = nft_text(text, len, &line);
+		if (word) {
+			snprintf(errbuf, PN_RULES_ERRBUF_SIZE,
+				 "%s:%u: '%s': this is nft's text syntax; "
+				 "portnote reads its JSON: use 'nft -j list "
+				 "ruleset'",
+				 label, line, word);
+			return -1;
+		}
+	}
 	switch (format) {
 	case PN_RULES_IPTABLES:
 		return pn_rules_parse_iptables(text, len, label, out, errbuf);
@@ -513,8 +556,8 @@ int pn_rules_parse(const char *text, size_t len, const char *label,
 	}
 }
 
-int pn_rules_load(const char *path, enum pn_rules_format format,
-		  struct pn_ruleset **out, char errbuf[PN_RULES_ERRBUF_SIZE])
+int pn_rules_read_text(const char *path, char **out, size_t *out_len,
+		       char errbuf[PN_RULES_ERRBUF_SIZE])
 {
 	*out = NULL;
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -553,9 +596,31 @@ int pn_rules_load(const char *path, enum pn_rules_format format,
 		return -1;
 	}
 	text[len] = '\0';
+	*out = text;
+	*out_len = len;
+	return 0;
+}
+
+int pn_rules_load(const char *path, enum pn_rules_format format,
+		  struct pn_ruleset **out, char errbuf[PN_RULES_ERRBUF_SIZE])
+{
+	*out = NULL;
+	char *text;
+	size_t len;
+	if (pn_rules_read_text(path, &text, &len, errbuf) < 0)
+		return -1;
 	int rc = pn_rules_parse(text, len, path, format, out, errbuf);
 	free(text);
 	return rc;
+}
+
+bool pn_rules_has_base_chain(const struct pn_ruleset *rs)
+{
+	for (uint32_t c = 0; c < rs->n_chains; c++)
+		if (rs->chains[c].hook != PN_HOOK_NONE &&
+		    (rs->chains[c].line || rs->chains[c].n_rules))
+			return true;
+	return false;
 }
 
 /* Evaluation
@@ -930,7 +995,8 @@ bool pn_rules_evaluate(const struct pn_ruleset *rs, enum pn_hook hook,
 	res->chain = -1;
 	res->assumed_set = -1;
 	if (chain >= 0) {
-		struct walk_ctx w = {rs, pkt, rs->chains[chain].hook, res};
+		struct walk_ctx w = {
+		    rs, pkt, pkt->at ? pkt->at : rs->chains[chain].hook, res};
 		enum walk k = walk_chain(&w, (uint32_t)chain, 0);
 		if (k == WALK_UNDETERMINED)
 			res->undetermined = true;
@@ -962,7 +1028,7 @@ bool pn_rules_evaluate(const struct pn_ruleset *rs, enum pn_hook hook,
 	for (uint32_t k = 0; k < n; k++) {
 		struct pn_rule_result one = {
 		    .rule = -1, .chain = -1, .assumed_set = -1};
-		struct walk_ctx w = {rs, pkt, hook, &one};
+		struct walk_ctx w = {rs, pkt, pkt->at ? pkt->at : hook, &one};
 		enum walk wk = walk_chain(&w, order[k], 0);
 		if (wk == WALK_RETURN) {
 			one.verdict = fall_through(&rs->chains[order[k]]);

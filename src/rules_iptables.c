@@ -13,6 +13,7 @@
  * security are kept (with their policies) as chains without a hook, and
  * portnote's audit does not evaluate them.
  */
+#include "portnote/decode.h"
 #include "portnote/rules.h"
 
 #include <arpa/inet.h>
@@ -43,10 +44,14 @@ enum module {
 	MOD_CONNTRACK,
 	MOD_STATE,
 	MOD_COMMENT,
+	MOD_SET,
+	MOD_IPRANGE,
+	MOD_ADDRTYPE,
 	MOD_OTHER,   /* a match portnote does not model: all of it unmodeled */
 	MOD_REJECT,  /* -j REJECT's options */
 	MOD_QUIET,   /* options of a target that leaves the verdict alone */
 	MOD_XTARGET, /* another target: all of it unmodeled */
+	MOD_DNAT,    /* -j DNAT's options */
 };
 
 enum opt {
@@ -59,6 +64,16 @@ enum opt {
 	OPT_STATE,
 	OPT_COMMENT,
 	OPT_REJECT_WITH,
+	OPT_PORTS,
+	OPT_SYN,
+	OPT_TCP_FLAGS,
+	OPT_ICMP_TYPE,
+	OPT_MATCH_SET,
+	OPT_SRC_RANGE,
+	OPT_DST_RANGE,
+	OPT_SRC_TYPE,
+	OPT_DST_TYPE,
+	OPT_TO_DEST,
 	OPT_IGNORE,    /* consumed with its values, no effect */
 	OPT_UNMODELED, /* a real option portnote does not evaluate */
 };
@@ -415,6 +430,9 @@ static enum module module_kind(const char *name)
 	    {"conntrack", MOD_CONNTRACK},
 	    {"state", MOD_STATE},
 	    {"comment", MOD_COMMENT},
+	    {"set", MOD_SET},
+	    {"iprange", MOD_IPRANGE},
+	    {"addrtype", MOD_ADDRTYPE},
 	};
 	for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++)
 		if (strcmp(mods[i].name, name) == 0)
@@ -440,8 +458,11 @@ static enum opt module_option(enum module m, const char *o)
 		return OPT_SPORT;
 	switch (m) {
 	case MOD_TCP:
-		if (!strcmp(o, "--syn") || !strcmp(o, "--tcp-flags") ||
-		    !strcmp(o, "--tcp-option"))
+		if (!strcmp(o, "--syn"))
+			return OPT_SYN;
+		if (!strcmp(o, "--tcp-flags"))
+			return OPT_TCP_FLAGS;
+		if (!strcmp(o, "--tcp-option"))
 			return OPT_UNMODELED;
 		break;
 	case MOD_SCTP:
@@ -454,20 +475,19 @@ static enum opt module_option(enum module m, const char *o)
 		break;
 	case MOD_ICMP:
 		if (!strcmp(o, "--icmp-type"))
-			return OPT_UNMODELED;
+			return OPT_ICMP_TYPE;
 		break;
 	case MOD_ICMP6:
 		if (!strcmp(o, "--icmpv6-type"))
-			return OPT_UNMODELED;
+			return OPT_ICMP_TYPE;
 		break;
 	case MOD_MULTIPORT:
 		if (!strcmp(o, "--dports") || !strcmp(o, "--destination-ports"))
 			return OPT_DPORTS;
 		if (!strcmp(o, "--sports") || !strcmp(o, "--source-ports"))
 			return OPT_SPORTS;
-		/* Source or destination: one port match cannot say that. */
 		if (!strcmp(o, "--ports"))
-			return OPT_UNMODELED;
+			return OPT_PORTS;
 		break;
 	case MOD_CONNTRACK:
 		if (!strcmp(o, "--ctstate"))
@@ -486,6 +506,32 @@ static enum opt module_option(enum module m, const char *o)
 	case MOD_REJECT:
 		if (!strcmp(o, "--reject-with"))
 			return OPT_REJECT_WITH;
+		break;
+	case MOD_SET:
+		if (!strcmp(o, "--match-set") || !strcmp(o, "--set"))
+			return OPT_MATCH_SET;
+		/* counters and nomatch handling narrow the match further */
+		return OPT_UNMODELED;
+	case MOD_IPRANGE:
+		if (!strcmp(o, "--src-range"))
+			return OPT_SRC_RANGE;
+		if (!strcmp(o, "--dst-range"))
+			return OPT_DST_RANGE;
+		break;
+	case MOD_ADDRTYPE:
+		if (!strcmp(o, "--src-type"))
+			return OPT_SRC_TYPE;
+		if (!strcmp(o, "--dst-type"))
+			return OPT_DST_TYPE;
+		if (!strcmp(o, "--limit-iface-in") ||
+		    !strcmp(o, "--limit-iface-out"))
+			return OPT_UNMODELED;
+		break;
+	case MOD_DNAT:
+		if (!strcmp(o, "--to-destination"))
+			return OPT_TO_DEST;
+		if (!strcmp(o, "--random") || !strcmp(o, "--persistent"))
+			return OPT_IGNORE;
 		break;
 	case MOD_QUIET:
 		return OPT_IGNORE;
@@ -769,7 +815,15 @@ static int target(struct parser *p, struct rule_state *st, size_t at, size_t *i,
 		r->verdict = PN_VERDICT_REJECT;
 		st->mod = MOD_REJECT;
 		st->mod_name = "-j REJECT";
-	} else if (IN_LIST(quiet_targets, name)) {
+	} else if (!strcmp(name, "DNAT") && !strcmp(p->table->name, "nat")) {
+		r->verdict = PN_VERDICT_DNAT;
+		st->mod = MOD_DNAT;
+		st->mod_name = "-j DNAT";
+	} else if (IN_LIST(quiet_targets, name) ||
+		   (!strcmp(p->table->name, "nat") &&
+		    (!strcmp(name, "MASQUERADE") || !strcmp(name, "SNAT")))) {
+		/* Source NAT in POSTROUTING rewrites the sender after
+		 * filtering: it decides nothing portnote audits. */
 		st->mod = MOD_QUIET;
 		st->mod_name = name;
 	} else if (IN_LIST(other_targets, name) ||
@@ -842,6 +896,8 @@ static int core(struct parser *p, struct rule_state *st, enum core k, size_t at,
 		if (*have)
 			return fail(p, "more than one %s", opt);
 		*have = true;
+		if (m->n) /* after -m iprange: both must hold */
+			return unmodeled_now(p, r, at, *i);
 		m->negate = neg;
 		return parse_addresses(p, v, m);
 	}
@@ -877,6 +933,194 @@ static int core(struct parser *p, struct rule_state *st, enum core k, size_t at,
 	}
 }
 
+/* "SYN,ACK,FIN", "ALL", "NONE" -> flag bits; -1 when a name is unknown. */
+static int tcp_flag_list(const char *v)
+{
+	static const struct {
+		const char *name;
+		uint8_t bits;
+	} flags[] = {
+	    {"FIN", PN_TCP_FIN}, {"SYN", PN_TCP_SYN}, {"RST", PN_TCP_RST},
+	    {"PSH", PN_TCP_PSH}, {"ACK", PN_TCP_ACK}, {"URG", PN_TCP_URG},
+	    {"ALL", 0x3f},	 {"NONE", 0},
+	};
+	int mask = 0;
+	const char *s = v;
+	for (;;) {
+		size_t n = strcspn(s, ",");
+		bool found = false;
+		for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
+			if (strlen(flags[k].name) == n &&
+			    strncasecmp(flags[k].name, s, n) == 0) {
+				mask |= flags[k].bits;
+				found = true;
+			}
+		if (!found)
+			return -1;
+		if (!s[n])
+			return mask;
+		s += n + 1;
+	}
+}
+
+static int addrtype_list(const char *v)
+{
+	int mask = 0;
+	const char *s = v;
+	for (;;) {
+		size_t n = strcspn(s, ",");
+		int t = pn_addrtype_parse(s, n);
+		if (t < 0)
+			return -1;
+		mask |= t;
+		if (!s[n])
+			return mask;
+		s += n + 1;
+	}
+}
+
+/* -m set --match-set NAME src,dst */
+static int match_set(struct parser *p, struct pn_rule *r, const char *name,
+		     const char *dirs, bool neg)
+{
+	struct pn_set_match m = {.negate = neg};
+	const char *s = dirs;
+	for (;;) {
+		size_t n = strcspn(s, ",");
+		if (m.n_dirs == 3)
+			return fail(p, "more than 3 directions in '%s'", dirs);
+		if (n == 3 && !strncmp(s, "src", 3))
+			m.src[m.n_dirs++] = true;
+		else if (n == 3 && !strncmp(s, "dst", 3))
+			m.src[m.n_dirs++] = false;
+		else
+			return fail(p,
+				    "bad set direction '%s' (src or dst, "
+				    "comma-separated)",
+				    dirs);
+		if (!s[n])
+			break;
+		s += n + 1;
+	}
+	long idx = pn_rules_set_index(p->rs, name);
+	if (idx < 0)
+		return oom(p);
+	m.set = (uint32_t)idx;
+	return pn_rule_add_set(r, &m) ? 0 : oom(p);
+}
+
+/* The prefixes that cover lo..hi exactly (addresses as 128-bit numbers,
+ * IPv4 mapped). */
+__extension__ typedef unsigned __int128 u128;
+
+static u128 to_u128(const uint8_t a[16])
+{
+	u128 v = 0;
+	for (int i = 0; i < 16; i++)
+		v = v << 8 | a[i];
+	return v;
+}
+
+static int parse_range(struct parser *p, const char *v, struct pn_addr_match *m)
+{
+	const char *dash = strchr(v, '-');
+	char a[64], b[64];
+	struct pn_prefix lo, hi;
+	if (!dash || (size_t)(dash - v) >= sizeof a ||
+	    strlen(dash + 1) >= sizeof b)
+		return fail(p, "bad address range '%s' (FROM-TO)", v);
+	memcpy(a, v, (size_t)(dash - v));
+	a[dash - v] = '\0';
+	strcpy(b, dash + 1);
+	if (!pn_prefix_parse(a, &lo) || !pn_prefix_parse(b, &hi) ||
+	    strchr(a, '/') || strchr(b, '/') || lo.family != hi.family)
+		return fail(p, "bad address range '%s'", v);
+	if (p->family && lo.family != p->family)
+		return fail(p, "address range '%s' of the other family", v);
+	u128 x = to_u128(lo.addr), y = to_u128(hi.addr);
+	if (x > y)
+		return fail(p, "bad address range '%s' (first above last)", v);
+	unsigned min_len = lo.family == PN_FAMILY_IPV4 ? 96 : 0;
+	for (int guard = 0; x <= y && guard < 256; guard++) {
+		/* the largest aligned block at x that ends by y */
+		unsigned len = 128;
+		while (len > min_len) {
+			u128 size = (u128)1 << (128 - (len - 1));
+			if ((x & (size - 1)) != 0 || x + (size - 1) > y)
+				break;
+			len--;
+		}
+		struct pn_prefix pf = {.len = (uint8_t)len,
+				       .family = lo.family};
+		for (int i = 15; i >= 0; i--)
+			pf.addr[i] = (uint8_t)(x >> (8 * (15 - i)));
+		if (!pn_rule_add_prefix(m, &pf))
+			return oom(p);
+		u128 size = len == 0 ? 0 : (u128)1 << (128 - len);
+		if (size == 0 || x + size - 1 == y)
+			break;
+		x += size;
+	}
+	p->seen |= lo.family;
+	return 0;
+}
+
+/* --to-destination [ADDR][:PORT[-PORT]] ("[v6]:port" for IPv6) */
+static int to_destination(struct parser *p, struct pn_rule *r, const char *v)
+{
+	char addr[64] = "";
+	const char *port = NULL;
+	if (v[0] == '[') {
+		const char *close = strchr(v, ']');
+		if (!close || (size_t)(close - v - 1) >= sizeof addr)
+			return fail(p, "bad --to-destination '%s'", v);
+		memcpy(addr, v + 1, (size_t)(close - v - 1));
+		addr[close - v - 1] = '\0';
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1])
+			return fail(p, "bad --to-destination '%s'", v);
+	} else {
+		const char *colon = strchr(v, ':');
+		/* one colon: IPv4 with a port; more: a bare IPv6 address */
+		if (colon && strchr(colon + 1, ':'))
+			colon = NULL;
+		size_t n = colon ? (size_t)(colon - v) : strlen(v);
+		if (n >= sizeof addr)
+			return fail(p, "bad --to-destination '%s'", v);
+		memcpy(addr, v, n);
+		addr[n] = '\0';
+		if (colon)
+			port = colon + 1;
+	}
+	/* a range of addresses "A-B": the first stands for them */
+	char *dash = strchr(addr, '-');
+	if (dash)
+		*dash = '\0';
+	if (addr[0]) {
+		if (!pn_prefix_parse(addr, &r->dnat.addr) || strchr(addr, '/'))
+			return fail(p, "bad address in --to-destination '%s'",
+				    v);
+		r->dnat.has_addr = true;
+	}
+	if (port) {
+		struct pn_port_match m = {0};
+		int rc = parse_port_spec(p, port, strcspn(port, "-"), v, &m);
+		if (rc == 0 && port[strcspn(port, "-")] == '-') {
+			const char *hi = port + strcspn(port, "-") + 1;
+			rc = parse_port_spec(p, hi, strlen(hi), v, &m);
+		}
+		if (rc < 0) {
+			free(m.ranges);
+			return -1;
+		}
+		r->dnat.port_lo = m.ranges[0].lo;
+		r->dnat.port_hi = m.ranges[m.n - 1].hi;
+		free(m.ranges);
+	}
+	return 0;
+}
+
 /* One option of the current module (or of the match "-p PROTO" loads by
  * itself) at *i, '!' before it at `at` when neg. */
 static int module(struct parser *p, struct rule_state *st, size_t at, size_t *i,
@@ -909,10 +1153,102 @@ static int module(struct parser *p, struct rule_state *st, size_t at, size_t *i,
 		*i = end;
 		return o == OPT_IGNORE ? 0 : um_append(p, at, end);
 	}
+	if (o == OPT_SYN) {
+		(*i)++;
+		if (r->tcp_mask)
+			return um_append(p, at, *i);
+		r->tcp_mask = PN_TCP_SYN | PN_TCP_RST | PN_TCP_ACK | PN_TCP_FIN;
+		r->tcp_cmp = PN_TCP_SYN;
+		r->tcp_negate = neg;
+		return 0;
+	}
 	const char *v = value(p, i, &neg);
 	if (!v)
 		return -1;
+	const char *v2 = NULL;
+	if (o == OPT_TCP_FLAGS || o == OPT_MATCH_SET) {
+		if (*i >= p->n_toks || is_option(&p->toks[*i]))
+			return fail(p, "option %s needs two values", opt);
+		v2 = p->toks[(*i)++].val;
+	}
 	switch (o) {
+	case OPT_TCP_FLAGS: {
+		int mask = tcp_flag_list(v), cmp = tcp_flag_list(v2);
+		if (mask < 0 || cmp < 0)
+			return fail(p, "bad TCP flags '%s %s'", v, v2);
+		if (r->tcp_mask || mask == 0)
+			return um_append(p, at, *i);
+		r->tcp_mask = (uint8_t)mask;
+		r->tcp_cmp = (uint8_t)(cmp & mask);
+		r->tcp_negate = neg;
+		return 0;
+	}
+	case OPT_ICMP_TYPE: {
+		int code;
+		int type = pn_icmp_type_parse(v, st->mod == MOD_ICMP6, &code);
+		if (type < 0)
+			return fail(p, "unknown ICMP%s type '%s'",
+				    st->mod == MOD_ICMP6 ? "v6" : "", v);
+		if (r->has_icmp)
+			return um_append(p, at, *i);
+		r->has_icmp = true;
+		r->icmp_negate = neg;
+		r->icmp_code = (int16_t)code;
+		if (type == 256)
+			memset(r->icmp_types, 0xff, sizeof r->icmp_types);
+		else
+			r->icmp_types[type / 64] |= 1ull << (type % 64);
+		return 0;
+	}
+	case OPT_PORTS: {
+		if (r->either_port.n) {
+			struct pn_port_match tmp = {0};
+			int rc = parse_ports(p, v, true, &tmp);
+			free(tmp.ranges);
+			return rc < 0 ? -1 : um_append(p, at, *i);
+		}
+		if (parse_ports(p, v, true, &r->either_port) < 0)
+			return -1;
+		r->either_port.negate = neg;
+		return 0;
+	}
+	case OPT_MATCH_SET:
+		return match_set(p, r, v, v2, neg);
+	case OPT_SRC_RANGE:
+	case OPT_DST_RANGE: {
+		struct pn_addr_match *m =
+		    o == OPT_SRC_RANGE ? &r->saddr : &r->daddr;
+		struct pn_addr_match tmp = {0};
+		int rc = parse_range(p, v, &tmp);
+		if (rc == 0 && m->n == 0) {
+			*m = tmp;
+			m->negate = neg;
+			return 0;
+		}
+		free(tmp.prefixes);
+		/* an address match is already there: both must hold, which
+		 * one match cannot say */
+		return rc < 0 ? -1 : um_append(p, at, *i);
+	}
+	case OPT_SRC_TYPE:
+	case OPT_DST_TYPE: {
+		uint16_t *t = o == OPT_SRC_TYPE ? &r->src_type : &r->dst_type;
+		int mask = addrtype_list(v);
+		if (mask < 0)
+			return fail(p, "unknown address type in '%s'", v);
+		if (*t)
+			return um_append(p, at, *i);
+		*t = (uint16_t)mask;
+		if (o == OPT_SRC_TYPE)
+			r->src_type_negate = neg;
+		else
+			r->dst_type_negate = neg;
+		return 0;
+	}
+	case OPT_TO_DEST:
+		if (neg)
+			return fail(p, "'!' cannot negate %s", opt);
+		return to_destination(p, r, v);
 	case OPT_DPORT:
 	case OPT_SPORT:
 	case OPT_DPORTS:

@@ -54,6 +54,8 @@ enum pn_finding_kind {
 	PN_FIND_ALLOWED_UNASSIGNED,
 	PN_FIND_ALLOWED_DYNAMIC,
 	PN_FIND_UNDETERMINED,
+	PN_FIND_ASSUMED, /* decided assuming a flow is in no member of an
+			    unknown set */
 	PN_FIND_COUNT,
 };
 
@@ -81,8 +83,13 @@ struct pn_audit_service {
 
 /* What an ACCEPT rule opens on one transport. */
 struct pn_audit_opening {
-	uint8_t transport; /* enum pn_transport */
-	char *ports;	   /* "22", "6000-6063", "1-65535 except 22" */
+	uint8_t transport;     /* enum pn_transport */
+	bool at_most;	       /* the rule has matches portnote does not
+				  evaluate: it opens these ports at most */
+	char *forward;	       /* a published port (DNAT): where it goes,
+				  "172.17.0.2:80"; else NULL */
+	char *forward_service; /* what that port is registered for */
+	char *ports;	       /* "22", "6000-6063", "1-65535 except 22" */
 	uint32_t n_ports;
 	uint32_t registered; /* distinct registered service names */
 	char **services;     /* the most notable names, at most a few */
@@ -120,6 +127,9 @@ struct pn_audit {
 	/* Flows no chain saw: no base chain of the hook for their address
 	 * family (an IPv4-only ruleset and IPv6 traffic). */
 	struct pn_audit_traffic total_unevaluated;
+	/* Flows whose verdict assumed they were in no member of a set whose
+	 * members are unknown. */
+	uint64_t assumed_flows;
 	struct audit_private *priv;
 };
 

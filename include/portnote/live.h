@@ -36,8 +36,8 @@ struct pn_live_service {
 	uint64_t packets[2], bytes[2];
 	uint64_t flows; /* flows started */
 	/* Now. */
-	uint32_t active;		 /* active flows */
-	uint32_t basis[PN_BASIS_COUNT];	 /* active flows per basis */
+	uint32_t active;		/* active flows */
+	uint32_t basis[PN_BASIS_COUNT]; /* active flows per basis */
 	/* Over the last interval. */
 	double packets_per_s, bits_per_s, new_flows_per_s;
 	uint64_t new_flows;
@@ -82,7 +82,7 @@ enum pn_view_action {
 
 struct pn_view_state {
 	enum pn_live_sort sort;
-	bool paused;	      /* the display is frozen; capture goes on */
+	bool paused;		/* the display is frozen; capture goes on */
 	bool show_unregistered; /* list unregistered/unknown ports too */
 };
 

@@ -254,6 +254,17 @@ int pn_rules_parse(const char *text, size_t len, const char *label,
 
 void pn_ruleset_free(struct pn_ruleset *rs);
 
+/* Does the ruleset declare a chain on a netfilter hook (a base chain that
+ * decides what passes)? An empty file, one with comments only, or an
+ * iptables-save without a filter table has none. */
+bool pn_rules_has_base_chain(const struct pn_ruleset *rs);
+
+/* A whole text file ('-': standard input) into a NUL-terminated buffer
+ * (the file may hold NUL bytes itself: check len). Returns 0, or -1 with "file:
+ * message" in errbuf. */
+int pn_rules_read_text(const char *path, char **text, size_t *len,
+		       char errbuf[PN_RULES_ERRBUF_SIZE]);
+
 /* "auto", "iptables", "nft", "plain" -> format; -1 otherwise. */
 int pn_rules_format_parse(const char *s);
 const char *pn_rules_format_name(enum pn_rules_format f);
@@ -280,6 +291,10 @@ struct pn_rule_packet {
 	const char *iif; /* NULL: unknown (see pn_rules_evaluate) */
 	const char *oif;
 	uint8_t ctstate; /* one PN_CT_* bit */
+	/* Where the packet is, for address types (-m addrtype): a packet at
+	 * the input hook was addressed to this host. PN_HOOK_NONE: the hook
+	 * evaluated, or unknown when one chain is. */
+	enum pn_hook at;
 };
 
 struct pn_rule_result {
