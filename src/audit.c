@@ -163,6 +163,11 @@ struct flagged {
 struct audit_private {
 	struct pn_annotator *ann;
 	long nat; /* nat PREROUTING: where published ports are decided */
+	/* Per chain: the rules that jump or go to it (the first, and how
+	 * many), whether every one of them does so unconditionally, and
+	 * whether packets coming in (input, forward) reach it. */
+	uint32_t *n_callers, *caller;
+	bool *callers_plain, *incoming;
 	struct service_count *services; /* rules: target = rule index;
 					   policies: n_rules + chain;
 					   undetermined: n_rules + n_chains +
@@ -608,22 +613,150 @@ static bool common_portless(int proto)
 	return false;
 }
 
-static void audit_ports(struct pn_audit *a, uint32_t ri, unsigned transports,
-			const char *verb);
+/* A rule with no condition at all: every packet of its family. */
+static bool unconditional(const struct pn_rule *r)
+{
+	return r->proto == PN_PROTO_ANY && !r->has_proto_set && !r->sport.n &&
+	       !r->dport.n && !r->either_port.n && !r->saddr.n && !r->daddr.n &&
+	       !r->iif.name[0] && !r->oif.name[0] && !r->ctstate &&
+	       !r->tcp_mask && !r->has_icmp && !r->src_type && !r->dst_type &&
+	       !r->n_sets && !r->n_unmodeled;
+}
+
+/* Adds what the jump into a rule's chain required (ctx) to the rule:
+ * a rule in a user chain is reached only by packets its callers sent
+ * there. *bounded is set where both say something of the same kind (the
+ * rule's own condition is kept: an upper bound). false when they
+ * contradict, or the context admits no new connection. */
+static bool merge_context(struct pn_rule *eff, const struct pn_rule *ctx,
+			  bool *bounded)
+{
+	eff->family &= ctx->family;
+	if (!eff->family)
+		return false;
+	if (ctx->proto != PN_PROTO_ANY || ctx->has_proto_set) {
+		if (eff->proto == PN_PROTO_ANY && !eff->has_proto_set) {
+			eff->proto = ctx->proto;
+			eff->proto_negate = ctx->proto_negate;
+			eff->has_proto_set = ctx->has_proto_set;
+			memcpy(eff->proto_set, ctx->proto_set,
+			       sizeof eff->proto_set);
+		} else if (!eff->has_proto_set && !ctx->has_proto_set &&
+			   !eff->proto_negate && !ctx->proto_negate) {
+			if (eff->proto != ctx->proto)
+				return false;
+		} else {
+			*bounded = true;
+		}
+	}
+#define TAKE(field, present)                                                   \
+	do {                                                                   \
+		if (!(eff->present))                                           \
+			eff->field = ctx->field;                               \
+		else if (ctx->present)                                         \
+			*bounded = true;                                       \
+	} while (0)
+	TAKE(sport, sport.n);
+	TAKE(dport, dport.n);
+	TAKE(either_port, either_port.n);
+	TAKE(saddr, saddr.n);
+	TAKE(daddr, daddr.n);
+	TAKE(iif, iif.name[0]);
+	TAKE(oif, oif.name[0]);
+	TAKE(src_type, src_type);
+	TAKE(dst_type, dst_type);
+#undef TAKE
+	if (ctx->ctstate) {
+		bool new_in =
+		    (ctx->ctstate & (PN_CT_NEW | PN_CT_UNTRACKED)) != 0;
+		if (new_in == ctx->ctstate_negate)
+			return false;
+		if (!eff->ctstate) {
+			eff->ctstate = ctx->ctstate;
+			eff->ctstate_negate = ctx->ctstate_negate;
+		}
+	}
+	if (ctx->tcp_mask) {
+		if (!eff->tcp_mask) {
+			eff->tcp_mask = ctx->tcp_mask;
+			eff->tcp_cmp = ctx->tcp_cmp;
+			eff->tcp_negate = ctx->tcp_negate;
+		} else {
+			*bounded = true;
+		}
+	}
+	if (ctx->has_icmp && !eff->has_icmp) {
+		eff->has_icmp = true;
+		eff->icmp_negate = ctx->icmp_negate;
+		eff->icmp_code = ctx->icmp_code;
+		memcpy(eff->icmp_types, ctx->icmp_types,
+		       sizeof eff->icmp_types);
+	}
+	if (ctx->n_sets) {
+		if (!eff->n_sets) {
+			eff->sets = ctx->sets;
+			eff->n_sets = ctx->n_sets;
+		} else {
+			*bounded = true;
+		}
+	}
+	if (ctx->n_unmodeled)
+		*bounded = true;
+	return true;
+}
+
+/* The rule as the packets that reach it see it: with the conditions of
+ * the jumps into its chain. *bounded: what it matches is an upper bound
+ * (several callers with conditions, or conditions of one kind on both
+ * sides). false when no new connection can reach it. */
+static bool effective_rule(const struct pn_audit *a, uint32_t ri,
+			   struct pn_rule *eff, bool *bounded, int depth)
+{
+	const struct pn_ruleset *rs = a->rs;
+	const struct audit_private *pv = a->priv;
+	*eff = rs->rules[ri];
+	*bounded = false;
+	uint32_t c = eff->chain;
+	if (rs->chains[c].hook != PN_HOOK_NONE || (long)c == a->opts.chain ||
+	    pv->n_callers[c] == 0 || pv->callers_plain[c])
+		return true;
+	if (pv->n_callers[c] > 1 || depth > 16) {
+		*bounded = true;
+		return true;
+	}
+	struct pn_rule ctx;
+	bool ctx_bounded;
+	if (!effective_rule(a, pv->caller[c], &ctx, &ctx_bounded, depth + 1))
+		return false;
+	*bounded = ctx_bounded;
+	return merge_context(eff, &ctx, bounded);
+}
+
+static void audit_ports(struct pn_audit *a, uint32_t ri,
+			const struct pn_rule *r, bool ctx_bounded,
+			unsigned transports, const char *verb);
 
 static void audit_rule(struct pn_audit *a, uint32_t ri)
 {
 	const struct pn_rule *r = &a->rs->rules[ri];
-	for (uint32_t i = 0; i < r->n_unmodeled; i++)
+	/* A rule without a verdict (-j LOG with -m limit) decides nothing,
+	 * so what portnote cannot evaluate of it does not matter. */
+	for (uint32_t i = 0;
+	     r->verdict != PN_VERDICT_NONE && i < r->n_unmodeled; i++)
 		add_finding(a, PN_FIND_NOT_EVALUATED, (int32_t)ri, NULL, NULL,
 			    xprintf("not evaluated: %s", r->unmodeled[i]));
 	audit_order(a, ri);
 	/* ACCEPT in nat, mangle or raw only ends that table's chain: the
 	 * filter table still decides. */
 	const char *table = a->rs->chains[r->chain].table;
-	if (!opens(r) || strcmp(table, "nat") == 0 ||
+	if (!a->priv->incoming[r->chain] || strcmp(table, "nat") == 0 ||
 	    strcmp(table, "mangle") == 0 || strcmp(table, "raw") == 0)
 		return;
+	struct pn_rule eff;
+	bool ctx_bounded;
+	if (!effective_rule(a, ri, &eff, &ctx_bounded, 0) || !opens(&eff))
+		return;
+	r = &eff;
 
 	if (r->proto != PN_PROTO_ANY && !r->proto_negate &&
 	    !common_portless(r->proto) && r->proto <= 255) {
@@ -654,16 +787,16 @@ static void audit_rule(struct pn_audit *a, uint32_t ri)
 	unsigned transports = rule_transports(r);
 	if (!transports)
 		return; /* ICMP, GRE, ESP...: no ports to open */
-	audit_ports(a, ri, transports, "opens");
+	audit_ports(a, ri, r, ctx_bounded, transports, "opens");
 }
 
 /* Port findings of a rule that lets new connections to `transports` in:
  * an accepting rule ("opens") or a published DNAT port ("publishes"). */
-static void audit_ports(struct pn_audit *a, uint32_t ri, unsigned transports,
-			const char *verb)
+static void audit_ports(struct pn_audit *a, uint32_t ri,
+			const struct pn_rule *r, bool ctx_bounded,
+			unsigned transports, const char *verb)
 {
-	const struct pn_rule *r = &a->rs->rules[ri];
-	bool upper = bounded(a, r);
+	bool upper = ctx_bounded || bounded(a, r);
 	const struct pn_port_match *dst =
 	    r->dport.n ? &r->dport : &r->either_port;
 	bool any_port = dst->n == 0;
@@ -904,7 +1037,7 @@ static void audit_publish(struct pn_audit *a, uint32_t ri)
 		return;
 	struct pn_audit_target *tg = &a->rules[ri];
 	uint32_t before = tg->n_openings;
-	audit_ports(a, ri, transports, "publishes");
+	audit_ports(a, ri, r, false, transports, "publishes");
 	char addr[INET6_ADDRSTRLEN] = "";
 	if (r->dnat.has_addr)
 		addr_text(&r->dnat.addr, addr, sizeof addr);
@@ -942,6 +1075,44 @@ static void mark_reachable(struct pn_audit *a, uint32_t c, bool *seen)
 	}
 }
 
+static void find_callers(struct pn_audit *a)
+{
+	const struct pn_ruleset *rs = a->rs;
+	struct audit_private *pv = a->priv;
+	size_t n = rs->n_chains + 1;
+	pv->n_callers = calloc(n, sizeof *pv->n_callers);
+	pv->caller = calloc(n, sizeof *pv->caller);
+	pv->callers_plain = calloc(n, sizeof *pv->callers_plain);
+	pv->incoming = calloc(n, sizeof *pv->incoming);
+	if (!pv->n_callers || !pv->caller || !pv->callers_plain ||
+	    !pv->incoming)
+		oom();
+	for (uint32_t c = 0; c < rs->n_chains; c++)
+		pv->callers_plain[c] = true;
+	for (uint32_t i = 0; i < rs->n_rules; i++) {
+		const struct pn_rule *r = &rs->rules[i];
+		if (r->verdict != PN_VERDICT_JUMP &&
+		    r->verdict != PN_VERDICT_GOTO)
+			continue;
+		if (pv->n_callers[r->target]++ == 0)
+			pv->caller[r->target] = i;
+		if (!unconditional(r) ||
+		    (r->family & rs->chains[r->target].family) !=
+			rs->chains[r->target].family)
+			pv->callers_plain[r->target] = false;
+	}
+	/* Packets coming in: the input and forward hooks, or the chain the
+	 * audit was told to evaluate. Rules reached only from output chains
+	 * open nothing. */
+	for (uint32_t c = 0; c < rs->n_chains; c++) {
+		enum pn_hook h = rs->chains[c].hook;
+		if (a->opts.chain >= 0
+			? (long)c == a->opts.chain
+			: h == PN_HOOK_INPUT || h == PN_HOOK_FORWARD)
+			mark_reachable(a, c, pv->incoming);
+	}
+}
+
 struct pn_audit *pn_audit_create(const struct pn_ruleset *rs,
 				 const struct pn_registry *reg,
 				 const struct pn_audit_options *opts)
@@ -973,6 +1144,7 @@ struct pn_audit *pn_audit_create(const struct pn_ruleset *rs,
 		for (uint32_t i = ch->first; i < ch->first + ch->n_rules; i++)
 			a->rules[i].reachable = seen[c];
 	}
+	find_callers(a);
 	for (uint32_t i = 0; i < rs->n_rules; i++)
 		audit_rule(a, i);
 	audit_policies(a);
@@ -1441,6 +1613,10 @@ void pn_audit_destroy(struct pn_audit *a)
 		free(fl);
 	}
 	pn_annotator_destroy(a->priv->ann);
+	free(a->priv->n_callers);
+	free(a->priv->caller);
+	free(a->priv->callers_plain);
+	free(a->priv->incoming);
 	free(a->priv);
 	free(a);
 }

@@ -947,7 +947,9 @@ static enum walk walk_chain(struct walk_ctx *w, uint32_t c, int depth)
 		enum tri m = rule_match3(rs, r, w->pkt, w->hook, &assumed);
 		if (assumed >= 0 && res->assumed_set < 0)
 			res->assumed_set = assumed;
-		if (m == T_NO)
+		/* A rule without a verdict (LOG, a counter) decides nothing,
+		 * whatever its matches. */
+		if (m == T_NO || r->verdict == PN_VERDICT_NONE)
 			continue;
 		if (m == T_UNKNOWN || r->n_unmodeled) {
 			res->rule = (int32_t)i;
