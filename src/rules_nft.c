@@ -1282,6 +1282,168 @@ static int proto_by_name(const char *s)
 	return pe && pe->p_proto >= 0 && pe->p_proto <= 255 ? pe->p_proto : -1;
 }
 
+
+/* A protocol value: a number or a name; -1 when unknown, -2 on a bad
+ * value (errbuf set). */
+static int proto_value(struct rctx *x, json_t *v)
+{
+	if (json_is_integer(v)) {
+		json_int_t n = json_integer_value(v);
+		if (n < 0 || n > 255) {
+			fail(x->c, "protocol %lld out of range 0-255",
+			     (long long)n);
+			return -2;
+		}
+		return (int)n;
+	}
+	if (json_is_string(v))
+		return proto_by_name(json_string_value(v));
+	return -1;
+}
+
+/* "meta l4proto { tcp, udp }": several protocols. */
+static int model_proto_set(struct rctx *x, enum op op, const struct leaves *l)
+{
+	struct pn_rule *r = x->r;
+	if (r->proto != PN_PROTO_ANY || r->has_proto_set)
+		return M_UNMODELED; /* a second protocol condition */
+	uint64_t set[4] = {0};
+	for (size_t i = 0; i < l->n; i++) {
+		int p = proto_value(x, l->v[i]);
+		if (p == -2)
+			return M_ERROR;
+		if (p < 0)
+			return M_UNMODELED;
+		set[p / 64] |= 1ull << (p % 64);
+	}
+	r->has_proto_set = true;
+	memcpy(r->proto_set, set, sizeof set);
+	r->proto_negate = op == OP_NE;
+	return M_OK;
+}
+
+/* icmp type { echo-request, ... } / icmpv6 type ... */
+static int model_icmp(struct rctx *x, enum op op, const struct leaves *l,
+		      uint8_t fam)
+{
+	struct pn_rule *r = x->r;
+	if ((op != OP_EQ && op != OP_NE) || r->has_icmp || l->n == 0)
+		return M_UNMODELED;
+	uint64_t types[4] = {0};
+	for (size_t i = 0; i < l->n; i++) {
+		json_t *v = l->v[i];
+		int t, code;
+		if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+		    json_integer_value(v) <= 255)
+			t = (int)json_integer_value(v);
+		else if (json_is_string(v))
+			t = pn_icmp_type_parse(json_string_value(v),
+					       fam == PN_FAMILY_IPV6, &code);
+		else
+			return M_UNMODELED;
+		if (t < 0 || t > 255)
+			return M_UNMODELED;
+		types[t / 64] |= 1ull << (t % 64);
+	}
+	r->has_icmp = true;
+	r->icmp_negate = op == OP_NE;
+	r->icmp_code = -1;
+	memcpy(r->icmp_types, types, sizeof types);
+	return M_OK;
+}
+
+static int tcp_flag_bits(json_t *v)
+{
+	static const struct {
+		const char *name;
+		uint8_t bit;
+	} names[] = {{"fin", 0x01}, {"syn", 0x02}, {"rst", 0x04},
+		     {"psh", 0x08}, {"ack", 0x10}, {"urg", 0x20},
+		     {"ecn", 0x40}, {"cwr", 0x80}};
+	if (json_is_integer(v))
+		return json_integer_value(v) >= 0 &&
+			       json_integer_value(v) <= 255
+			   ? (int)json_integer_value(v)
+			   : -1;
+	if (json_is_array(v)) {
+		int bits = 0;
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e)
+		{
+			int b = tcp_flag_bits(e);
+			if (b < 0)
+				return -1;
+			bits |= b;
+		}
+		return bits;
+	}
+	const char *s = json_string_value(v);
+	for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(s, names[i].name) == 0)
+			return names[i].bit;
+	return -1;
+}
+
+/* "tcp flags & (fin | syn | rst | ack) == syn", "tcp flags syn" (any of
+ * the named flags set: op "in"), "tcp flags == syn". */
+static int model_tcpflags(struct rctx *x, json_t *left, json_t *right,
+			  const char *ops)
+{
+	struct pn_rule *r = x->r;
+	if (check_refs(x, right) != M_OK)
+		return M_ERROR;
+	if (r->tcp_mask)
+		return M_UNMODELED;
+	json_t *v;
+	const char *k = only_key(left, &v);
+	int mask = 0xff;
+	if (k && strcmp(k, "&") == 0) {
+		mask = tcp_flag_bits(json_array_get(v, 1));
+		if (mask <= 0)
+			return M_UNMODELED;
+	}
+	int cmp = tcp_flag_bits(right);
+	if (cmp < 0)
+		return M_UNMODELED;
+	if (strcmp(ops, "in") == 0) {
+		/* "tcp flags syn": one named flag set, whatever the rest */
+		if (__builtin_popcount((unsigned)cmp) != 1 || mask != 0xff)
+			return M_UNMODELED;
+		mask = cmp;
+	} else if (strcmp(ops, "==") != 0 && strcmp(ops, "!=") != 0) {
+		return M_UNMODELED;
+	}
+	r->tcp_mask = (uint8_t)mask;
+	r->tcp_cmp = (uint8_t)(cmp & mask);
+	r->tcp_negate = strcmp(ops, "!=") == 0;
+	return M_OK;
+}
+
+/* fib daddr type local */
+static int model_fibtype(struct rctx *x, enum op op, const struct leaves *l,
+			 bool dst)
+{
+	struct pn_rule *r = x->r;
+	uint16_t *t = dst ? &r->dst_type : &r->src_type;
+	if ((op != OP_EQ && op != OP_NE) || *t || l->n == 0)
+		return M_UNMODELED;
+	int mask = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const char *s = json_string_value(l->v[i]);
+		int k = s ? pn_addrtype_parse(s, strlen(s)) : -1;
+		if (k < 0)
+			return M_UNMODELED;
+		mask |= k;
+	}
+	*t = (uint16_t)mask;
+	if (dst)
+		r->dst_type_negate = op == OP_NE;
+	else
+		r->src_type_negate = op == OP_NE;
+	return M_OK;
+}
+
 static int model_proto(struct rctx *x, enum op op, const struct leaves *l)
 {
 	if (op != OP_EQ && op != OP_NE)
@@ -1292,7 +1454,7 @@ static int model_proto(struct rctx *x, enum op op, const struct leaves *l)
 		return M_OK;
 	}
 	if (l->n > 1)
-		return M_UNMODELED; /* the model holds one protocol */
+		return model_proto_set(x, op, l);
 	json_t *v = l->v[0];
 	int p;
 	if (json_is_integer(v)) {
@@ -1468,7 +1630,10 @@ enum lkind {
 	L_ETHERTYPE,
 	L_IIF,
 	L_OIF,
-	L_CTSTATE
+	L_CTSTATE,
+	L_ICMPTYPE,
+	L_TCPFLAGS,
+	L_FIBTYPE,
 };
 
 struct lhs {
@@ -1483,6 +1648,29 @@ static struct lhs classify(json_t *left)
 	struct lhs L = {L_OTHER, false, PN_PROTO_ANY, 0};
 	json_t *v;
 	const char *k = only_key(left, &v);
+	/* "tcp flags & (fin | syn | rst | ack)": the mask is read with the
+	 * right side. */
+	if (k && strcmp(k, "&") == 0 && json_is_array(v) &&
+	    json_array_size(v) == 2) {
+		struct lhs in = classify(json_array_get(v, 0));
+		if (in.kind == L_TCPFLAGS)
+			return in;
+		return L;
+	}
+	if (k && strcmp(k, "fib") == 0 && json_is_object(v)) {
+		const char *result = str_member(v, "result");
+		json_t *flags = json_object_get(v, "flags");
+		json_t *f0 = json_is_array(flags) && json_array_size(flags) == 1
+				 ? json_array_get(flags, 0)
+				 : flags;
+		const char *fs = json_string_value(f0);
+		if (result && strcmp(result, "type") == 0 && fs &&
+		    (strcmp(fs, "daddr") == 0 || strcmp(fs, "saddr") == 0)) {
+			L.kind = L_FIBTYPE;
+			L.dst = fs[0] == 'd';
+		}
+		return L;
+	}
 	if (!k || !json_is_object(v))
 		return L;
 	if (strcmp(k, "payload") == 0) {
@@ -1502,6 +1690,13 @@ static struct lhs classify(json_t *left)
 			   (strcmp(p, "ip") == 0 || strcmp(p, "ip6") == 0)) {
 			L.kind = L_ADDR;
 			L.fam = p[2] ? PN_FAMILY_IPV6 : PN_FAMILY_IPV4;
+		} else if ((strcmp(p, "icmp") == 0 ||
+			    strcmp(p, "icmpv6") == 0) &&
+			   strcmp(f, "type") == 0) {
+			L.kind = L_ICMPTYPE;
+			L.fam = p[4] ? PN_FAMILY_IPV6 : PN_FAMILY_IPV4;
+		} else if (strcmp(p, "tcp") == 0 && strcmp(f, "flags") == 0) {
+			L.kind = L_TCPFLAGS;
 		} else if ((strcmp(p, "ip") == 0 &&
 			    strcmp(f, "protocol") == 0) ||
 			   (strcmp(p, "ip6") == 0 &&
@@ -1558,6 +1753,8 @@ static int model_match(struct rctx *x, json_t *m)
 	imply(x->r, left, 0);
 	if (L.kind == L_OTHER)
 		return check_refs(x, right) == M_OK ? M_UNMODELED : M_ERROR;
+	if (L.kind == L_TCPFLAGS)
+		return model_tcpflags(x, left, right, ops);
 	struct leaves l = {0};
 	int rc = collect(x, right, &l, L.kind == L_CTSTATE);
 	if (rc == M_OK) {
@@ -1586,6 +1783,13 @@ static int model_match(struct rctx *x, json_t *m)
 		case L_CTSTATE:
 			rc = model_ctstate(x, op, &l);
 			break;
+		case L_ICMPTYPE:
+			rc = model_icmp(x, op, &l, L.fam);
+			break;
+		case L_FIBTYPE:
+			rc = model_fibtype(x, op, &l, L.dst);
+			break;
+		case L_TCPFLAGS:
 		case L_OTHER:
 			break;
 		}

@@ -496,11 +496,16 @@ static void unmodeled_statements(void **state)
 	struct pn_ruleset *rs = load(NFT_DIR "unmodeled.json");
 	const char *in = "inet u/input";
 	const struct pn_rule *r = rule(rs, in, 1, 3);
-	expect_unmodeled(r, "tcp flags syn", "limit rate 10/second");
+	expect_unmodeled(r, "limit rate 10/second", NULL);
 	assert_int_equal(r->proto, 6); /* tcp flags implies TCP */
+	assert_int_equal(r->tcp_mask, 0x02);
+	assert_int_equal(r->tcp_cmp, 0x02);
+	assert_false(r->tcp_negate);
 	assert_int_equal(r->verdict, PN_VERDICT_ACCEPT);
 	r = rule(rs, in, 2, 4);
-	expect_unmodeled(r, "tcp flags & (syn | ack) == syn", NULL);
+	expect_unmodeled(r, NULL, NULL);
+	assert_int_equal(r->tcp_mask, 0x12);
+	assert_int_equal(r->tcp_cmp, 0x02);
 	r = rule(rs, in, 3, 5);
 	expect_unmodeled(r, "meta mark 0x1", NULL);
 	assert_int_equal(r->proto, PN_PROTO_ANY);
@@ -512,7 +517,9 @@ static void unmodeled_statements(void **state)
 	r = rule(rs, in, 5, 8);
 	expect_unmodeled(r, "tcp dport vmap @portmap", NULL);
 	r = rule(rs, in, 6, 9);
-	expect_unmodeled(r, "icmp type echo-request", NULL);
+	expect_unmodeled(r, NULL, NULL);
+	assert_true(r->has_icmp);
+	assert_int_equal(r->icmp_types[0], 1ull << 8);
 	assert_int_equal(r->family, PN_FAMILY_IPV4);
 	assert_int_equal(r->proto, 1);
 	r = rule(rs, in, 7, 10);
@@ -568,9 +575,13 @@ static void match_forms(void **state)
 	r = rule(rs, c, 10, 20);
 	assert_int_equal(r->proto, 51);
 	assert_int_equal(r->family, PN_FAMILY_IPV6);
-	r = rule(rs, c, 11, 22); /* the model holds one protocol */
-	expect_unmodeled(r, "meta l4proto { tcp, udp }", NULL);
+	r = rule(rs, c, 11, 22); /* a protocol set */
+	expect_unmodeled(r, NULL, NULL);
 	assert_int_equal(r->proto, PN_PROTO_ANY);
+	assert_true(r->has_proto_set);
+	assert_true(pn_rule_has_proto(r, 6));
+	assert_true(pn_rule_has_proto(r, 17));
+	assert_false(pn_rule_has_proto(r, 132));
 	r = rule(rs, c, 12, 23);
 	assert_int_equal(r->family, PN_FAMILY_IPV6);
 	r = rule(rs, c, 13, 24);
