@@ -602,9 +602,13 @@ int pn_cmd_audit(int argc, char **argv)
 	    !pn_capture_check_filter(&own.capture.opts, who, stderr))
 		rc = PN_EXIT_USAGE;
 	struct pn_ruleset *rs = NULL;
+	/* The registry first: the plain list names ports by service. */
+	if (rc < 0)
+		rc = pn_cli_load_registry(&cli) ? PN_EXIT_FAIL : -1;
 	if (rc < 0) {
 		char err[PN_RULES_ERRBUF_SIZE];
-		if (pn_rules_load(own.rules, own.rules_format, &rs, err) != 0 ||
+		if (pn_rules_load(own.rules, own.rules_format, cli.reg, &rs,
+				  err) != 0 ||
 		    (own.ipsets &&
 		     pn_rules_load_ipsets(rs, own.ipsets, err) != 0)) {
 			fprintf(stderr, "%s: %s\n", who, err);
@@ -650,8 +654,6 @@ int pn_cmd_audit(int argc, char **argv)
 			}
 		}
 	}
-	if (rc < 0)
-		rc = pn_cli_load_registry(&cli) ? PN_EXIT_FAIL : -1;
 	if (rc >= 0) {
 		pn_ruleset_free(rs);
 		pn_cli_capture_release(&own.capture);

@@ -523,8 +523,8 @@ static const char *nft_text(const char *text, size_t len, unsigned *line)
 }
 
 int pn_rules_parse(const char *text, size_t len, const char *label,
-		   enum pn_rules_format format, struct pn_ruleset **out,
-		   char errbuf[PN_RULES_ERRBUF_SIZE])
+		   enum pn_rules_format format, const struct pn_registry *reg,
+		   struct pn_ruleset **out, char errbuf[PN_RULES_ERRBUF_SIZE])
 {
 	*out = NULL;
 	if (memchr(text, '\0', len)) {
@@ -552,7 +552,7 @@ int pn_rules_parse(const char *text, size_t len, const char *label,
 	case PN_RULES_NFT:
 		return pn_rules_parse_nft(text, len, label, out, errbuf);
 	default:
-		return pn_rules_parse_plain(text, len, label, out, errbuf);
+		return pn_rules_parse_plain(text, len, label, reg, out, errbuf);
 	}
 }
 
@@ -602,14 +602,15 @@ int pn_rules_read_text(const char *path, char **out, size_t *out_len,
 }
 
 int pn_rules_load(const char *path, enum pn_rules_format format,
-		  struct pn_ruleset **out, char errbuf[PN_RULES_ERRBUF_SIZE])
+		  const struct pn_registry *reg, struct pn_ruleset **out,
+		  char errbuf[PN_RULES_ERRBUF_SIZE])
 {
 	*out = NULL;
 	char *text;
 	size_t len;
 	if (pn_rules_read_text(path, &text, &len, errbuf) < 0)
 		return -1;
-	int rc = pn_rules_parse(text, len, path, format, out, errbuf);
+	int rc = pn_rules_parse(text, len, path, format, reg, out, errbuf);
 	free(text);
 	return rc;
 }

@@ -1282,7 +1282,6 @@ static int proto_by_name(const char *s)
 	return pe && pe->p_proto >= 0 && pe->p_proto <= 255 ? pe->p_proto : -1;
 }
 
-
 /* A protocol value: a number or a name; -1 when unknown, -2 on a bad
  * value (errbuf set). */
 static int proto_value(struct rctx *x, json_t *v)

@@ -35,8 +35,10 @@
  *   `reject` (refused with an error sent back).
  * - PROTO: tcp, udp, udplite, sctp, dccp, icmp, icmpv6 (or ipv6-icmp), esp,
  *   ah, gre, an IP protocol number 0-255, or any (or all).
- * - PORTS: destination ports, a comma list of ports and ranges
- *   (`80,443,8000-8100`); only after tcp, udp, udplite, sctp or dccp.
+ * - PORTS: destination ports, a comma list of ports, ranges and service
+ *   names (`80,443,8000-8100`, `ssh`, `https,imaps`: a name stands for
+ *   the ports the registry lists for it on the rule's transport); only
+ *   after tcp, udp, udplite, sctp or dccp.
  *   Without PORTS a rule matches every port.
  * - OPTIONs, in any order, each at most once:
  *     from PREFIX[,PREFIX...]  source address or network (IPv4 or IPv6,
@@ -75,6 +77,7 @@ static const enum pn_hook chain_hooks[] = {PN_HOOK_INPUT, PN_HOOK_FORWARD,
 struct plain {
 	const char *label;
 	char *errbuf;
+	const struct pn_registry *reg; /* service names as ports, or NULL */
 	struct pn_ruleset *rs;
 	uint32_t lineno;
 	char *line;
@@ -174,8 +177,44 @@ static int chain_line(struct plain *p, char **w, size_t n)
 	return n == 4 ? set_policy(p, w[3]) : 0;
 }
 
-/* [!]N[-M][,...] */
-static int parse_ports(struct plain *p, const char *v, struct pn_port_match *m)
+/* The ports the registry lists for service `name` on the transport of
+ * IP protocol `proto` (UDP-Lite uses UDP's). */
+static int service_ports(struct plain *p, const char *name, size_t n, int proto,
+			 struct pn_port_match *m)
+{
+	char word[64];
+	if (n >= sizeof word)
+		return fail(p, "bad port '%.*s'", (int)n, name);
+	memcpy(word, name, n);
+	word[n] = '\0';
+	int t = proto == 6		      ? PN_TCP
+		: proto == 17 || proto == 136 ? PN_UDP
+		: proto == 132		      ? PN_SCTP
+					      : PN_DCCP;
+	uint32_t before = m->n;
+	for (long e = pn_registry_find_name(p->reg, word, 0); e >= 0;
+	     e = pn_registry_find_name(p->reg, word, (uint32_t)e + 1)) {
+		const struct pn_entry *en = &p->reg->entries[e];
+		bool on_t =
+		    en->transport == t || (en->transport == PN_TRANSPORT_NONE &&
+					   (t == PN_TCP || t == PN_UDP));
+		if ((en->flags & PN_E_NO_PORT) || !on_t)
+			continue;
+		if (!pn_rule_add_port(m, en->port_lo, en->port_hi))
+			return oom(p);
+	}
+	if (m->n == before)
+		return fail(p,
+			    "'%s': no %s port is registered for a service of "
+			    "that name",
+			    word, pn_transport_name((enum pn_transport)t));
+	return 0;
+}
+
+/* [!]N[-M][,...], where N may be a service name when a registry was
+ * given ("ssh", "https,imaps"). */
+static int parse_ports(struct plain *p, const char *v, int proto,
+		       struct pn_port_match *m)
 {
 	const char *s = v;
 	if (*s == '!') {
@@ -187,6 +226,18 @@ static int parse_ports(struct plain *p, const char *v, struct pn_port_match *m)
 		size_t n = comma ? (size_t)(comma - s) : strlen(s);
 		const char *dash = memchr(s, '-', n);
 		uint16_t lo, hi;
+		if (p->reg && n &&
+		    ((s[0] >= 'a' && s[0] <= 'z') ||
+		     (s[0] >= 'A' && s[0] <= 'Z'))) {
+			/* Service names hold '-' ("http-alt"): a name is one
+			 * item whole. */
+			if (service_ports(p, s, n, proto, m) < 0)
+				return -1;
+			if (!comma)
+				return 0;
+			s = comma + 1;
+			continue;
+		}
 		if (!dash) {
 			if (!pn_port_parse(s, n, &lo))
 				return fail(p, "bad port '%.*s' in '%s'",
@@ -395,7 +446,7 @@ static int rule_line(struct plain *p, char **w, size_t n, const char *text,
 				    "unknown option '%s' (from, to, sport, "
 				    "on, out, state)",
 				    w[i]);
-		if (parse_ports(p, w[i], &r->dport) < 0)
+		if (parse_ports(p, w[i], r->proto, &r->dport) < 0)
 			return -1;
 		i++;
 	}
@@ -431,7 +482,7 @@ static int rule_line(struct plain *p, char **w, size_t n, const char *text,
 		case OPT_SPORT:
 			if (!ports)
 				return fail(p, "%s", need);
-			rc = parse_ports(p, val, &r->sport);
+			rc = parse_ports(p, val, r->proto, &r->sport);
 			break;
 		case OPT_ON:
 			rc = parse_iface(p, val, &r->iif);
@@ -511,10 +562,12 @@ static int parse_line(struct plain *p)
 }
 
 int pn_rules_parse_plain(const char *text, size_t len, const char *label,
-			 struct pn_ruleset **out, char *errbuf)
+			 const struct pn_registry *reg, struct pn_ruleset **out,
+			 char *errbuf)
 {
 	*out = NULL;
-	struct plain p = {.label = label, .errbuf = errbuf, .cur = -1};
+	struct plain p = {
+	    .label = label, .errbuf = errbuf, .reg = reg, .cur = -1};
 	for (int i = 0; i < 3; i++)
 		p.chain[i] = -1;
 	p.rs = pn_rules_new(label, PN_RULES_PLAIN);

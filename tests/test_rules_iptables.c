@@ -20,7 +20,7 @@ static struct pn_ruleset *parse_as(const char *text, enum pn_rules_format f)
 {
 	struct pn_ruleset *rs = NULL;
 	char err[PN_RULES_ERRBUF_SIZE] = "";
-	int rc = pn_rules_parse(text, strlen(text), "t", f, &rs, err);
+	int rc = pn_rules_parse(text, strlen(text), "t", f, NULL, &rs, err);
 	if (rc != 0)
 		print_error("unexpected error: %s\n", err);
 	assert_int_equal(rc, 0);
@@ -36,7 +36,7 @@ static void fails_as(const char *text, enum pn_rules_format f, unsigned line,
 	struct pn_ruleset *rs = (struct pn_ruleset *)&rs;
 	char err[PN_RULES_ERRBUF_SIZE] = "";
 	char prefix[32];
-	int rc = pn_rules_parse(text, strlen(text), "t", f, &rs, err);
+	int rc = pn_rules_parse(text, strlen(text), "t", f, NULL, &rs, err);
 	snprintf(prefix, sizeof prefix, "t:%u: ", line);
 	if (rc != -1 || strncmp(err, prefix, strlen(prefix)) != 0 ||
 	    !strstr(err, what))
@@ -301,8 +301,7 @@ static void ipt_real_file(void **state)
 	r = nth(rs, in4, 6);
 	assert_int_equal(r->proto, 1);
 	assert_int_equal(r->verdict, PN_VERDICT_ACCEPT);
-	has_unmodeled(r,
-		      (const char *const[]){"-m limit --limit 5/sec"}, 1);
+	has_unmodeled(r, (const char *const[]){"-m limit --limit 5/sec"}, 1);
 	assert_true(r->has_icmp);
 	r = nth(rs, in4, 7);
 	assert_int_equal(r->verdict, PN_VERDICT_NONE);
@@ -1151,8 +1150,9 @@ static void ipt_hostile(void **state)
 		struct pn_ruleset *rs = NULL;
 		char err[PN_RULES_ERRBUF_SIZE];
 		for (size_t n = 0; n <= strlen(inputs[i]); n++) {
-			int rc = pn_rules_parse(inputs[i], n, "t",
-						PN_RULES_IPTABLES, &rs, err);
+			int rc =
+			    pn_rules_parse(inputs[i], n, "t", PN_RULES_IPTABLES,
+					   NULL, &rs, err);
 			if (rc == 0)
 				pn_ruleset_free(rs);
 			else

@@ -21,7 +21,7 @@ static struct pn_ruleset *load(const char *name)
 	char err[PN_RULES_ERRBUF_SIZE];
 	struct pn_ruleset *rs = NULL;
 	/* AUTO: the detection must take nft's output for nft JSON. */
-	if (pn_rules_load(name, PN_RULES_AUTO, &rs, err) != 0)
+	if (pn_rules_load(name, PN_RULES_AUTO, NULL, &rs, err) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(rs->format, PN_RULES_NFT);
 	return rs;

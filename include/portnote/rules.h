@@ -245,12 +245,14 @@ struct pn_ruleset {
  * "file:line: message" in errbuf (a syntax error, an unknown chain in a
  * jump, an unreadable file). */
 int pn_rules_load(const char *path, enum pn_rules_format format,
-		  struct pn_ruleset **out, char errbuf[PN_RULES_ERRBUF_SIZE]);
+		  const struct pn_registry *reg, struct pn_ruleset **out,
+		  char errbuf[PN_RULES_ERRBUF_SIZE]);
 
-/* The same from memory; `label` names the source in messages. */
+/* The same from memory; `label` names the source in messages. `reg`, when
+ * not NULL, lets the plain list name ports by service ("allow tcp ssh"). */
 int pn_rules_parse(const char *text, size_t len, const char *label,
-		   enum pn_rules_format format, struct pn_ruleset **out,
-		   char errbuf[PN_RULES_ERRBUF_SIZE]);
+		   enum pn_rules_format format, const struct pn_registry *reg,
+		   struct pn_ruleset **out, char errbuf[PN_RULES_ERRBUF_SIZE]);
 
 void pn_ruleset_free(struct pn_ruleset *rs);
 
@@ -402,6 +404,7 @@ int pn_rules_parse_iptables(const char *text, size_t len, const char *label,
 int pn_rules_parse_nft(const char *text, size_t len, const char *label,
 		       struct pn_ruleset **out, char *errbuf);
 int pn_rules_parse_plain(const char *text, size_t len, const char *label,
-			 struct pn_ruleset **out, char *errbuf);
+			 const struct pn_registry *reg, struct pn_ruleset **out,
+			 char *errbuf);
 
 #endif

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[PN_RULES_ERRBUF_SIZE];
 	struct pn_ruleset *rs;
 	if (pn_rules_parse((const char *)data + 1, size - 1, "fuzz", format,
-			   &rs, err) != 0) {
+			   pn_registry_builtin(), &rs, err) != 0) {
 		if (strncmp(err, "fuzz:", 5) != 0 || rs)
 			abort();
 		return 0;
