@@ -197,6 +197,9 @@ static void report_json(const struct pn_audit *a, const char *chain_label,
 		json_object_set_new(
 		    summary, "unevaluated_flows",
 		    json_integer((json_int_t)a->total_unevaluated.flows));
+		json_object_set_new(
+		    summary, "assumed_not_in_set_flows",
+		    json_integer((json_int_t)a->assumed_flows));
 	}
 	json_object_set_new(doc, "summary", summary);
 
@@ -471,6 +474,14 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 			chain_label ? chain_label : pn_hook_name(a->opts.hook),
 			a->opts.iif ? a->opts.iif : "unknown",
 			(unsigned long long)a->total_undetermined.flows);
+	if (a->opts.traffic && a->assumed_flows)
+		fprintf(out,
+			"Assumed: %llu flows were followed as if in no member "
+			"of a set whose members are unknown (--ipsets gives "
+			"them).\n",
+			(unsigned long long)a->assumed_flows);
+	if (rs->ipsets_source)
+		fprintf(out, "Sets: members read from %s.\n", rs->ipsets_source);
 	if (a->opts.traffic && a->total_unevaluated.flows)
 		fprintf(
 		    out,
