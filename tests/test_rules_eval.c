@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "portnote/audit.h"
+#include "portnote/decode.h"
 #include "portnote/rules.h"
 
 static struct pn_prefix prefix(const char *s)
@@ -358,6 +359,253 @@ static void test_static_findings(void **state)
 	pn_ruleset_free(rs);
 }
 
+/* The audit of one iptables-save text, finished. */
+static struct pn_audit *audit_text(const char *text, struct pn_ruleset **rs,
+				   const char *ipsets)
+{
+	char err[PN_RULES_ERRBUF_SIZE];
+	int rc = pn_rules_parse(text, strlen(text), "t", PN_RULES_AUTO,
+				pn_registry_builtin(), rs, err);
+	if (rc != 0)
+		fail_msg("%s", err);
+	if (ipsets && pn_rules_parse_ipsets(*rs, ipsets, strlen(ipsets), "sets",
+					    err) != 0)
+		fail_msg("%s", err);
+	struct pn_audit_options o = {
+	    .wide = 1000, .hook = PN_HOOK_INPUT, .chain = -1};
+	struct pn_audit *a = pn_audit_create(*rs, pn_registry_builtin(), &o);
+	pn_audit_finish(a);
+	return a;
+}
+
+static bool any_message_has(const struct pn_audit *a, const char *what)
+{
+	for (uint32_t i = 0; i < a->n_findings; i++)
+		if (strstr(a->findings[i].message, what))
+			return true;
+	return false;
+}
+
+/* Never alarm on what a rule does not say. */
+static void test_no_false_alarms(void **state)
+{
+	(void)state;
+	struct pn_ruleset *rs;
+	struct pn_audit *a = audit_text(
+	    "*filter\n:INPUT DROP [0:0]\n"
+	    "-A INPUT -p icmp -j ACCEPT\n"			      /* 1 */
+	    "-A INPUT -p ipv6-icmp -j ACCEPT\n"			      /* 2 */
+	    "-A INPUT -p gre -j ACCEPT\n"			      /* 3 */
+	    "-A INPUT -p esp -j ACCEPT\n"			      /* 4 */
+	    "-A INPUT -p 51 -j ACCEPT\n"			      /* 5 */
+	    "-A INPUT -m set --match-set trusted src -j ACCEPT\n"     /* 6 */
+	    "-A INPUT -p tcp -m multiport --ports 80,443 -j ACCEPT\n" /* 7 */
+	    "-A INPUT -p tcp ! --syn -j ACCEPT\n"		      /* 8 */
+	    "-A INPUT -p tcp -m limit --limit 3/s -j ACCEPT\n"	      /* 9 */
+	    "-A INPUT -p udp -m udp --dport 1000:65535 -m recent --rcheck "
+	    "-j ACCEPT\n" /* 10 */
+	    "-A INPUT -p tcp -m tcp --dport 22 -m limit --limit 1/s -j "
+	    "ACCEPT\n"					    /* 11 */
+	    "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n" /* 12 */
+	    "-A INPUT -p tcp -m tcp --dport 6000:6063 -m recent --rcheck -j "
+	    "ACCEPT\n" /* 13 */
+	    "COMMIT\n",
+	    &rs, NULL);
+	for (uint32_t i = 0; i < a->n_findings; i++) {
+		const struct pn_finding *f = &a->findings[i];
+		uint32_t n = f->rule >= 0 ? rs->rules[f->rule].number : 0;
+		/* no port finding for the portless protocols, the set rule,
+		 * multiport --ports or ! --syn */
+		assert_true(n == 0 || n > 8 ||
+			    f->kind == PN_FIND_NOT_EVALUATED);
+		assert_true(f->kind != PN_FIND_ALL_PORTS &&
+			    f->kind != PN_FIND_WIDE_RANGE &&
+			    f->kind != PN_FIND_DYNAMIC_RANGE &&
+			    f->kind != PN_FIND_SHADOWED &&
+			    f->kind != PN_FIND_DUPLICATE);
+	}
+	assert_false(any_message_has(a, "tcp port from anywhere"));
+	for (int n = 0; n < 5; n++)
+		assert_int_equal(a->rules[n].n_openings, 0);
+	assert_int_equal(a->rules[6].n_openings, 1);
+	assert_string_equal(a->rules[6].openings[0].ports, "80,443");
+	assert_int_equal(a->rules[7].n_openings, 0);
+	/* unmodeled: at most, never all-ports or wide */
+	assert_true(a->rules[9].openings[0].at_most);
+	assert_true(has_finding(a, PN_FIND_NOT_EVALUATED, 10));
+	assert_true(has_finding(a, PN_FIND_UNAUTHORIZED, 13));
+	assert_true(any_message_has(a, "opens at most 6003/tcp"));
+	/* 12 is not shadowed by 11: the limit may not match */
+	assert_false(has_finding(a, PN_FIND_SHADOWED, 12));
+	pn_audit_destroy(a);
+	pn_ruleset_free(rs);
+
+	/* ...and a rule with an unmodeled match is shadowed when an earlier
+	 * one covers what is modeled: it holds whatever the match is. */
+	a = audit_text("*filter\n:INPUT DROP [0:0]\n"
+		       "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+		       "-A INPUT -p tcp -m tcp --dport 22 -m limit --limit "
+		       "1/s -j DROP\n"
+		       "COMMIT\n",
+		       &rs, NULL);
+	assert_true(has_finding(a, PN_FIND_SHADOWED, 2));
+	pn_audit_destroy(a);
+	pn_ruleset_free(rs);
+}
+
+/* Never pass what a rule does. */
+static void test_no_blind_spots(void **state)
+{
+	(void)state;
+	struct pn_ruleset *rs;
+	/* An accepting policy with nothing that drops the rest. */
+	struct pn_audit *a =
+	    audit_text("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n"
+		       "-A INPUT -i lo -j ACCEPT\nCOMMIT\n",
+		       &rs, NULL);
+	assert_int_equal(a->by_severity[PN_SEV_HIGH], 1);
+	assert_int_equal(a->findings[0].kind, PN_FIND_ALL_PORTS);
+	assert_int_equal(a->findings[0].rule, -1);
+	assert_string_equal(rs->chains[a->findings[0].chain].name, "INPUT");
+	pn_audit_destroy(a);
+	pn_ruleset_free(rs);
+	/* ...unless a rule (here in a user chain) drops the rest: per
+	 * transport. */
+	a = audit_text("*filter\n:INPUT ACCEPT [0:0]\n:tail - [0:0]\n"
+		       "-A INPUT -p tcp --dport 22 -j ACCEPT\n"
+		       "-A INPUT -j tail\n-A tail -p tcp -j DROP\n"
+		       "-A tail -p udp -j REJECT\nCOMMIT\n",
+		       &rs, NULL);
+	assert_int_equal(a->by_severity[PN_SEV_HIGH], 1);
+	assert_true(any_message_has(a, "every sctp and dccp port"));
+	pn_audit_destroy(a);
+	pn_ruleset_free(rs);
+	a = audit_text("*filter\n:INPUT ACCEPT [0:0]\n"
+		       "-A INPUT -p tcp --dport 22 -j ACCEPT\n"
+		       "-A INPUT -j DROP\nCOMMIT\n",
+		       &rs, NULL);
+	assert_int_equal(a->by_severity[PN_SEV_HIGH], 0);
+	pn_audit_destroy(a);
+	pn_ruleset_free(rs);
+
+	/* A rule in a user chain carries the jump's conditions. */
+	a = audit_text("*filter\n:INPUT DROP [0:0]\n:acc - [0:0]\n"
+		       "-A INPUT -p tcp -m tcp --dport 6000:6063 -j acc\n"
+		       "-A acc -j ACCEPT\nCOMMIT\n",
+		       &rs, NULL);
+	assert_true(has_finding(a, PN_FIND_UNAUTHORIZED, 1));
+	assert_false(any_message_has(a, "every protocol"));
+	pn_audit_destroy(a);
+	pn_ruleset_free(rs);
+
+	/* DNAT in nat PREROUTING publishes a port past INPUT. */
+	a = audit_text(
+	    "*nat\n:PREROUTING ACCEPT [0:0]\n:DOCKER - [0:0]\n"
+	    "-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER\n"
+	    "-A DOCKER ! -i docker0 -p tcp -m tcp --dport 6003 -j DNAT "
+	    "--to-destination 172.17.0.2:80\nCOMMIT\n"
+	    "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\nCOMMIT\n",
+	    &rs, NULL);
+	uint32_t dnat = rs->chains[1].first;
+	assert_int_equal(rs->rules[dnat].verdict, PN_VERDICT_DNAT);
+	assert_int_equal(a->rules[dnat].n_openings, 1);
+	assert_string_equal(a->rules[dnat].openings[0].forward,
+			    "172.17.0.2:80");
+	assert_true(has_finding(a, PN_FIND_UNAUTHORIZED, 1));
+	assert_true(any_message_has(a, "publishes 6003/tcp"));
+	pn_audit_destroy(a);
+	pn_ruleset_free(rs);
+}
+
+static void test_sets_and_matches(void **state)
+{
+	(void)state;
+	const char *text =
+	    "*filter\n:INPUT ACCEPT [0:0]\n"
+	    "-A INPUT -m set --match-set block src -j DROP\n"	  /* 1 */
+	    "-A INPUT -m set --match-set web dst,dst -j ACCEPT\n" /* 2 */
+	    "-A INPUT -m set ! --match-set ports dst -j REJECT\n" /* 3 */
+	    "-A INPUT -p tcp -m tcp --dport 7 -j ACCEPT\n"	  /* 4 */
+	    "COMMIT\n";
+	struct pn_ruleset *rs;
+	char err[PN_RULES_ERRBUF_SIZE];
+	assert_int_equal(pn_rules_parse(text, strlen(text), "t", PN_RULES_AUTO,
+					NULL, &rs, err),
+			 0);
+	struct pn_rule_packet p = packet("10.1.2.3", "192.0.2.1", 6, 40000, 7);
+	struct pn_rule_result res;
+	/* unknown members: followed as not in any set, and said so */
+	assert_true(pn_rules_evaluate(rs, PN_HOOK_INPUT, -1, &p, &res));
+	assert_false(res.undetermined);
+	assert_int_equal(res.verdict, PN_VERDICT_REJECT);
+	assert_int_equal(res.rule, 2);
+	assert_string_equal(rs->sets[res.assumed_set].name, "block");
+
+	const char *sets =
+	    "create block hash:net family inet hashsize 1024 maxelem 65536\n"
+	    "add block 10.1.0.0/16\nadd block 10.1.2.3 nomatch\n"
+	    "create web hash:ip,port family inet\n"
+	    "add web 192.0.2.1,tcp:443\nadd web 192.0.2.1,udp:53\n"
+	    "create ports bitmap:port range 0-65535\n"
+	    "add ports 7\nadd ports 8000-8100\n"
+	    "create both list:set size 8\nadd both block\nadd both web\n";
+	assert_int_equal(
+	    pn_rules_parse_ipsets(rs, sets, strlen(sets), "sets", err), 0);
+	/* 10.1.2.3 is the nomatch exception: not in block; port 7 is in
+	 * ports, so rule 3 does not match; rule 4 accepts */
+	assert_true(pn_rules_evaluate(rs, PN_HOOK_INPUT, -1, &p, &res));
+	assert_int_equal(res.assumed_set, -1);
+	assert_int_equal(res.verdict, PN_VERDICT_ACCEPT);
+	assert_int_equal(res.rule, 3);
+	p = packet("10.1.9.9", "192.0.2.1", 6, 40000, 7);
+	assert_true(pn_rules_evaluate(rs, PN_HOOK_INPUT, -1, &p, &res));
+	assert_int_equal(res.rule, 0);
+	p = packet("10.9.9.9", "192.0.2.1", 6, 40000, 443);
+	assert_true(pn_rules_evaluate(rs, PN_HOOK_INPUT, -1, &p, &res));
+	assert_int_equal(res.rule, 1);
+	p = packet("10.9.9.9", "192.0.2.1", 17, 40000, 443); /* udp:443 no */
+	assert_true(pn_rules_evaluate(rs, PN_HOOK_INPUT, -1, &p, &res));
+	assert_int_equal(res.verdict, PN_VERDICT_REJECT);
+	assert_int_equal(res.rule, 2);
+	/* errors name the line */
+	const char *bad[] = {
+	    "add nope 10.0.0.1\n", "create x hash:foo\n",
+	    "create x hash:ip\nadd x 10.0.0.1,80\n",
+	    "create x bitmap:port range 0-65535\nadd x 70000\n", "flush\n"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(
+		    pn_rules_parse_ipsets(rs, bad[i], strlen(bad[i]), "s", err),
+		    -1);
+		assert_non_null(strstr(err, "s:"));
+	}
+	pn_ruleset_free(rs);
+
+	/* address types, TCP flags, protocol sets */
+	text = "*filter\n:INPUT DROP [0:0]\n"
+	       "-A INPUT -m addrtype --dst-type MULTICAST -j DROP\n"
+	       "-A INPUT -p tcp --tcp-flags SYN,ACK SYN -j ACCEPT\n"
+	       "COMMIT\n";
+	assert_int_equal(pn_rules_parse(text, strlen(text), "t", PN_RULES_AUTO,
+					NULL, &rs, err),
+			 0);
+	p = packet("10.0.0.1", "224.0.0.251", 17, 5353, 5353);
+	assert_true(pn_rules_evaluate(rs, PN_HOOK_INPUT, -1, &p, &res));
+	assert_int_equal(res.rule, 0);
+	p = packet("10.0.0.1", "192.0.2.1", 6, 40000, 22);
+	/* flags unknown (the flow's start was not captured): undetermined */
+	assert_true(pn_rules_evaluate(rs, PN_HOOK_INPUT, -1, &p, &res));
+	assert_true(res.undetermined);
+	p.has_tcp_flags = true;
+	p.tcp_flags = PN_TCP_SYN;
+	assert_true(pn_rules_evaluate(rs, PN_HOOK_INPUT, -1, &p, &res));
+	assert_int_equal(res.verdict, PN_VERDICT_ACCEPT);
+	p.tcp_flags = PN_TCP_SYN | PN_TCP_ACK;
+	assert_true(pn_rules_evaluate(rs, PN_HOOK_INPUT, -1, &p, &res));
+	assert_int_equal(res.verdict, PN_VERDICT_DROP);
+	assert_int_equal(res.rule, -1);
+	pn_ruleset_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +615,9 @@ int main(void)
 	    cmocka_unit_test(test_loop_and_unmodeled),
 	    cmocka_unit_test(test_interfaces_ctstate_priorities),
 	    cmocka_unit_test(test_static_findings),
+	    cmocka_unit_test(test_no_false_alarms),
+	    cmocka_unit_test(test_no_blind_spots),
+	    cmocka_unit_test(test_sets_and_matches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
