@@ -1241,14 +1241,14 @@ static void flag_traffic(struct pn_audit *a, enum pn_finding_kind kind,
 	f->flows++;
 }
 
-static void add_traffic(struct pn_audit_traffic *t, const struct pn_flow *f,
-			int client)
+static void add_traffic(struct pn_audit_traffic *t,
+			const struct pn_audit_traffic *d)
 {
-	t->flows++;
-	t->packets += f->packets[0] + f->packets[1];
-	t->bytes += f->bytes[0] + f->bytes[1];
-	t->client_packets += f->packets[client];
-	t->client_bytes += f->bytes[client];
+	t->flows += d->flows;
+	t->packets += d->packets;
+	t->bytes += d->bytes;
+	t->client_packets += d->client_packets;
+	t->client_bytes += d->client_bytes;
 }
 
 /* The endpoint that sent first: the firewall saw the flow's first packet
@@ -1264,6 +1264,108 @@ static int initiator(const struct pn_flow *f)
 	if (b && (!a || b < a))
 		return 1;
 	return !f->server;
+}
+
+/* What one flow (or one portless packet) adds, and how the report names
+ * it. */
+struct audited {
+	struct pn_audit_traffic d;
+	const char *named; /* "tcp/ssh", "unregistered tcp/6379", "icmp" */
+	char port[24];	   /* "22/tcp"; "" without ports */
+	uint16_t flags;	   /* PN_FF_* of the server port */
+};
+
+static void count_undetermined(struct pn_audit *a, const struct audited *x,
+			       int32_t rule)
+{
+	add_traffic(&a->total_undetermined, &x->d);
+	if (rule >= 0) {
+		add_traffic(&a->undetermined[rule].traffic, &x->d);
+		count_service(a, a->rs->n_rules + a->rs->n_chains +
+				     (uint32_t)rule,
+			      x->named);
+	}
+}
+
+/* Evaluates pkt through the hook's chains (after nat PREROUTING, whose
+ * DNAT sends it to the forward hook) and counts x where it was decided. */
+static void audit_packet(struct pn_audit *a, struct pn_rule_packet *pkt,
+			 const struct audited *x)
+{
+	uint32_t nr = a->rs->n_rules;
+	enum pn_hook hook = a->opts.hook;
+	struct pn_rule_result res;
+	char oif[sizeof a->rs->rules[0].iif.name];
+	if (a->priv->nat >= 0) {
+		/* A port published by DNAT goes to its new destination
+		 * through the forward hook, not to this host's input. */
+		pkt->at = PN_HOOK_INPUT;
+		pn_rules_evaluate(a->rs, PN_HOOK_NONE, a->priv->nat, pkt, &res);
+		pkt->at = PN_HOOK_NONE;
+		if (res.undetermined) {
+			add_traffic(&a->total, &x->d);
+			count_undetermined(a, x, res.rule);
+			return;
+		}
+		if (res.verdict == PN_VERDICT_DNAT && res.rule >= 0) {
+			const struct pn_rule *d = &a->rs->rules[res.rule];
+			add_traffic(&a->rules[res.rule].traffic, &x->d);
+			count_service(a, (uint32_t)res.rule, x->named);
+			if (d->dnat.has_addr &&
+			    d->dnat.addr.family == pkt->family)
+				memcpy(pkt->daddr, d->dnat.addr.addr, 16);
+			if (d->dnat.port_lo)
+				pkt->dport = d->dnat.port_lo;
+			/* Docker's DNAT rules skip their own bridge ("! -i
+			 * docker0"): that bridge is where the packet goes. */
+			if (d->iif.negate && !d->iif.wildcard) {
+				memcpy(oif, d->iif.name, sizeof oif);
+				pkt->oif = oif;
+			}
+			hook = PN_HOOK_FORWARD;
+		}
+	}
+	if (!pn_rules_evaluate(a->rs, hook, a->opts.chain, pkt, &res)) {
+		add_traffic(&a->total_unevaluated, &x->d);
+		return;
+	}
+	add_traffic(&a->total, &x->d);
+	if (res.undetermined) {
+		count_undetermined(a, x, res.rule);
+		return;
+	}
+	if (res.assumed_set >= 0) {
+		/* Said once per set and rule: the verdicts below hold only if
+		 * these flows were in no member of the set. */
+		a->assumed_flows += x->d.flows;
+		flag_traffic(a, PN_FIND_ASSUMED, res.rule, res.chain,
+			     a->rs->sets[res.assumed_set].name, "");
+	}
+	int32_t chain = res.chain;
+	if (res.rule >= 0) {
+		add_traffic(&a->rules[res.rule].traffic, &x->d);
+		count_service(a, (uint32_t)res.rule, x->named);
+	} else if (chain >= 0) {
+		add_traffic(&a->chains[chain].traffic, &x->d);
+		count_service(a, nr + (uint32_t)chain, x->named);
+		flag_traffic(a, PN_FIND_POLICY_TRAFFIC, -1, chain, x->named,
+			     "");
+	}
+	if (res.verdict != PN_VERDICT_ACCEPT)
+		return;
+	static const struct {
+		uint16_t flag;
+		enum pn_finding_kind kind;
+	} flagged[] = {
+	    {PN_FF_UNAUTHORIZED, PN_FIND_ALLOWED_UNAUTHORIZED},
+	    {PN_FF_RESERVED, PN_FIND_ALLOWED_RESERVED},
+	    {PN_FF_UNASSIGNED, PN_FIND_ALLOWED_UNASSIGNED},
+	    {PN_FF_DYNAMIC, PN_FIND_ALLOWED_DYNAMIC},
+	};
+	for (size_t i = 0; i < sizeof flagged / sizeof flagged[0]; i++)
+		if (x->flags & flagged[i].flag)
+			flag_traffic(a, flagged[i].kind, res.rule, chain,
+				     x->named, x->port);
 }
 
 void pn_audit_flow(struct pn_audit *a, const struct pn_flow *f)
@@ -1297,99 +1399,69 @@ void pn_audit_flow(struct pn_audit *a, const struct pn_flow *f)
 			 service);
 	else
 		snprintf(named, sizeof named, "%s", service);
-	uint32_t nr = a->rs->n_rules;
-
-	/* A port published by DNAT goes to its new destination through the
-	 * forward hook, not to this host's input chain. */
-	enum pn_hook hook = a->opts.hook;
-	struct pn_rule_result res;
-	char oif[sizeof a->rs->rules[0].iif.name];
-	if (a->priv->nat >= 0) {
-		pkt.at = PN_HOOK_INPUT;
-		pn_rules_evaluate(a->rs, PN_HOOK_NONE, a->priv->nat, &pkt,
-				  &res);
-		pkt.at = PN_HOOK_NONE;
-		if (res.undetermined) {
-			add_traffic(&a->total, f, client);
-			add_traffic(&a->total_undetermined, f, client);
-			if (res.rule >= 0) {
-				add_traffic(&a->undetermined[res.rule].traffic,
-					    f, client);
-				count_service(a,
-					      nr + a->rs->n_chains +
-						  (uint32_t)res.rule,
-					      named);
-			}
-			return;
-		}
-		if (res.verdict == PN_VERDICT_DNAT && res.rule >= 0) {
-			const struct pn_rule *d = &a->rs->rules[res.rule];
-			add_traffic(&a->rules[res.rule].traffic, f, client);
-			count_service(a, (uint32_t)res.rule, named);
-			if (d->dnat.has_addr &&
-			    d->dnat.addr.family == pkt.family)
-				memcpy(pkt.daddr, d->dnat.addr.addr, 16);
-			if (d->dnat.port_lo)
-				pkt.dport = d->dnat.port_lo;
-			/* Docker's DNAT rules skip their own bridge ("! -i
-			 * docker0"): that bridge is where the packet goes. */
-			if (d->iif.negate && !d->iif.wildcard) {
-				memcpy(oif, d->iif.name, sizeof oif);
-				pkt.oif = oif;
-			}
-			hook = PN_HOOK_FORWARD;
-		}
-	}
-	if (!pn_rules_evaluate(a->rs, hook, a->opts.chain, &pkt, &res)) {
-		add_traffic(&a->total_unevaluated, f, client);
-		return;
-	}
-	add_traffic(&a->total, f, client);
-	if (res.undetermined) {
-		add_traffic(&a->total_undetermined, f, client);
-		if (res.rule >= 0) {
-			add_traffic(&a->undetermined[res.rule].traffic, f,
-				    client);
-			count_service(a,
-				      nr + a->rs->n_chains + (uint32_t)res.rule,
-				      named);
-		}
-		return;
-	}
-	if (res.assumed_set >= 0) {
-		/* Said once per set and rule: the verdicts below hold only if
-		 * these flows were in no member of the set. */
-		a->assumed_flows++;
-		flag_traffic(a, PN_FIND_ASSUMED, res.rule, res.chain,
-			     a->rs->sets[res.assumed_set].name, "");
-	}
-	int32_t chain = res.chain;
-	if (res.rule >= 0) {
-		add_traffic(&a->rules[res.rule].traffic, f, client);
-		count_service(a, (uint32_t)res.rule, named);
-	} else if (chain >= 0) {
-		add_traffic(&a->chains[chain].traffic, f, client);
-		count_service(a, nr + (uint32_t)chain, named);
-		flag_traffic(a, PN_FIND_POLICY_TRAFFIC, -1, chain, named, "");
-	}
-	if (res.verdict != PN_VERDICT_ACCEPT)
-		return;
-	char port[24];
-	snprintf(port, sizeof port, "%u/%s", f->key.port[server],
+	struct audited x = {
+	    .d = {.flows = 1,
+		  .packets = f->packets[0] + f->packets[1],
+		  .bytes = f->bytes[0] + f->bytes[1],
+		  .client_packets = f->packets[client],
+		  .client_bytes = f->bytes[client]},
+	    .named = named,
+	    .flags = pn_flow_port_flags(a->reg, t, f->key.port, server),
+	};
+	snprintf(x.port, sizeof x.port, "%u/%s", f->key.port[server],
 		 pn_transport_name(t));
-	uint16_t flags = pn_flow_port_flags(a->reg, t, f->key.port, server);
-	if (flags & PN_FF_UNAUTHORIZED)
-		flag_traffic(a, PN_FIND_ALLOWED_UNAUTHORIZED, res.rule, chain,
-			     named, port);
-	if (flags & PN_FF_RESERVED)
-		flag_traffic(a, PN_FIND_ALLOWED_RESERVED, res.rule, chain,
-			     named, port);
-	if (flags & PN_FF_UNASSIGNED)
-		flag_traffic(a, PN_FIND_ALLOWED_UNASSIGNED, res.rule, chain,
-			     named, port);
-	if (flags & PN_FF_DYNAMIC)
-		flag_traffic(a, PN_FIND_ALLOWED_DYNAMIC, res.rule, chain, named,
-			     port);
+	audit_packet(a, &pkt, &x);
+}
+
+/* ICMP types that answer or report on earlier traffic: conntrack sees an
+ * echo reply as ESTABLISHED and an error as RELATED to the connection it
+ * reports on; everything else starts something new. */
+static uint8_t icmp_state(bool v6, uint8_t type)
+{
+	if (v6) {
+		if (type == 129)
+			return PN_CT_ESTABLISHED;
+		return type >= 1 && type <= 4 ? PN_CT_RELATED : PN_CT_NEW;
+	}
+	if (type == 0 || type == 14 || type == 16 || type == 18)
+		return PN_CT_ESTABLISHED;
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12
+		   ? PN_CT_RELATED
+		   : PN_CT_NEW;
+}
+
+void pn_audit_portless(struct pn_audit *a, const struct pn_packet *p,
+		       const uint8_t *bytes)
+{
+	if (p->status != PN_OK || p->l4 != PN_L4_NONE || !p->ip_version)
+		return;
+	bool v6 = p->ip_version == 6;
+	struct pn_rule_packet pkt = {
+	    .family = v6 ? PN_FAMILY_IPV6 : PN_FAMILY_IPV4,
+	    .proto = p->ip_proto,
+	    .iif = a->opts.iif,
+	    .ctstate = PN_CT_NEW,
+	};
+	memcpy(pkt.saddr, p->src, 16);
+	memcpy(pkt.daddr, p->dst, 16);
+	bool icmp = p->ip_proto == (v6 ? 58 : 1);
+	if (icmp && p->l4_off < p->caplen && p->caplen - p->l4_off >= 2) {
+		pkt.has_icmp = true;
+		pkt.icmp_type = bytes[p->l4_off];
+		pkt.icmp_code = bytes[p->l4_off + 1];
+		pkt.ctstate = icmp_state(v6, pkt.icmp_type);
+	}
+	char buf[16];
+	const char *named = pn_ip_proto_text(p->ip_proto, buf);
+	struct audited x = {
+	    .d = {.flows = 1,
+		  .packets = 1,
+		  .bytes = p->wirelen,
+		  .client_packets = 1,
+		  .client_bytes = p->wirelen},
+	    .named = named,
+	};
+	audit_packet(a, &pkt, &x);
 }
 
 static int by_flows_desc(const void *x, const void *y)

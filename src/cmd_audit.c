@@ -126,6 +126,25 @@ static void on_flow_end(void *audit, const struct pn_flow *f)
 	pn_audit_flow(audit, f);
 }
 
+struct audit_capture {
+	struct pn_flow_table *table;
+	struct pn_audit *audit;
+};
+
+/* Packets with ports go to the flow table; ICMP and other protocols
+ * without ports are evaluated one by one. */
+static bool on_packet(void *ctx, const struct pn_capture_source *src,
+		      const struct pcap_pkthdr *h, const uint8_t *bytes,
+		      const struct pn_packet *p)
+{
+	struct audit_capture *ac = ctx;
+	if (p->l4 == PN_L4_NONE) {
+		pn_audit_portless(ac->audit, p, bytes);
+		return true;
+	}
+	return pn_flow_capture(ac->table, src, h, bytes, p);
+}
+
 /* Output */
 
 static json_t *rule_ref_json(const struct pn_ruleset *rs, int32_t rule,
@@ -700,8 +719,9 @@ int pn_cmd_audit(int argc, char **argv)
 		}
 		struct pn_capture_stats stats;
 		enum pn_capture_result result =
-		    pn_capture_run(&own.capture.opts, pn_flow_capture, NULL,
-				   table, &stats, who, stderr);
+		    pn_capture_run(&own.capture.opts, on_packet, NULL,
+				   &(struct audit_capture){table, audit}, &stats,
+				   who, stderr);
 		pn_flow_flush(table);
 		pn_flow_table_destroy(table);
 		pn_stats_summary_text(stderr, who, &stats);

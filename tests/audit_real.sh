@@ -8,6 +8,7 @@
 #      nothing at all on the portless protocols, nothing worded as tcp.
 #   2. ordinary-host in all three forms (with and without its ipsets), and
 #      ufw.iptables, written by ufw itself: nothing above low.
+#      ICMP packets of captures/icmp.pcap meet the ICMP type rules.
 #   3. docker.iptables: the accepting INPUT policy is all-ports (high); the
 #      DNAT rule publishes 8080/tcp to 172.17.0.2:80; flows of
 #      captures/demo.pcap to 8080 go through the forward hook and are
@@ -85,6 +86,15 @@ audit oh --rules "$rules/ordinary-host.iptables" -r "$demo" --ipsets "$rules/ord
 n=$(q oh '.summary.undetermined_flows')
 [[ $rc == 0 && $n == 0 ]] && ok "ordinary-host with traffic: no undetermined flow" ||
 	bad "ordinary-host with traffic: rc $rc, $n undetermined flows"
+
+# ICMP is evaluated packet by packet: echo requests by the rules that name
+# their type, replies as part of an established exchange.
+audit icmp --rules "$rules/ordinary-host.iptables" --ipsets "$rules/ordinary-host.ipset" \
+	-r "$srcdir/captures/icmp.pcap"
+n=$(q icmp '[.rules[] | select(.traffic.flows > 0) | "\(.number):\(.traffic.flows)"] | join(" ")')
+[[ $n == "1:2 5:2 1:2 8:2" && $(q icmp '.summary.flows') == 8 ]] &&
+	ok "ICMP: requests accepted by the echo-request rules, replies as established" ||
+	bad "ICMP: rules and flows '$n'"
 
 # 3. a Docker host
 audit docker --rules "$rules/docker.iptables"

@@ -141,6 +141,13 @@ struct pn_audit *pn_audit_create(const struct pn_ruleset *rs,
 /* Evaluates one ended flow. */
 void pn_audit_flow(struct pn_audit *a, const struct pn_flow *f);
 
+/* Evaluates one decoded packet of a protocol without ports (ICMP, GRE,
+ * ESP) on its own, counted as a flow of one packet; an ICMP echo reply is
+ * taken as part of an established exchange and an ICMP error as related
+ * to one, as conntrack sees them. Other packets are ignored. */
+void pn_audit_portless(struct pn_audit *a, const struct pn_packet *p,
+		       const uint8_t *bytes);
+
 /* Adds the traffic findings and orders everything (severity, then rule
  * order). Call once, after the last flow. */
 void pn_audit_finish(struct pn_audit *a);
