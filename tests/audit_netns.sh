@@ -29,8 +29,11 @@
 #     counted, no undetermined flow, as many flows as probes.
 # tests/rules/host.rules, the plain form of the same ruleset, must give the
 # same on the capture of the iptables run.
-# Needs root, ip (netns), nft, iptables-restore/-save, tcpdump, socat and
-# jq; exits 77 without them. Takes about 13 s (20 s under ASan).
+# Then tests/rules/ordinary-host.iptables with ordinary-host.ipset loaded
+# by `ipset restore`: probes from the admin and blocklist sets, ICMP echo
+# requests (ping), the same comparisons.
+# Needs root, ip (netns), nft, iptables-restore/-save, ipset, ping,
+# tcpdump, socat and jq; exits 77 without them. Takes about 13 s (20 s under ASan).
 # KEEP=1 keeps the captures and reports in the temporary directory.
 # Prints "N passed, M failed".
 set -uo pipefail
@@ -44,7 +47,7 @@ skip() {
 	exit 77
 }
 [[ $(id -u) -eq 0 ]] || skip "needs root (network namespaces and firewall rules)"
-for t in ip nft iptables-restore iptables-save tcpdump socat jq timeout; do
+for t in ip nft iptables-restore iptables-save ipset ping tcpdump socat jq timeout; do
 	command -v "$t" >/dev/null 2>&1 ||
 		skip "$t is not installed (scripts/deps --test)"
 done
@@ -108,7 +111,7 @@ setup() {
 # tests/rules/host.* meant to decide (a check on the test itself; the
 # kernel's counters are what portnote is compared with). Without SPORT,
 # probe i is sent from port 40001 + i; every probe has its own source port.
-probes=(
+probes_host=(
 	"tcp 198.51.100.7 22 3"    # ssh from the admin network
 	"tcp 192.0.2.1 22 policy"  # ssh from elsewhere
 	"tcp 192.0.2.1 80 4"       # web server
@@ -131,6 +134,21 @@ probes=(
 	# server is the destination, whatever the ports suggest.
 	"udp 192.0.2.1:53 50000 14"
 )
+# tests/rules/ordinary-host.iptables with its ipsets: ICMP types, an
+# admin allow-list and a blocklist (hash:net), as an ordinary host has.
+probes_ordinary=(
+	"tcp 198.51.100.7 22 8"   # ssh from the admin set
+	"tcp 192.0.2.1 22 8"      # 192.0.2.0/24 is in the admin set too
+	"tcp 203.0.113.5 22 4"    # the blocklist set
+	"tcp 203.0.113.5 80 4"    # the blocklist comes before the web server
+	"tcp 192.0.2.1 80 9"      # web server
+	"udp 192.0.2.1 53 10"     # dns
+	"tcp 192.0.2.1 53 11"     # dns over tcp
+	"udp 198.51.100.7 123 12" # ntp
+	"tcp 192.0.2.1 8080 policy"
+	"icmp 192.0.2.1 - 5"      # echo request
+	"icmp 203.0.113.5 - 4"    # echo request from the blocklist
+)
 
 # Everything that came in on pnveth1, counted before the filter table.
 add_probe_counter() {
@@ -151,7 +169,7 @@ arrived() {
 # kernel_counters FORM: "NUMBER PACKETS" per rule of the input chain, in
 # order; "missing" for a rule without a counter.
 kernel_counters() {
-	if [[ $1 == iptables ]]; then
+	if [[ $1 == iptables* ]]; then
 		in_srv iptables-save -c -t filter |
 			awk '$2 == "-A" && $3 == "INPUT" {
 				n++; split(substr($1, 2), c, ":"); print n, c[1] }'
@@ -173,6 +191,10 @@ send() {
 	elif [[ $1 == udpfrag ]]; then
 		head -c 3000 /dev/zero | in_cli timeout 2 socat -t 0.05 -u - \
 			"UDP-SENDTO:192.0.2.2:$4,bind=$2:$3" 2>/dev/null
+	elif [[ $1 == icmp ]]; then
+		# the echo reply leaves through OUTPUT: one packet in INPUT
+		in_cli timeout 2 ping -n -q -c 1 -W 1 -I "$2" 192.0.2.2 \
+			>/dev/null 2>&1
 	else
 		in_cli timeout 2 socat -u /dev/null \
 			"TCP:192.0.2.2:$4,bind=$2:$3,connect-timeout=0.3" 2>/dev/null
@@ -180,9 +202,20 @@ send() {
 	return 0
 }
 
-# run_form FORM FILE
+# The packets of probe i in a capture: by its source port, or for ICMP by
+# its source address (one ICMP probe per source).
+probe_filter() {
+	if [[ $1 == icmp ]]; then
+		echo "icmp and src host $2"
+	else
+		echo "ip and src port $3"
+	fi
+}
+
+# run_form FORM FILE [IPSETS]: with the probes of $probes
 run_form() {
 	local form=$1 file=$2 i n=${#probes[@]} before now k
+	ipsets=${3:-}
 	local proto src dport want sport got
 	echo "== $form: $file"
 	teardown
@@ -196,7 +229,11 @@ run_form() {
 	if ! add_probe_counter 2>"$tmp/load.err"; then
 		skip "no nftables in this kernel: $(head -1 "$tmp/load.err")"
 	fi
-	if [[ $form == iptables ]]; then
+	if [[ -n $ipsets ]] && ! in_srv ipset restore <"$ipsets" 2>"$tmp/load.err"; then
+		bad "$form: the kernel refused $ipsets: $(head -3 "$tmp/load.err")"
+		return
+	fi
+	if [[ $form == iptables* ]]; then
 		in_srv iptables-restore <"$file" 2>"$tmp/load.err"
 	else
 		in_srv nft -j -f "$file" 2>"$tmp/load.err"
@@ -280,7 +317,7 @@ run_form() {
 	kernel_counters "$form" >"$kcounts"
 	local kpolicy
 	kpolicy=$(awk -v n="$n" '{ s += $2 } END { print n - s }' "$kcounts")
-	if [[ $form == iptables ]]; then
+	if [[ $form == iptables* ]]; then
 		local cpolicy
 		cpolicy=$(in_srv iptables-save -c -t filter |
 			sed -n 's/^:INPUT DROP \[\([0-9]*\):.*/\1/p')
@@ -303,7 +340,8 @@ run_form() {
 compare_totals() {
 	local form=$1 file=$2 cap=$3 kpolicy=$4 n=${#probes[@]}
 	local out=$tmp/$form.json status
-	"$portnote" audit --rules "$file" -r "$cap" --in-interface pnveth1 \
+	"$portnote" audit --rules "$file" ${ipsets:+--ipsets "$ipsets"} \
+		-r "$cap" --in-interface pnveth1 \
 		--format json >"$out" 2>"$tmp/$form.err"
 	status=$?
 	if [[ $status -gt 1 ]] || ! jq -e .summary "$out" >/dev/null 2>&1; then
@@ -351,8 +389,10 @@ compare_probes() {
 		if [[ $src == *:* ]]; then
 			sport=${src#*:} src=${src%:*}
 		fi
-		tcpdump -r "$cap" -w "$tmp/one.pcap" "ip and src port $sport" 2>/dev/null
-		"$portnote" audit --rules "$file" -r "$tmp/one.pcap" \
+		tcpdump -r "$cap" -w "$tmp/one.pcap" \
+			"$(probe_filter "$proto" "$src" "$sport")" 2>/dev/null
+		"$portnote" audit --rules "$file" ${ipsets:+--ipsets "$ipsets"} \
+			-r "$tmp/one.pcap" \
 			--in-interface pnveth1 --format json >"$tmp/one.json" \
 			2>>"$tmp/probes.err"
 		got=$(jq -r '[(.rules[] | select(.chain | ascii_downcase == "input")
@@ -369,8 +409,15 @@ compare_probes() {
 	done
 }
 
+probes=("${probes_host[@]}")
 run_form iptables "$rules/host.iptables"
 run_form nft "$rules/host.nft.json"
+probes=("${probes_ordinary[@]}")
+# Its IPv4 half: iptables-restore takes no ip6tables section.
+sed '/^# Generated by ip6tables-save/,$d' "$rules/ordinary-host.iptables" \
+	>"$tmp/ordinary-host4.iptables"
+run_form iptables-ordinary "$tmp/ordinary-host4.iptables" \
+	"$rules/ordinary-host.ipset"
 teardown
 
 if grep -Eqs 'Sanitizer|runtime error:' "$tmp"/*.err; then
