@@ -17,94 +17,66 @@
 /* Ports named one by one in a message before "and N more". */
 #define MAX_LISTED 8
 
-/* A set of ports as a bitmap: ranges, negation and containment are then
- * plain bit operations, whatever the rule wrote. */
+/* A set of ports as sorted, disjoint runs: a rule's ports are usually a
+ * few runs, and walking them instead of 65536 bits keeps the audit of a
+ * ruleset with 100,000 rules linear. */
 struct portset {
-	uint64_t w[65536 / 64];
+	struct pn_port_range *r;
+	uint32_t n;
 };
 
-static void ps_clear(struct portset *s)
+static void oom(void);
+
+/* The ports a match admits; every port when it has none. */
+static void ps_from_match(struct portset *s, const struct pn_port_match *m)
 {
-	memset(s, 0, sizeof *s);
+	struct pn_port_range *r;
+	int n = pn_port_runs(m, &r);
+	if (n < 0)
+		oom();
+	s->r = r;
+	s->n = (uint32_t)n;
 }
 
-static void ps_fill(struct portset *s)
+static void ps_free(struct portset *s)
 {
-	memset(s, 0xff, sizeof *s);
-}
-
-static void ps_add(struct portset *s, uint16_t lo, uint16_t hi)
-{
-	for (uint32_t p = lo; p <= hi; p++)
-		s->w[p / 64] |= 1ull << (p % 64);
-}
-
-static bool ps_has(const struct portset *s, uint32_t p)
-{
-	return s->w[p / 64] >> (p % 64) & 1;
-}
-
-static void ps_invert(struct portset *s)
-{
-	for (size_t i = 0; i < 1024; i++)
-		s->w[i] = ~s->w[i];
+	free(s->r);
+	s->r = NULL;
+	s->n = 0;
 }
 
 static uint32_t ps_count(const struct portset *s)
 {
 	uint32_t n = 0;
-	for (size_t i = 0; i < 1024; i++)
-		n += (uint32_t)__builtin_popcountll(s->w[i]);
+	for (uint32_t i = 0; i < s->n; i++)
+		n += (uint32_t)s->r[i].hi - s->r[i].lo + 1;
 	return n;
 }
 
-/* The ports a match admits; every port when it has none. */
-static void ps_from_match(struct portset *s, const struct pn_port_match *m)
+/* Does the set hold any port of lo..hi? */
+static bool ps_overlaps(const struct portset *s, uint32_t lo, uint32_t hi)
 {
-	if (m->n == 0) {
-		ps_fill(s);
-		return;
-	}
-	ps_clear(s);
-	for (uint32_t i = 0; i < m->n; i++)
-		ps_add(s, m->ranges[i].lo, m->ranges[i].hi);
-	if (m->negate)
-		ps_invert(s);
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->r[i].lo <= hi && s->r[i].hi >= lo)
+			return true;
+	return false;
 }
 
 /* "22", "6000-6063", "80,443,8000-8100": runs of the set. */
 static char *ps_text(const struct portset *s)
 {
-	size_t cap = 64, len = 0;
+	size_t cap = 16 * (size_t)s->n + 1, len = 0;
 	char *out = malloc(cap);
 	if (!out)
 		return NULL;
 	out[0] = '\0';
-	for (uint32_t p = 0; p < 65536;) {
-		if (!ps_has(s, p)) {
-			p++;
-			continue;
-		}
-		uint32_t q = p;
-		while (q + 1 < 65536 && ps_has(s, q + 1))
-			q++;
-		char run[16];
-		int n = q == p ? snprintf(run, sizeof run, "%u", p)
-			       : snprintf(run, sizeof run, "%u-%u", p, q);
-		if (len + (size_t)n + 2 > cap) {
-			cap = (len + (size_t)n + 2) * 2;
-			char *grown = realloc(out, cap);
-			if (!grown) {
-				free(out);
-				return NULL;
-			}
-			out = grown;
-		}
-		if (len)
-			out[len++] = ',';
-		memcpy(out + len, run, (size_t)n + 1);
+	for (uint32_t i = 0; i < s->n; i++) {
+		uint32_t p = s->r[i].lo, q = s->r[i].hi;
+		int n = q == p ? snprintf(out + len, cap - len, "%s%u",
+					  i ? "," : "", p)
+			       : snprintf(out + len, cap - len, "%s%u-%u",
+					  i ? "," : "", p, q);
 		len += (size_t)n;
-		p = q + 1;
 	}
 	return out;
 }
@@ -168,6 +140,7 @@ struct audit_private {
 	 * whether packets coming in (input, forward) reach it. */
 	uint32_t *n_callers, *caller;
 	bool *callers_plain, *incoming;
+	struct shadow_bucket *shadow;	/* see audit_order */
 	struct service_count *services; /* rules: target = rule index;
 					   policies: n_rules + chain;
 					   undetermined: n_rules + n_chains +
@@ -380,49 +353,63 @@ static void audit_opening(struct pn_audit *a, uint32_t ri, enum pn_transport t,
 		oom();
 	o->n_ports = n_ports;
 
-	uint32_t *unauth = malloc(65536 * sizeof *unauth);
-	uint32_t *reserved = malloc(65536 * sizeof *reserved);
-	uint32_t *unassigned = malloc(65536 * sizeof *unassigned);
-	/* Distinct names: a name can sit on many ports of a range. */
-	char **names = malloc(65536 * sizeof *names);
+	uint32_t *unauth = malloc(n_ports * sizeof *unauth);
+	uint32_t *reserved = malloc(n_ports * sizeof *reserved);
+	uint32_t *unassigned = malloc(n_ports * sizeof *unassigned);
+	/* Distinct names: a name can sit on many ports of a range, and a
+	 * port hold several. */
+	size_t names_cap = (size_t)n_ports * 4;
+	char **names = malloc(names_cap * sizeof *names);
 	if (!unauth || !reserved || !unassigned || !names)
 		oom();
 	uint32_t n_unauth = 0, n_reserved = 0, n_unassigned = 0, n_names = 0;
 	char notable[MAX_NOTABLE][64];
 	uint32_t n_notable = 0;
-	for (uint32_t p = 0; p < 65536; p++) {
-		if (!ps_has(ports, p))
-			continue;
-		const struct pn_slot *s =
-		    pn_registry_slot(a->reg, t, (uint16_t)p);
-		if (s->flags & PN_S_UNAUTHORIZED)
-			unauth[n_unauth++] = p;
-		if (s->flags & PN_S_SERVICE) {
-			for (unsigned i = 0; i < s->count; i++) {
-				const struct pn_entry *e =
-				    pn_slot_entry(a->reg, s, i);
-				if (e->kind != PN_KIND_SERVICE ||
-				    (e->flags & PN_E_ALIAS))
-					continue;
-				const char *nm =
-				    pn_registry_str(a->reg, e->name);
-				bool seen = false;
-				for (uint32_t k = 0; k < n_names && !seen; k++)
-					seen = strcasecmp(names[k], nm) == 0;
-				if (seen)
-					continue;
-				names[n_names++] = (char *)nm;
-				if (n_notable < MAX_NOTABLE)
-					snprintf(notable[n_notable++],
-						 sizeof notable[0], "%s", nm);
+	for (uint32_t run = 0; run < ports->n; run++)
+		for (uint32_t p = ports->r[run].lo; p <= ports->r[run].hi;
+		     p++) {
+			const struct pn_slot *s =
+			    pn_registry_slot(a->reg, t, (uint16_t)p);
+			if (s->flags & PN_S_UNAUTHORIZED)
+				unauth[n_unauth++] = p;
+			if (s->flags & PN_S_SERVICE) {
+				for (unsigned i = 0; i < s->count; i++) {
+					const struct pn_entry *e =
+					    pn_slot_entry(a->reg, s, i);
+					if (e->kind != PN_KIND_SERVICE ||
+					    (e->flags & PN_E_ALIAS))
+						continue;
+					const char *nm =
+					    pn_registry_str(a->reg, e->name);
+					bool seen = false;
+					for (uint32_t k = 0;
+					     k < n_names && !seen; k++)
+						seen = strcasecmp(names[k],
+								  nm) == 0;
+					if (seen)
+						continue;
+					if (n_names == names_cap) {
+						names_cap *= 2;
+						names = realloc(
+						    names,
+						    names_cap * sizeof *names);
+						if (!names)
+							oom();
+					}
+					names[n_names++] = (char *)nm;
+					if (n_notable < MAX_NOTABLE)
+						snprintf(notable[n_notable++],
+							 sizeof notable[0],
+							 "%s", nm);
+				}
+			} else if (pn_port_class((uint16_t)p) !=
+				   PN_CLASS_DYNAMIC) {
+				if (s->flags & PN_S_RESERVED)
+					reserved[n_reserved++] = p;
+				else if (!(s->flags & PN_S_UNNAMED))
+					unassigned[n_unassigned++] = p;
 			}
-		} else if (pn_port_class((uint16_t)p) != PN_CLASS_DYNAMIC) {
-			if (s->flags & PN_S_RESERVED)
-				reserved[n_reserved++] = p;
-			else if (!(s->flags & PN_S_UNNAMED))
-				unassigned[n_unassigned++] = p;
 		}
-	}
 	o->registered = n_names;
 	o->n_services = n_notable;
 	o->services = calloc(n_notable ? n_notable : 1, sizeof *o->services);
@@ -521,10 +508,9 @@ static void audit_comment(struct pn_audit *a, uint32_t ri,
 				     (t == PN_TCP || t == PN_UDP));
 				if (!on_t || !(transports & (1u << t)))
 					continue;
-				for (uint32_t p = en->port_lo; p <= en->port_hi;
-				     p++)
-					if (ps_has(ports, p))
-						return; /* consistent */
+				if (ps_overlaps(ports, en->port_lo,
+						en->port_hi))
+					return; /* consistent */
 			}
 		}
 		if (!named[0])
@@ -575,15 +561,140 @@ static bool same_matches(const struct pn_rule *a, const struct pn_rule *b)
 	return pn_rule_covers(a, b) && pn_rule_covers(b, a);
 }
 
+/* Earlier rules that may shadow a later one, bucketed by what they
+ * require of a packet: a rule that names one protocol, one destination
+ * port or one source host can only cover rules that name the same, so a
+ * later rule is compared with a handful of candidates instead of every
+ * earlier rule (a router's 100,000 host rules audit in linear time). */
+struct shadow_key {
+	uint32_t chain;
+	int32_t proto; /* -1: any, or a protocol set, or negated */
+	int32_t dport; /* -1: no single destination port */
+	uint8_t host[16];
+	uint8_t has_host; /* source is this one address */
+	uint8_t pad[3];
+};
+
+struct shadow_bucket {
+	struct shadow_key key;
+	uint32_t *rules; /* ascending */
+	uint32_t n, cap;
+	UT_hash_handle hh;
+};
+
+static int32_t single_proto(const struct pn_rule *r)
+{
+	return r->has_proto_set || r->proto_negate ? -1 : r->proto;
+}
+
+static int32_t single_dport(const struct pn_rule *r)
+{
+	if (r->dport.n == 0 || r->dport.negate)
+		return -1;
+	uint16_t d = r->dport.ranges[0].lo;
+	for (uint32_t i = 0; i < r->dport.n; i++)
+		if (r->dport.ranges[i].lo != d || r->dport.ranges[i].hi != d)
+			return -1;
+	return d;
+}
+
+static const uint8_t *single_host(const struct pn_rule *r)
+{
+	if (r->saddr.n == 0 || r->saddr.negate)
+		return NULL;
+	const struct pn_prefix *p0 = &r->saddr.prefixes[0];
+	for (uint32_t i = 0; i < r->saddr.n; i++)
+		if (r->saddr.prefixes[i].len != 128 ||
+		    memcmp(r->saddr.prefixes[i].addr, p0->addr, 16) != 0)
+			return NULL;
+	return p0->addr;
+}
+
+static struct shadow_key shadow_key(uint32_t chain, int32_t proto,
+				    int32_t dport, const uint8_t *host)
+{
+	struct shadow_key k;
+	memset(&k, 0, sizeof k);
+	k.chain = chain;
+	k.proto = proto;
+	k.dport = dport;
+	if (host) {
+		memcpy(k.host, host, 16);
+		k.has_host = 1;
+	}
+	return k;
+}
+
+static void shadow_add(struct pn_audit *a, uint32_t ri)
+{
+	const struct pn_rule *e = &a->rs->rules[ri];
+	if ((!terminal(e->verdict) && e->verdict != PN_VERDICT_RETURN &&
+	     e->verdict != PN_VERDICT_GOTO) ||
+	    e->n_unmodeled)
+		return; /* covers nothing */
+	struct shadow_key k = shadow_key(e->chain, single_proto(e),
+					 single_dport(e), single_host(e));
+	struct shadow_bucket *b;
+	HASH_FIND(hh, a->priv->shadow, &k, sizeof k, b);
+	if (!b) {
+		b = calloc(1, sizeof *b);
+		if (!b)
+			oom();
+		b->key = k;
+		HASH_ADD(hh, a->priv->shadow, key, sizeof k, b);
+	}
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 4;
+		b->rules = realloc(b->rules, b->cap * sizeof *b->rules);
+		if (!b->rules)
+			oom();
+	}
+	b->rules[b->n++] = ri;
+}
+
+static int by_index(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return a < b ? -1 : a > b;
+}
+
 static void audit_order(struct pn_audit *a, uint32_t ri)
 {
 	const struct pn_rule *r = &a->rs->rules[ri];
 	const struct pn_chain *c = &a->rs->chains[r->chain];
-	for (uint32_t i = c->first; i < ri; i++) {
-		const struct pn_rule *e = &a->rs->rules[i];
-		if (!terminal(e->verdict) && e->verdict != PN_VERDICT_RETURN &&
-		    e->verdict != PN_VERDICT_GOTO)
-			continue;
+	int32_t protos[2] = {-1, single_proto(r)};
+	int32_t dports[2] = {-1, single_dport(r)};
+	const uint8_t *hosts[2] = {NULL, single_host(r)};
+	/* The candidates from every bucket that can hold a coverer. */
+	uint32_t *cand = NULL;
+	size_t n = 0, cap = 0;
+	for (int pi = 0; pi < 2; pi++)
+		for (int di = 0; di < 2; di++)
+			for (int hi = 0; hi < 2; hi++) {
+				if ((pi && protos[1] < 0) ||
+				    (di && dports[1] < 0) || (hi && !hosts[1]))
+					continue;
+				struct shadow_key k =
+				    shadow_key(r->chain, protos[pi], dports[di],
+					       hosts[hi]);
+				struct shadow_bucket *b;
+				HASH_FIND(hh, a->priv->shadow, &k, sizeof k, b);
+				if (!b)
+					continue;
+				if (n + b->n > cap) {
+					cap = (n + b->n) * 2;
+					cand =
+					    realloc(cand, cap * sizeof *cand);
+					if (!cand)
+						oom();
+				}
+				memcpy(cand + n, b->rules, b->n * sizeof *cand);
+				n += b->n;
+			}
+	if (n > 1)
+		qsort(cand, n, sizeof *cand, by_index);
+	for (size_t i = 0; i < n; i++) {
+		const struct pn_rule *e = &a->rs->rules[cand[i]];
 		if (!pn_rule_covers(e, r))
 			continue;
 		bool dup = e->verdict == r->verdict && e->target == r->target &&
@@ -597,8 +708,10 @@ static void audit_order(struct pn_audit *a, uint32_t ri)
 				  "matches every packet it does",
 				  e->number, c->name, e->line,
 				  pn_verdict_name(e->verdict)));
-		return;
+		break;
 	}
+	free(cand);
+	shadow_add(a, ri);
 }
 
 /* IP protocols that legitimately have no ports: accepting them is no
@@ -833,11 +946,13 @@ static void audit_ports(struct pn_audit *a, uint32_t ri,
 	}
 	const char *v =
 	    upper && strcmp(verb, "opens") == 0 ? "opens at most" : verb;
-	static struct portset ports;
+	struct portset ports;
 	ps_from_match(&ports, dst);
 	if (any_port && r->proto == PN_PROTO_ANY && !r->has_proto_set &&
-	    strcmp(verb, "opens") == 0)
+	    strcmp(verb, "opens") == 0) {
+		ps_free(&ports);
 		return; /* not a port rule: nothing for the registry to say */
+	}
 	for (int t = 0; t < PN_TRANSPORT_COUNT; t++) {
 		if (!(transports & (1u << t)))
 			continue;
@@ -847,18 +962,28 @@ static void audit_ports(struct pn_audit *a, uint32_t ri,
 		audit_opening(a, ri, (enum pn_transport)t, &ports, !any_port,
 			      v);
 	}
-	if (any_port)
-		return;
-	audit_comment(a, ri, &ports, transports);
 	/* Wide ranges hold only when every port of the range is surely
 	 * matched. */
-	if (upper)
+	if (!any_port)
+		audit_comment(a, ri, &ports, transports);
+	if (any_port || upper) {
+		ps_free(&ports);
 		return;
+	}
 
 	/* Wide ranges: the whole Dynamic range, or more than --wide ports. */
-	bool dynamic = true;
-	for (uint32_t p = 49152; p < 65536 && dynamic; p++)
-		dynamic = ps_has(&ports, p);
+	bool dynamic = false;
+	uint32_t widest = 0, lo = 0;
+	for (uint32_t k = 0; k < ports.n; k++) {
+		uint32_t a_lo = ports.r[k].lo, a_hi = ports.r[k].hi;
+		if (a_lo <= 49152 && a_hi == 65535)
+			dynamic = true;
+		if (a_hi - a_lo + 1 > widest) {
+			widest = a_hi - a_lo + 1;
+			lo = a_lo;
+		}
+	}
+	ps_free(&ports);
 	if (dynamic) {
 		add_finding(
 		    a, PN_FIND_DYNAMIC_RANGE, (int32_t)ri,
@@ -868,21 +993,6 @@ static void audit_ports(struct pn_audit *a, uint32_t ri,
 			    "49152-65535, which is never assigned",
 			    verb));
 		return;
-	}
-	uint32_t widest = 0, lo = 0;
-	for (uint32_t p = 0; p < 65536;) {
-		if (!ps_has(&ports, p)) {
-			p++;
-			continue;
-		}
-		uint32_t q = p;
-		while (q + 1 < 65536 && ps_has(&ports, q + 1))
-			q++;
-		if (q - p + 1 > widest) {
-			widest = q - p + 1;
-			lo = p;
-		}
-		p = q + 1;
 	}
 	if (widest > a->opts.wide)
 		add_finding(a, PN_FIND_WIDE_RANGE, (int32_t)ri,
@@ -1147,6 +1257,13 @@ struct pn_audit *pn_audit_create(const struct pn_ruleset *rs,
 	find_callers(a);
 	for (uint32_t i = 0; i < rs->n_rules; i++)
 		audit_rule(a, i);
+	struct shadow_bucket *sb, *sbt;
+	HASH_ITER(hh, a->priv->shadow, sb, sbt)
+	{
+		HASH_DEL(a->priv->shadow, sb);
+		free(sb->rules);
+		free(sb);
+	}
 	audit_policies(a);
 	/* Published ports: DNAT rules reached from nat PREROUTING; their
 	 * traffic goes through the forward hook, whose chains are then
@@ -1281,8 +1398,8 @@ static void count_undetermined(struct pn_audit *a, const struct audited *x,
 	add_traffic(&a->total_undetermined, &x->d);
 	if (rule >= 0) {
 		add_traffic(&a->undetermined[rule].traffic, &x->d);
-		count_service(a, a->rs->n_rules + a->rs->n_chains +
-				     (uint32_t)rule,
+		count_service(a,
+			      a->rs->n_rules + a->rs->n_chains + (uint32_t)rule,
 			      x->named);
 	}
 }

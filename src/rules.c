@@ -1057,10 +1057,7 @@ bool pn_rule_restricted(const struct pn_rule *r)
 
 /* Shadowing */
 
-/* The ports a match admits as sorted, disjoint ranges (negation applied);
- * n == 0 admits every port. Returns the count, or -1 on allocation
- * failure; *out is malloc'd. */
-static int port_runs(const struct pn_port_match *m, struct pn_port_range **out)
+int pn_port_runs(const struct pn_port_match *m, struct pn_port_range **out)
 {
 	uint32_t n = m->n ? m->n : 1;
 	struct pn_port_range *r = malloc((n + 1) * sizeof *r);
@@ -1120,10 +1117,10 @@ static bool ports_cover(const struct pn_port_match *a,
 	if (a->n == 0)
 		return true;
 	struct pn_port_range *ra, *rb;
-	int na = port_runs(a, &ra);
+	int na = pn_port_runs(a, &ra);
 	if (na < 0)
 		return false;
-	int nb = port_runs(b, &rb);
+	int nb = pn_port_runs(b, &rb);
 	if (nb < 0) {
 		free(ra);
 		return false;

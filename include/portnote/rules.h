@@ -328,6 +328,11 @@ bool pn_rules_evaluate(const struct pn_ruleset *rs, enum pn_hook hook,
 bool pn_rule_matches(const struct pn_ruleset *rs, const struct pn_rule *r,
 		     const struct pn_rule_packet *pkt);
 
+/* The ports a match admits as sorted, disjoint, non-adjacent ranges
+ * (negation applied; no ranges: every port). Returns how many, or -1 on
+ * allocation failure; *out is malloc'd. */
+int pn_port_runs(const struct pn_port_match *m, struct pn_port_range **out);
+
 /* A rule that matches only what an earlier one of its chain matches is
  * shadowed; false when portnote cannot show it for every packet. */
 bool pn_rule_covers(const struct pn_rule *a, const struct pn_rule *b);
