@@ -1,5 +1,5 @@
 /* fuzz_rules — libFuzzer target for the ruleset parsers (iptables-save,
- * nft JSON, plain list), evaluation and the static audit.
+ * nft JSON, plain list, ipset save), evaluation and the static audit.
  *
  * Any input must either parse or fail with "label:line: message" or
  * "label: ..."; a parsed ruleset must evaluate packets and audit without
@@ -22,6 +22,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum pn_rules_format format = (enum pn_rules_format)(data[0] & 3);
 	char err[PN_RULES_ERRBUF_SIZE];
 	struct pn_ruleset *rs;
+	if (data[0] & 8) {
+		/* The rest is 'ipset save' output for rules that name sets. */
+		static const char rules[] =
+		    "*filter\n:INPUT DROP [0:0]\n"
+		    "-A INPUT -m set --match-set a src -j DROP\n"
+		    "-A INPUT -m set ! --match-set b dst,dst -j ACCEPT\n"
+		    "-A INPUT -m set --match-set c src,dst -j ACCEPT\n"
+		    "COMMIT\n";
+		if (pn_rules_parse(rules, sizeof rules - 1, "r", PN_RULES_AUTO,
+				   NULL, &rs, err) != 0)
+			abort();
+		if (pn_rules_parse_ipsets(rs, (const char *)data + 1, size - 1,
+					  "fuzz", err) != 0 &&
+		    strncmp(err, "fuzz", 4) != 0)
+			abort();
+		struct pn_rule_packet p = {.family = PN_FAMILY_IPV4,
+					   .proto = 6,
+					   .sport = 40000,
+					   .dport = 22,
+					   .has_ports = true,
+					   .ctstate = PN_CT_NEW};
+		p.saddr[10] = p.saddr[11] = p.daddr[10] = p.daddr[11] = 0xff;
+		p.saddr[12] = 10;
+		struct pn_rule_result r;
+		pn_rules_evaluate(rs, PN_HOOK_INPUT, -1, &p, &r);
+		pn_ruleset_free(rs);
+		return 0;
+	}
 	if (pn_rules_parse((const char *)data + 1, size - 1, "fuzz", format,
 			   pn_registry_builtin(), &rs, err) != 0) {
 		if (strncmp(err, "fuzz:", 5) != 0 || rs)
