@@ -66,6 +66,16 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr,
 	pn_decode_count(&l->stats->decode, &pkt);
 	l->stats->packets++;
 	l->stats->bytes += hdr->len;
+	/* Microseconds: every source is opened at that precision. */
+	uint64_t ts_us =
+	    (uint64_t)hdr->ts.tv_sec * 1000000u + (uint64_t)hdr->ts.tv_usec;
+	if (ts_us < l->stats->previous_us) {
+		uint64_t step = l->stats->previous_us - ts_us;
+		l->stats->time_steps_back++;
+		if (step > l->stats->time_step_back_max_us)
+			l->stats->time_step_back_max_us = step;
+	}
+	l->stats->previous_us = ts_us;
 	bool go_on = l->fn(l->ctx, &l->src, hdr, bytes, &pkt);
 	if (l->opts->count && l->stats->packets >= l->opts->count)
 		go_on = false;
@@ -347,6 +357,72 @@ static pcap_t *open_file(const char *name, char err[PCAP_ERRBUF_SIZE])
 	return p;
 }
 
+/* The capture time of a file's first packet, or UINT64_MAX when it has
+ * none or cannot be read (its error is reported when it is read). */
+static uint64_t first_time(const char *name)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(
+	    name, PCAP_TSTAMP_PRECISION_MICRO, err);
+	if (!p)
+		return UINT64_MAX;
+	struct pcap_pkthdr *h;
+	const u_char *bytes;
+	uint64_t t = UINT64_MAX;
+	if (pcap_next_ex(p, &h, &bytes) == 1)
+		t = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+	pcap_close(p);
+	return t;
+}
+
+struct timed_file {
+	uint64_t first_us;
+	int index;
+};
+
+static int by_first_time(const void *a, const void *b)
+{
+	const struct timed_file *x = a, *y = b;
+	if (x->first_us != y->first_us)
+		return x->first_us < y->first_us ? -1 : 1;
+	return x->index - y->index; /* stable: as given */
+}
+
+/* order[i] is the index of the i-th file to read. */
+static void read_order(const struct pn_capture_options *opts, int *order,
+		       const char *who, FILE *diag)
+{
+	int n = opts->n_files;
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	if (!opts->time_order || n < 2)
+		return;
+	for (int i = 0; i < n; i++)
+		if (strcmp(opts->files[i], "-") == 0)
+			return;
+	struct timed_file *t = malloc((size_t)n * sizeof *t);
+	if (!t)
+		return;
+	for (int i = 0; i < n; i++)
+		t[i] = (struct timed_file){first_time(opts->files[i]), i};
+	qsort(t, (size_t)n, sizeof *t, by_first_time);
+	bool moved = false;
+	for (int i = 0; i < n; i++) {
+		order[i] = t[i].index;
+		moved |= order[i] != i;
+	}
+	free(t);
+	if (!moved)
+		return;
+	fprintf(diag,
+		"%s: note: reading the inputs in the time order of "
+		"their first packets:",
+		who);
+	for (int i = 0; i < n; i++)
+		fprintf(diag, " %s", opts->files[order[i]]);
+	fputc('\n', diag);
+}
+
 /* Waits until the live handle has packets, the read timeout passes, or a
  * signal arrives. libpcap's own timeout does not bring pcap_dispatch back
  * on Linux (TPACKET_V3 may wait forever), so the loop polls the handle's
@@ -425,6 +501,16 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 	memset(stats, 0, sizeof *stats);
 	if (opts->filter && !pn_capture_check_filter(opts, who, diag))
 		return PN_CAPTURE_USAGE;
+	int one = 0,
+	    *order = opts->n_files > 1
+			 ? malloc((size_t)opts->n_files * sizeof *order)
+			 : &one;
+	if (!order) {
+		fprintf(diag, "%s: out of memory\n", who);
+		return PN_CAPTURE_FATAL;
+	}
+	if (opts->n_files > 1)
+		read_order(opts, order, who, diag);
 
 	struct sigaction sa, old_int, old_term;
 	memset(&sa, 0, sizeof sa);
@@ -444,7 +530,7 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 	for (int i = 0; i < n_sources && !l.stop && !stop_requested; i++) {
 		char err[PCAP_ERRBUF_SIZE] = "";
 		bool live = opts->n_files == 0;
-		const char *name = live ? opts->iface : opts->files[i];
+		const char *name = live ? opts->iface : opts->files[order[i]];
 		pcap_t *p =
 		    live ? open_live(opts, who, diag) : open_file(name, err);
 		if (!p) {
@@ -504,6 +590,8 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 		pcap_close(p);
 	}
 
+	if (order != &one)
+		free(order);
 	stats->interrupted = stop_requested;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

@@ -216,9 +216,8 @@ static void report_json(const struct pn_audit *a, const char *chain_label,
 		json_object_set_new(
 		    summary, "unevaluated_flows",
 		    json_integer((json_int_t)a->total_unevaluated.flows));
-		json_object_set_new(
-		    summary, "assumed_not_in_set_flows",
-		    json_integer((json_int_t)a->assumed_flows));
+		json_object_set_new(summary, "assumed_not_in_set_flows",
+				    json_integer((json_int_t)a->assumed_flows));
 	}
 	json_object_set_new(doc, "summary", summary);
 
@@ -500,7 +499,8 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 			"them).\n",
 			(unsigned long long)a->assumed_flows);
 	if (rs->ipsets_source)
-		fprintf(out, "Sets: members read from %s.\n", rs->ipsets_source);
+		fprintf(out, "Sets: members read from %s.\n",
+			rs->ipsets_source);
 	if (a->opts.traffic && a->total_unevaluated.flows)
 		fprintf(
 		    out,
@@ -718,10 +718,10 @@ int pn_cmd_audit(int argc, char **argv)
 			exit(70);
 		}
 		struct pn_capture_stats stats;
-		enum pn_capture_result result =
-		    pn_capture_run(&own.capture.opts, on_packet, NULL,
-				   &(struct audit_capture){table, audit}, &stats,
-				   who, stderr);
+		own.capture.opts.time_order = true;
+		enum pn_capture_result result = pn_capture_run(
+		    &own.capture.opts, on_packet, NULL,
+		    &(struct audit_capture){table, audit}, &stats, who, stderr);
 		pn_flow_flush(table);
 		pn_flow_table_destroy(table);
 		pn_stats_summary_text(stderr, who, &stats);

@@ -319,6 +319,8 @@ static int run_command(int argc, char **argv, bool is_stats)
 		pn_out_csv_row(r.out, csv_header, CSV_COLUMNS);
 
 	struct pn_capture_stats stats;
+	/* Flows spanning files stay whole only when time runs forward. */
+	own.capture.opts.time_order = true;
 	enum pn_capture_result result =
 	    pn_capture_run(&own.capture.opts, pn_flow_capture, NULL, r.table,
 			   &stats, who, stderr);

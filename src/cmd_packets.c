@@ -139,12 +139,16 @@ static size_t describe(struct run *r, const struct pn_packet *p,
 	if (p->status == PN_OK && p->l4 != PN_L4_NONE) {
 		ADD("%s %s.%u > %s.%u", transport_text(p), src, p->sport, dst,
 		    p->dport);
-		if (p->l4 == PN_L4_TCP)
+		if (p->l4 == PN_L4_TCP && !p->has_tcp_flags)
+			ADD(" [?]"); /* the snaplen cut them */
+		else if (p->l4 == PN_L4_TCP)
 			ADD(" [%s]", pn_tcp_flags_text(p->tcp_flags, tmp));
 		else if (p->l4 == PN_L4_SCTP && p->has_sctp_chunk)
 			ADD(p->sctp_chunk == PN_SCTP_CHUNK_INIT ? " [INIT]"
 								: " [chunk %u]",
 			    p->sctp_chunk);
+		else if (p->l4 == PN_L4_DCCP && !p->has_dccp_type)
+			ADD(" [?]");
 		else if (p->l4 == PN_L4_DCCP) {
 			ADD(" [%s", dccp_type_name(p->dccp_type));
 			if (p->has_service_code) {
@@ -172,6 +176,11 @@ static size_t describe(struct run *r, const struct pn_packet *p,
 		if (p->ip_version)
 			ADD(" %s > %s", src, dst);
 		ADD(" len %u: %s", h->len, pn_decode_reason_name(p->reason));
+	}
+	if (p->warnings) {
+		char w[256];
+		pn_decode_warnings_text(p->warnings, ", ", w, sizeof w);
+		ADD("; warning: %s", w);
 	}
 #undef ADD
 	return n;
@@ -363,6 +372,15 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 		put(l, pn_decode_reason_name(p->reason));
 		PUT(l, "\"");
 	}
+	if (p->warnings) {
+		char w[256];
+		pn_decode_warnings_text(p->warnings, "\",\"", w, sizeof w);
+		PUT(l, ",\"warnings\":[\"");
+		put(l, w);
+		PUT(l, "\"]");
+	} else {
+		PUT(l, ",\"warnings\":[]");
+	}
 	if (p->l4 == PN_L4_NONE) {
 		PUT(l, ",\"transport\":null,\"sport\":null,\"dport\":null");
 	} else {
@@ -372,7 +390,9 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 		put_u64(l, p->sport);
 		PUT(l, ",\"dport\":");
 		put_u64(l, p->dport);
-		if (p->l4 == PN_L4_TCP) {
+		if (p->l4 == PN_L4_TCP && !p->has_tcp_flags) {
+			PUT(l, ",\"tcp_flags\":null");
+		} else if (p->l4 == PN_L4_TCP) {
 			char f[12];
 			PUT(l, ",\"tcp_flags\":\"");
 			put(l, pn_tcp_flags_text(p->tcp_flags, f));
@@ -380,6 +400,8 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 		} else if (p->l4 == PN_L4_SCTP && p->has_sctp_chunk) {
 			PUT(l, ",\"sctp_chunk\":");
 			put_u64(l, p->sctp_chunk);
+		} else if (p->l4 == PN_L4_DCCP && !p->has_dccp_type) {
+			PUT(l, ",\"dccp_type\":null");
 		} else if (p->l4 == PN_L4_DCCP) {
 			PUT(l, ",\"dccp_type\":\"");
 			put(l, dccp_type_name(p->dccp_type));
@@ -402,13 +424,14 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 }
 
 static const char *const csv_header[] = {
-    "file",	   "frame",	   "time",	     "caplen",
-    "len",	   "vlan",	   "tunnel",	     "ip",
-    "src",	   "dst",	   "ip_proto",	     "status",
-    "reason",	   "transport",	   "sport",	     "dport",
-    "tcp_flags",   "sctp_chunk",   "dccp_type",	     "service_code",
-    "sport_class", "sport_status", "sport_services", "sport_flags",
-    "dport_class", "dport_status", "dport_services", "dport_flags"};
+    "file",	    "frame",	   "time",	   "caplen",
+    "len",	    "vlan",	   "tunnel",	   "ip",
+    "src",	    "dst",	   "ip_proto",	   "status",
+    "reason",	    "warnings",	   "transport",	   "sport",
+    "dport",	    "tcp_flags",   "sctp_chunk",   "dccp_type",
+    "service_code", "sport_class", "sport_status", "sport_services",
+    "sport_flags",  "dport_class", "dport_status", "dport_services",
+    "dport_flags"};
 #define CSV_COLUMNS ((int)(sizeof csv_header / sizeof csv_header[0]))
 
 static void csv_line(struct run *r, const struct pn_capture_source *src,
@@ -417,7 +440,8 @@ static void csv_line(struct run *r, const struct pn_capture_source *src,
 	char frame[24], t[40], caplen[12], len[12],
 	    vlan[16] = "", ip[4] = "", sa[INET6_ADDRSTRLEN] = "",
 	    da[INET6_ADDRSTRLEN] = "", proto[4] = "", sport[8] = "",
-	    dport[8] = "", flags[12] = "", chunk[4] = "", code[12] = "";
+	    dport[8] = "", flags[12] = "", chunk[4] = "", code[12] = "",
+	    warnings[256];
 	const char *row[CSV_COLUMNS] = {0};
 	snprintf(frame, sizeof frame, "%llu", (unsigned long long)src->frame);
 	snprintf(caplen, sizeof caplen, "%u", h->caplen);
@@ -446,6 +470,8 @@ static void csv_line(struct run *r, const struct pn_capture_source *src,
 	row[11] = pn_decode_status_name(p->status);
 	row[12] =
 	    p->reason == PN_R_NONE ? "" : pn_decode_reason_name(p->reason);
+	pn_decode_warnings_text(p->warnings, ";", warnings, sizeof warnings);
+	row[13] = warnings;
 	if (p->l4 != PN_L4_NONE) {
 		enum pn_transport tr = (enum pn_transport)p->l4;
 		const struct pn_port_words *ws =
@@ -454,28 +480,29 @@ static void csv_line(struct run *r, const struct pn_capture_source *src,
 		    pn_annotate(r->ann, tr, p->dport);
 		snprintf(sport, sizeof sport, "%u", p->sport);
 		snprintf(dport, sizeof dport, "%u", p->dport);
-		if (p->l4 == PN_L4_TCP)
+		if (p->l4 == PN_L4_TCP && p->has_tcp_flags)
 			pn_tcp_flags_text(p->tcp_flags, flags);
 		if (p->l4 == PN_L4_SCTP && p->has_sctp_chunk)
 			snprintf(chunk, sizeof chunk, "%u", p->sctp_chunk);
 		if (p->has_service_code)
 			pn_service_code_text(p->service_code, code);
-		row[13] = transport_text(p);
-		row[14] = sport;
-		row[15] = dport;
-		row[16] = flags;
-		row[17] = chunk;
-		row[18] =
-		    p->l4 == PN_L4_DCCP ? dccp_type_name(p->dccp_type) : "";
-		row[19] = code;
-		row[20] = pn_port_class_name(pn_port_class(p->sport));
-		row[21] = ws->status;
-		row[22] = ws->names_csv;
-		row[23] = ws->flags_csv;
-		row[24] = pn_port_class_name(pn_port_class(p->dport));
-		row[25] = wd->status;
-		row[26] = wd->names_csv;
-		row[27] = wd->flags_csv;
+		row[14] = transport_text(p);
+		row[15] = sport;
+		row[16] = dport;
+		row[17] = flags;
+		row[18] = chunk;
+		row[19] = p->l4 == PN_L4_DCCP && p->has_dccp_type
+			      ? dccp_type_name(p->dccp_type)
+			      : "";
+		row[20] = code;
+		row[21] = pn_port_class_name(pn_port_class(p->sport));
+		row[22] = ws->status;
+		row[23] = ws->names_csv;
+		row[24] = ws->flags_csv;
+		row[25] = pn_port_class_name(pn_port_class(p->dport));
+		row[26] = wd->status;
+		row[27] = wd->names_csv;
+		row[28] = wd->flags_csv;
 	}
 	pn_out_csv_row(r->out, row, CSV_COLUMNS);
 }

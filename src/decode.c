@@ -6,6 +6,7 @@
 #include "decode_int.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct pn_reason_tok {
 	enum pn_decode_reason value;
@@ -72,6 +73,19 @@ struct pn_tok {
 	const char *name;
 };
 
+static const struct pn_tok warning_toks[] = {
+    {PN_W_CAPLEN_EXCEEDS_LEN, "caplen-exceeds-len"},
+    {PN_W_IPV4_LENGTH_EXCEEDS_FRAME, "ipv4-length-exceeds-frame"},
+    {PN_W_IPV6_LENGTH_EXCEEDS_FRAME, "ipv6-length-exceeds-frame"},
+    {PN_W_TCP_HEADER_CUT, "tcp-header-cut"},
+    {PN_W_UDP_HEADER_CUT, "udp-header-cut"},
+    {PN_W_SCTP_HEADER_CUT, "sctp-header-cut"},
+    {PN_W_SCTP_CHUNK_CUT, "sctp-chunk-cut"},
+    {PN_W_DCCP_HEADER_CUT, "dccp-header-cut"},
+    {PN_W_DCCP_SERVICE_CUT, "dccp-service-cut"},
+    {-1, NULL},
+};
+
 /* pcap's own names (pcap_datalink_val_to_name), so messages match tcpdump. */
 static const struct pn_tok linktype_toks[] = {
     {PN_LINKTYPE_NULL, "NULL"},
@@ -135,6 +149,30 @@ const char *pn_decode_reason_counter(enum pn_decode_reason reason)
 	return t ? t->counter : "unknown";
 }
 
+const char *pn_decode_warning_name(enum pn_decode_warning warning)
+{
+	return tok_name(warning_toks, (int)warning);
+}
+
+size_t pn_decode_warnings_text(uint16_t warnings, const char *sep, char *buf,
+			       size_t size)
+{
+	size_t n = 0;
+	if (size == 0)
+		return 0;
+	buf[0] = '\0';
+	for (int w = 0; w < PN_W_COUNT; w++) {
+		if (!(warnings & (1u << w)))
+			continue;
+		int k = snprintf(buf + n, size - n, "%s%s", n ? sep : "",
+				 pn_decode_warning_name(w));
+		if (k < 0 || (size_t)k >= size - n)
+			return n;
+		n += (size_t)k;
+	}
+	return n;
+}
+
 const char *pn_decode_status_name(enum pn_decode_status status)
 {
 	return tok_name(status_toks, (int)status);
@@ -186,6 +224,25 @@ enum pn_decode_status pn_decode_need(struct pn_decoder *d, size_t n,
 	if (d->partial)
 		return pn_decode_fail(d, PN_MALFORMED, PN_R_TINY_FRAGMENT);
 	return pn_decode_fail(d, PN_MALFORMED, too_short);
+}
+
+enum pn_decode_status pn_decode_need_ports(struct pn_decoder *d, size_t n,
+					   enum pn_decode_reason truncated,
+					   enum pn_decode_reason too_short,
+					   enum pn_decode_warning cut,
+					   bool *header_cut)
+{
+	*header_cut = false;
+	if (pn_rd_has(&d->rd, n))
+		return PN_OK;
+	bool snaplen_cut = n <= d->wire_end - d->rd.off;
+	if (pn_rd_has(&d->rd, 4) && !d->partial &&
+	    (snaplen_cut || d->frame_short)) {
+		pn_decode_warn(d, cut);
+		*header_cut = true;
+		return PN_OK;
+	}
+	return pn_decode_need(d, n, truncated, too_short);
 }
 
 bool pn_decode_fits(const struct pn_decoder *d, size_t start, size_t n)
@@ -303,13 +360,16 @@ enum pn_decode_status pn_decode_packet(int linktype, const uint8_t *pkt,
 	pn_rd_init(&d.rd, pkt, caplen);
 	d.wire_end = d.rd.len;
 	d.partial = false;
+	d.frame_short = false;
 	d.pkt = out;
 
-	/* A record claiming more captured than sent bytes is a broken pcap
-	 * header (tcpdump: print.c pretty_print_packet). */
+	/* A record claiming more captured than sent bytes has a broken pcap
+	 * header (tcpdump: print.c pretty_print_packet); the captured bytes
+	 * are there all the same, so they bound the frame. */
 	if (caplen > wirelen)
-		return pn_decode_fail(&d, PN_MALFORMED, PN_R_BAD_CAPLEN);
-	d.wire_end = wirelen;
+		pn_decode_warn(&d, PN_W_CAPLEN_EXCEEDS_LEN);
+	else
+		d.wire_end = wirelen;
 
 	switch (linktype) {
 	case PN_LINKTYPE_ETHERNET:
@@ -351,4 +411,10 @@ void pn_decode_count(struct pn_decode_counters *c, const struct pn_packet *p)
 		c->portless[p->ip_proto]++;
 	if ((unsigned)p->tunnel <= PN_TUNNEL_GRE_TEB)
 		c->tunnel[p->tunnel]++;
+	if (p->warnings) {
+		c->warned++;
+		for (int w = 0; w < PN_W_COUNT; w++)
+			if (p->warnings & (1u << w))
+				c->warning[w]++;
+	}
 }

@@ -27,6 +27,9 @@ struct pn_decoder {
 	/* Inside an offset-0 fragment: wire_end is the fragment's end, and
 	 * declared lengths may legitimately run into later fragments. */
 	bool partial;
+	/* An IP length claimed more than the frame carried: wire_end is the
+	 * frame's end, and a header it cuts was cut, not short. */
+	bool frame_short;
 	struct pn_packet *pkt;
 };
 
@@ -42,6 +45,25 @@ enum pn_decode_status pn_decode_fail(struct pn_decoder *d,
 enum pn_decode_status pn_decode_need(struct pn_decoder *d, size_t n,
 				     enum pn_decode_reason truncated,
 				     enum pn_decode_reason too_short);
+
+/* Records a warning on a packet that still decodes. */
+static inline void pn_decode_warn(struct pn_decoder *d,
+				  enum pn_decode_warning w)
+{
+	d->pkt->warnings |= (uint16_t)(1u << w);
+}
+
+/* pn_decode_need() for a transport header that starts with its two ports:
+ * when the header was cut after them by the snaplen or by a frame shorter
+ * than its IP length, the ports are still known, so this records `cut` as
+ * a warning and returns PN_OK with *header_cut set; the caller then reads
+ * only what pn_rd_has() confirms. A header split across fragments is never
+ * excused (RFC 1858). */
+enum pn_decode_status pn_decode_need_ports(struct pn_decoder *d, size_t n,
+					   enum pn_decode_reason truncated,
+					   enum pn_decode_reason too_short,
+					   enum pn_decode_warning cut,
+					   bool *header_cut);
 
 /* True when a length n declared by the header starting at `start` fits in
  * what the enclosing header left on the wire, or cannot be checked because

@@ -81,11 +81,22 @@ enum pn_decode_status pn_decode_ipv4(struct pn_decoder *d)
 	/* Options cannot extend past the datagram they belong to. */
 	if (len < hlen)
 		return pn_decode_fail(d, PN_MALFORMED, PN_R_BAD_IHL);
-	/* A datagram longer than what carried it was never sent whole. */
-	if (!pn_decode_fits(d, start, len))
-		return pn_decode_fail(d, PN_MALFORMED, PN_R_BAD_IPV4_LENGTH);
-	/* Ethernet padding and trailers past the datagram are not payload. */
-	pn_decode_bound(d, start, len);
+	/* A datagram longer than the frame that carried it: the headers
+	 * that are there still name the ports (tshark and tcpdump show them,
+	 * with a warning), so they count; the frame's end is the bound. */
+	if (!pn_decode_fits(d, start, len)) {
+		/* Inside a tunnel whose outer datagram was whole, the inner
+		 * header contradicts the outer one instead. */
+		if (pkt->ip_version && !d->frame_short)
+			return pn_decode_fail(d, PN_MALFORMED,
+					      PN_R_BAD_IPV4_LENGTH);
+		pn_decode_warn(d, PN_W_IPV4_LENGTH_EXCEEDS_FRAME);
+		d->frame_short = true;
+	} else {
+		/* Ethernet padding and trailers past the datagram are not
+		 * payload. */
+		pn_decode_bound(d, start, len);
+	}
 
 	st = pn_decode_need(d, hlen - PN_IPV4_HDR_LEN, PN_R_TRUNCATED_IPV4,
 			    PN_R_BAD_IHL);
@@ -138,11 +149,18 @@ enum pn_decode_status pn_decode_ipv6(struct pn_decoder *d)
 	/* Zero means a jumbogram (RFC 2675 section 2) or a GSO send; either
 	 * way the link's length is the only bound. */
 	if (payload_len != 0) {
-		/* A payload longer than what carried it was never sent. */
-		if (!pn_decode_fits(d, start, PN_IPV6_HDR_LEN + payload_len))
-			return pn_decode_fail(d, PN_MALFORMED,
-					      PN_R_BAD_IPV6_LENGTH);
-		pn_decode_bound(d, start, PN_IPV6_HDR_LEN + payload_len);
+		/* A payload longer than the frame that carried it: decode
+		 * what is there, as for IPv4. */
+		if (!pn_decode_fits(d, start, PN_IPV6_HDR_LEN + payload_len)) {
+			if (pkt->ip_version && !d->frame_short)
+				return pn_decode_fail(d, PN_MALFORMED,
+						      PN_R_BAD_IPV6_LENGTH);
+			pn_decode_warn(d, PN_W_IPV6_LENGTH_EXCEEDS_FRAME);
+			d->frame_short = true;
+		} else {
+			pn_decode_bound(d, start,
+					PN_IPV6_HDR_LEN + payload_len);
+		}
 	}
 
 	pkt->ip_version = 6;

@@ -35,13 +35,25 @@ enum pn_decode_status pn_decode_tcp(struct pn_decoder *d)
 	enum pn_decode_status st;
 	uint16_t sport = 0, dport = 0;
 	uint8_t offset = 0, flags = 0;
+	bool cut;
 
-	st = pn_decode_need(d, PN_TCP_HDR_LEN, PN_R_TRUNCATED_TCP,
-			    PN_R_SHORT_TCP);
+	st = pn_decode_need_ports(d, PN_TCP_HDR_LEN, PN_R_TRUNCATED_TCP,
+				  PN_R_SHORT_TCP, PN_W_TCP_HEADER_CUT, &cut);
 	if (st != PN_OK)
 		return st;
 	pn_rd_u16be(&d->rd, &sport);
 	pn_rd_u16be(&d->rd, &dport);
+	if (cut) {
+		/* The flags are byte 13: known only if it was captured, so a
+		 * handshake is never inferred from bytes that are not there. */
+		pkt->has_tcp_flags = pn_rd_peek_u8(&d->rd, 9, &flags);
+		pkt->l4 = PN_L4_TCP;
+		pkt->sport = sport;
+		pkt->dport = dport;
+		pkt->tcp_flags = flags;
+		pn_decode_set_payload(d, d->rd.len);
+		return PN_OK;
+	}
 	pn_rd_skip(&d->rd, 8); /* sequence and acknowledgement numbers */
 	pn_rd_u8(&d->rd, &offset);
 	pn_rd_u8(&d->rd, &flags);
@@ -51,8 +63,11 @@ enum pn_decode_status pn_decode_tcp(struct pn_decoder *d)
 	 * so less than 5 cannot be a TCP header. */
 	if (hlen < PN_TCP_HDR_LEN)
 		return pn_decode_fail(d, PN_MALFORMED, PN_R_BAD_TCP_OFFSET);
-	/* Options cannot run past the segment. */
-	if (!pn_decode_fits(d, start, hlen))
+	/* Options cannot run past the segment; past a frame shorter than
+	 * its IP length, they were cut. */
+	if (d->frame_short && !pn_decode_fits(d, start, hlen))
+		pn_decode_warn(d, PN_W_TCP_HEADER_CUT);
+	else if (!pn_decode_fits(d, start, hlen))
 		return pn_decode_fail(d, PN_MALFORMED, PN_R_BAD_TCP_OFFSET);
 	/* Options cut by the snaplen are fine: ports and flags are in the
 	 * fixed part, and "-s 54" style header captures are common. */
@@ -61,6 +76,7 @@ enum pn_decode_status pn_decode_tcp(struct pn_decoder *d)
 	pkt->sport = sport;
 	pkt->dport = dport;
 	pkt->tcp_flags = flags;
+	pkt->has_tcp_flags = true;
 	pn_decode_set_payload(d, start + hlen);
 	return PN_OK;
 }
@@ -72,13 +88,23 @@ enum pn_decode_status pn_decode_udp(struct pn_decoder *d, bool lite)
 	size_t start = d->rd.off;
 	enum pn_decode_status st;
 	uint16_t sport = 0, dport = 0, len = 0;
+	bool cut;
 
-	st = pn_decode_need(d, PN_UDP_HDR_LEN, PN_R_TRUNCATED_UDP,
-			    PN_R_SHORT_UDP);
+	st = pn_decode_need_ports(d, PN_UDP_HDR_LEN, PN_R_TRUNCATED_UDP,
+				  PN_R_SHORT_UDP, PN_W_UDP_HEADER_CUT, &cut);
 	if (st != PN_OK)
 		return st;
 	pn_rd_u16be(&d->rd, &sport);
 	pn_rd_u16be(&d->rd, &dport);
+	if (cut) {
+		/* Length and checksum cut: nothing left to check. */
+		pkt->l4 = PN_L4_UDP;
+		pkt->udplite = lite;
+		pkt->sport = sport;
+		pkt->dport = dport;
+		pn_decode_set_payload(d, d->rd.len);
+		return PN_OK;
+	}
 	pn_rd_u16be(&d->rd, &len);
 	pn_rd_skip(&d->rd, 2); /* checksum */
 
@@ -87,7 +113,8 @@ enum pn_decode_status pn_decode_udp(struct pn_decoder *d, bool lite)
 		 * otherwise it must cover the header and stay inside the IP
 		 * payload. The datagram's length comes from IP. */
 		if (len != 0 &&
-		    (len < PN_UDP_HDR_LEN || !pn_decode_fits(d, start, len)))
+		    (len < PN_UDP_HDR_LEN ||
+		     (!d->frame_short && !pn_decode_fits(d, start, len))))
 			return pn_decode_fail(d, PN_MALFORMED,
 					      PN_R_BAD_UDPLITE_COVERAGE);
 	} else {
@@ -96,8 +123,9 @@ enum pn_decode_status pn_decode_udp(struct pn_decoder *d, bool lite)
 		if (len < PN_UDP_HDR_LEN)
 			return pn_decode_fail(d, PN_MALFORMED,
 					      PN_R_BAD_UDP_LENGTH);
-		/* A datagram longer than its IP payload was never sent. */
-		if (!pn_decode_fits(d, start, len))
+		/* A datagram longer than its IP payload was never sent;
+		 * past a frame shorter than its IP length it was cut. */
+		if (!d->frame_short && !pn_decode_fits(d, start, len))
 			return pn_decode_fail(d, PN_MALFORMED,
 					      PN_R_BAD_UDP_LENGTH);
 		/* Bytes after the datagram inside the IP payload are not
@@ -120,14 +148,21 @@ enum pn_decode_status pn_decode_sctp(struct pn_decoder *d)
 	enum pn_decode_status st;
 	uint16_t sport = 0, dport = 0, chunk_len = 0;
 	uint8_t chunk_type = 0;
-	bool has_chunk = false;
+	bool has_chunk = false, cut;
 
-	st = pn_decode_need(d, PN_SCTP_HDR_LEN, PN_R_TRUNCATED_SCTP,
-			    PN_R_SHORT_SCTP);
+	st = pn_decode_need_ports(d, PN_SCTP_HDR_LEN, PN_R_TRUNCATED_SCTP,
+				  PN_R_SHORT_SCTP, PN_W_SCTP_HEADER_CUT, &cut);
 	if (st != PN_OK)
 		return st;
 	pn_rd_u16be(&d->rd, &sport);
 	pn_rd_u16be(&d->rd, &dport);
+	if (cut) {
+		pkt->l4 = PN_L4_SCTP;
+		pkt->sport = sport;
+		pkt->dport = dport;
+		pn_decode_set_payload(d, d->rd.len);
+		return PN_OK;
+	}
 	pn_rd_skip(&d->rd, 8); /* verification tag, checksum */
 
 	/* Only the first chunk's type is needed (INIT marks the client); a
@@ -142,8 +177,10 @@ enum pn_decode_status pn_decode_sctp(struct pn_decoder *d)
 		if (chunk_len < PN_SCTP_CHUNK_HDR_LEN)
 			return pn_decode_fail(d, PN_MALFORMED,
 					      PN_R_BAD_SCTP_CHUNK);
-		/* A chunk cannot run past the packet. */
-		if (!pn_decode_fits(d, chunk_start, chunk_len))
+		/* A chunk cannot run past the packet (nor is that known when
+		 * the frame was shorter than its IP length). */
+		if (!d->frame_short &&
+		    !pn_decode_fits(d, chunk_start, chunk_len))
 			return pn_decode_fail(d, PN_MALFORMED,
 					      PN_R_BAD_SCTP_CHUNK);
 		has_chunk = true;
@@ -152,6 +189,9 @@ enum pn_decode_status pn_decode_sctp(struct pn_decoder *d)
 		/* Trailing bytes too few for a chunk header were sent as
 		 * one: RFC 9260 section 3.2 pads chunks to 4 octets. */
 		return pn_decode_fail(d, PN_MALFORMED, PN_R_BAD_SCTP_CHUNK);
+	} else if (d->rd.off < d->wire_end) {
+		/* A chunk was sent but not captured: which one is unknown. */
+		pn_decode_warn(d, PN_W_SCTP_CHUNK_CUT);
 	}
 
 	pkt->l4 = PN_L4_SCTP;
@@ -189,14 +229,23 @@ enum pn_decode_status pn_decode_dccp(struct pn_decoder *d)
 	uint16_t sport = 0, dport = 0;
 	uint8_t offset = 0, type_x = 0, type;
 	uint32_t service_code = 0;
-	bool long_seq, has_service = false;
+	bool long_seq, has_service = false, cut;
 
-	st = pn_decode_need(d, PN_DCCP_HDR_SHORT_LEN, PN_R_TRUNCATED_DCCP,
-			    PN_R_SHORT_DCCP);
+	st = pn_decode_need_ports(d, PN_DCCP_HDR_SHORT_LEN, PN_R_TRUNCATED_DCCP,
+				  PN_R_SHORT_DCCP, PN_W_DCCP_HEADER_CUT, &cut);
 	if (st != PN_OK)
 		return st;
 	pn_rd_u16be(&d->rd, &sport);
 	pn_rd_u16be(&d->rd, &dport);
+	if (cut) {
+		/* The type (byte 8) is unknown: it is never taken as a
+		 * Request, whose value is 0. */
+		pkt->l4 = PN_L4_DCCP;
+		pkt->sport = sport;
+		pkt->dport = dport;
+		pn_decode_set_payload(d, d->rd.len);
+		return PN_OK;
+	}
 	pn_rd_u8(&d->rd, &offset);
 	pn_rd_skip(&d->rd, 3); /* CCVal, CsCov, checksum */
 	pn_rd_u8(&d->rd, &type_x);
@@ -222,32 +271,35 @@ enum pn_decode_status pn_decode_dccp(struct pn_decoder *d)
 	 * fields the type requires... */
 	if (hlen < fixed)
 		return pn_decode_fail(d, PN_MALFORMED, PN_R_BAD_DCCP_OFFSET);
-	/* ...nor run past the packet (tcpdump: print-dccp.c). */
-	if (!pn_decode_fits(d, start, hlen))
+	/* ...nor run past the packet (tcpdump: print-dccp.c), unless the
+	 * frame was shorter than its IP length. */
+	if (d->frame_short && !pn_decode_fits(d, start, hlen))
+		pn_decode_warn(d, PN_W_DCCP_HEADER_CUT);
+	else if (!pn_decode_fits(d, start, hlen))
 		return pn_decode_fail(d, PN_MALFORMED, PN_R_BAD_DCCP_OFFSET);
 
 	/* The service code names the application (RFC 4340 section 8.1.2),
 	 * so it must be captured along with the generic header. */
-	if (type == PN_DCCP_REQUEST || type == PN_DCCP_RESPONSE) {
-		st = pn_decode_need(d, fixed - PN_DCCP_HDR_SHORT_LEN,
-				    PN_R_TRUNCATED_DCCP, PN_R_SHORT_DCCP);
-		if (st != PN_OK)
-			return st;
+	if ((type == PN_DCCP_REQUEST || type == PN_DCCP_RESPONSE) &&
+	    pn_rd_has(&d->rd, fixed - PN_DCCP_HDR_SHORT_LEN)) {
 		pn_rd_skip(&d->rd,
 			   fixed - PN_DCCP_SERVICE_LEN - PN_DCCP_HDR_SHORT_LEN);
 		pn_rd_u32be(&d->rd, &service_code);
 		has_service = true;
-	} else {
-		st = pn_decode_need(d, generic - PN_DCCP_HDR_SHORT_LEN,
-				    PN_R_TRUNCATED_DCCP, PN_R_SHORT_DCCP);
-		if (st != PN_OK)
-			return st;
+	} else if (type == PN_DCCP_REQUEST || type == PN_DCCP_RESPONSE) {
+		/* The data offset fits in what was sent, so the snaplen cut
+		 * the service code: the type still marks the handshake. */
+		pn_decode_warn(d, PN_W_DCCP_SERVICE_CUT);
+	} else if (!pn_rd_has(&d->rd, generic - PN_DCCP_HDR_SHORT_LEN)) {
+		/* The rest of a 48-bit sequence number: nothing needed. */
+		pn_decode_warn(d, PN_W_DCCP_HEADER_CUT);
 	}
 
 	pkt->l4 = PN_L4_DCCP;
 	pkt->sport = sport;
 	pkt->dport = dport;
 	pkt->dccp_type = type;
+	pkt->has_dccp_type = true;
 	pkt->dccp_long_seq = long_seq;
 	pkt->has_service_code = has_service;
 	pkt->service_code = service_code;

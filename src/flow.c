@@ -64,7 +64,7 @@ struct event {
 	enum pn_l4 l4;
 	uint8_t src; /* the sending endpoint */
 	uint8_t tcp_flags, sctp_chunk, dccp_type;
-	bool has_sctp_chunk;
+	bool has_tcp_flags, has_sctp_chunk, has_dccp_type;
 };
 
 /* Packets between hashing a key (and prefetching its bucket) and looking
@@ -81,6 +81,7 @@ struct pn_flow_table {
 	struct pn_flow *free_flows; /* linked through `newer` */
 	struct slab *slabs;
 	uint64_t now_us, next_sweep_us;
+	uint64_t high_us; /* the latest capture time seen */
 	struct pn_flow_counters counters;
 	struct event pending[PIPELINE];
 	unsigned pending_head, pending_count;
@@ -98,8 +99,8 @@ void pn_flow_config_init(struct pn_flow_config *cfg)
 
 const char *pn_basis_name(enum pn_basis b)
 {
-	static const char *const names[] = {"handshake", "registry",
-					    "port-class", "none"};
+	static const char *const names[] = {
+	    "handshake", "registry", "first-packet", "port-class", "none"};
 	return (unsigned)b < PN_BASIS_COUNT ? names[b] : "?";
 }
 
@@ -172,7 +173,9 @@ static void list_unlink(struct pn_flow_table *t, struct pn_flow *f)
 static void list_append(struct pn_flow_table *t, struct pn_flow *f, int list)
 {
 	f->list = (uint8_t)list;
-	f->queued_us = t->now_us;
+	/* Never before its last packet, which after the clock stepped back
+	 * is later than now: a settled head then stays settled. */
+	f->queued_us = t->now_us > f->seen_us ? t->now_us : f->seen_us;
 	f->newer = NULL;
 	f->older = t->newest[list];
 	if (t->newest[list])
@@ -356,6 +359,10 @@ static void set_server(struct pn_flow_table *t, struct pn_flow *f, int server,
 	f->basis = (uint8_t)basis;
 	f->flags =
 	    pn_flow_port_flags(t->reg, f->key.transport, f->key.port, server);
+	/* Both ports registered leave the registry unable to choose, not a
+	 * handshake: the sides it settled are not in doubt. */
+	if (basis == PN_BASIS_HANDSHAKE || basis == PN_BASIS_FIRST_PACKET)
+		f->flags &= (uint16_t)~PN_FF_AMBIGUOUS;
 }
 
 /* Handshake evidence in this packet: the endpoint it makes the server, or
@@ -364,6 +371,8 @@ static int handshake_server(const struct event *p, int src)
 {
 	switch (p->l4) {
 	case PN_L4_TCP:
+		if (!p->has_tcp_flags)
+			return -1;
 		if ((p->tcp_flags & (PN_TCP_SYN | PN_TCP_ACK | PN_TCP_RST)) ==
 		    PN_TCP_SYN)
 			return !src;
@@ -378,6 +387,8 @@ static int handshake_server(const struct event *p, int src)
 			return src;
 		return -1;
 	case PN_L4_DCCP:
+		if (!p->has_dccp_type)
+			return -1;
 		if (p->dccp_type == PN_DCCP_REQUEST)
 			return !src;
 		if (p->dccp_type == PN_DCCP_RESPONSE)
@@ -392,7 +403,7 @@ static int handshake_server(const struct event *p, int src)
  * its ports for a new connection. */
 static bool opens(const struct event *p)
 {
-	return p->l4 == PN_L4_TCP &&
+	return p->l4 == PN_L4_TCP && p->has_tcp_flags &&
 	       (p->tcp_flags & (PN_TCP_SYN | PN_TCP_ACK)) == PN_TCP_SYN;
 }
 
@@ -417,7 +428,7 @@ static void note_close(struct pn_flow *f, const struct event *p, int src)
 			f->closing = PN_END_FIN;
 		break;
 	case PN_L4_DCCP:
-		if (p->dccp_type == 7) /* Reset */
+		if (p->has_dccp_type && p->dccp_type == 7) /* Reset */
 			f->closing = PN_END_RST;
 		break;
 	default:
@@ -434,6 +445,8 @@ static void make_event(const struct pn_packet *p, uint64_t ts_us,
 	e->wirelen = p->wirelen;
 	e->l4 = p->l4;
 	e->tcp_flags = p->tcp_flags;
+	e->has_tcp_flags = p->has_tcp_flags;
+	e->has_dccp_type = p->has_dccp_type;
 	e->has_sctp_chunk = p->has_sctp_chunk;
 	e->sctp_chunk = p->sctp_chunk;
 	e->dccp_type = p->dccp_type;
@@ -445,9 +458,16 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 	int src = p->src;
 	uint64_t ts_us = p->ts_us;
 	unsigned hashv = p->hashv;
-	if (ts_us > t->now_us)
-		t->now_us = ts_us;
-	if (t->now_us >= t->next_sweep_us) {
+	/* The clock follows capture time both ways: files given out of
+	 * order and clock steps back move it back, and then nothing ends
+	 * because of time that has not passed for it. Flows last seen
+	 * "later" stay until the clock passes them again or the input
+	 * ends. */
+	t->now_us = ts_us;
+	if (ts_us > t->high_us)
+		t->high_us = ts_us;
+	if (t->now_us >= t->next_sweep_us ||
+	    t->now_us + 1000000 < t->next_sweep_us) {
 		sweep(t);
 		t->next_sweep_us = t->now_us + 1000000;
 	}
@@ -462,7 +482,7 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 		uint64_t timeout = f->closing
 				       ? t->cfg.linger_us
 				       : t->cfg.idle_us[f->key.transport];
-		if (f->seen_us + timeout <= t->now_us ||
+		if ((f->seen_us <= ts_us && f->seen_us + timeout <= ts_us) ||
 		    (f->closing && opens(p))) {
 			flow_end(t, f,
 				 f->closing ? (enum pn_flow_end)f->closing
@@ -482,6 +502,12 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 		enum pn_basis basis;
 		int server =
 		    pn_flow_guess_server(reg, k.transport, k.port, &basis);
+		/* Equal ports (NTP 123-123, NetBIOS 138-138): no port can
+		 * tell, so the first sender is taken as the client. */
+		if (k.port[0] == k.port[1]) {
+			server = !src;
+			basis = PN_BASIS_FIRST_PACKET;
+		}
 		set_server(t, f, server, basis);
 		HASH_ADD_BYHASHVALUE(hh, t->hash, key, sizeof f->key, hashv, f);
 		list_append(t, f, k.transport);
@@ -492,10 +518,13 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 
 	f->packets[src]++;
 	f->bytes[src] += p->wirelen;
-	if (!f->first_us[src])
+	/* Times are kept as first and last, whatever order they came in. */
+	if (!f->first_us[src] || ts_us < f->first_us[src])
 		f->first_us[src] = ts_us;
-	f->last_us[src] = ts_us;
-	f->seen_us = ts_us;
+	if (ts_us > f->last_us[src])
+		f->last_us[src] = ts_us;
+	if (ts_us > f->seen_us)
+		f->seen_us = ts_us;
 	/* Requeue at most once per second of capture time (see requeue()). */
 	if (ts_us > f->queued_us + REQUEUE_US)
 		requeue(t, f);
@@ -608,14 +637,26 @@ void pn_flow_foreach(const struct pn_flow_table *t,
 void pn_flow_flush(struct pn_flow_table *t)
 {
 	pn_flow_drain(t);
-	/* What the last sweep had not reached yet ends as it would have. */
+	/* What the last sweep had not reached yet ends as it would have, at
+	 * the latest time seen: input read out of time order ends as it
+	 * would have read in order. */
+	if (t->high_us > t->now_us)
+		t->now_us = t->high_us;
 	sweep(t);
+	/* After a step back the lists are not in time order, so the sweep
+	 * may stop early: each flow is judged on its own. */
 	for (int l = 0; l < N_LISTS; l++)
-		while (t->oldest[l])
-			flow_end(t, t->oldest[l],
-				 l == LIST_CLOSING
-				     ? (enum pn_flow_end)t->oldest[l]->closing
-				     : PN_END_INPUT);
+		while (t->oldest[l]) {
+			struct pn_flow *f = t->oldest[l];
+			enum pn_flow_end why = PN_END_INPUT;
+			if (f->seen_us + list_timeout(t, l) <= t->now_us)
+				why = l == LIST_CLOSING
+					  ? (enum pn_flow_end)f->closing
+					  : PN_END_IDLE;
+			else if (l == LIST_CLOSING)
+				why = (enum pn_flow_end)f->closing;
+			flow_end(t, f, why);
+		}
 }
 
 const struct pn_flow_counters *pn_flow_counters(const struct pn_flow_table *t)

@@ -114,6 +114,26 @@ void pn_stats_summary_text(FILE *out, const char *who,
 		if (*sep == ',')
 			fputc(')', out);
 	}
+	if (c->warned) {
+		fprintf(out, "; %llu decoded with warnings",
+			(unsigned long long)c->warned);
+		sep = " (";
+		for (int w = 0; w < PN_W_COUNT; w++)
+			if (c->warning[w]) {
+				fprintf(out, "%s%s %llu", sep,
+					pn_decode_warning_name(w),
+					(unsigned long long)c->warning[w]);
+				sep = ", ";
+			}
+		fputc(')', out);
+	}
+	if (s->time_steps_back)
+		fprintf(out,
+			"; capture time stepped back %llu time%s (by up to "
+			"%.6f s)",
+			(unsigned long long)s->time_steps_back,
+			s->time_steps_back == 1 ? "" : "s",
+			(double)s->time_step_back_max_us / 1e6);
 	if (s->interrupted)
 		fputs("; interrupted", out);
 	fputc('\n', out);
@@ -163,7 +183,21 @@ void pn_stats_summary_json(FILE *out, const struct pn_capture_stats *s)
 				(unsigned long long)c->reason[r]);
 			sep = ",";
 		}
-	fputs("},\"pcap\":", out);
+	fprintf(out, "},\"warned\":%llu,\"warnings\":{",
+		(unsigned long long)c->warned);
+	sep = "";
+	for (int w = 0; w < PN_W_COUNT; w++)
+		if (c->warning[w]) {
+			fprintf(out, "%s\"%s\":%llu", sep,
+				pn_decode_warning_name(w),
+				(unsigned long long)c->warning[w]);
+			sep = ",";
+		}
+	fprintf(out,
+		"},\"time_steps_back\":%llu,\"time_step_back_max_us\":%llu",
+		(unsigned long long)s->time_steps_back,
+		(unsigned long long)s->time_step_back_max_us);
+	fputs(",\"pcap\":", out);
 	if (s->have_pcap_stats)
 		fprintf(out,
 			"{\"received\":%u,\"dropped\":%u,\"ifdropped\":%u}",
@@ -493,7 +527,7 @@ static void text_row(FILE *out, const struct service *v, const char *label)
 	fprintf(
 	    out,
 	    "%-24s %-5s %-11s %6llu %8llu %8llu %11llu %11llu %7llu %7llu  "
-	    "%3u/%3u/%3u/%3u  %s-%s",
+	    "%3u/%3u/%3u/%3u/%3u  %s-%s",
 	    label,
 	    v->transport < PN_TRANSPORT_COUNT ? pn_transport_name(v->transport)
 					      : "-",
@@ -505,6 +539,7 @@ static void text_row(FILE *out, const struct service *v, const char *label)
 	    (unsigned long long)addr_count(&v->servers),
 	    percent(v->basis[PN_BASIS_HANDSHAKE], v->flows),
 	    percent(v->basis[PN_BASIS_REGISTRY], v->flows),
+	    percent(v->basis[PN_BASIS_FIRST_PACKET], v->flows),
 	    percent(v->basis[PN_BASIS_PORT_CLASS], v->flows),
 	    percent(v->basis[PN_BASIS_NONE], v->flows),
 	    v->flows ? clock_text(v->first_us, a) : "-",
@@ -562,6 +597,7 @@ static const char *const csv_header[] = {"service",
 					 "last",
 					 "basis_handshake",
 					 "basis_registry",
+					 "basis_first_packet",
 					 "basis_port_class",
 					 "basis_none",
 					 "reserved",
@@ -573,7 +609,7 @@ static const char *const csv_header[] = {"service",
 
 static void csv_service(FILE *out, const struct service *v, const char *name)
 {
-	char num[17][24], ports[16], a[40], b[40];
+	char num[7 + PN_BASIS_COUNT + PN_FF_COUNT][24], ports[16], a[40], b[40];
 	const char *row[CSV_COLUMNS];
 	uint64_t values[] = {v->flows,
 			     v->packets[0],
@@ -600,9 +636,9 @@ static void csv_service(FILE *out, const struct service *v, const char *name)
 		row[12 + i] = num[7 + i];
 	}
 	for (unsigned i = 0; i < PN_FF_COUNT; i++) {
-		snprintf(num[11 + i], sizeof num[0], "%llu",
+		snprintf(num[7 + PN_BASIS_COUNT + i], sizeof num[0], "%llu",
 			 (unsigned long long)v->flagged[i]);
-		row[16 + i] = num[11 + i];
+		row[12 + PN_BASIS_COUNT + i] = num[7 + PN_BASIS_COUNT + i];
 	}
 	pn_out_csv_row(out, row, CSV_COLUMNS);
 }
@@ -664,11 +700,13 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 			"# A registered port does not prove what traffic is: "
 			"each row is what the server port is registered for.\n"
 			"# %llu flows; server side chosen by handshake %u%%, "
-			"registry %u%%, port class %u%%, no basis %u%%\n",
+			"registry %u%%, first packet %u%%, port class %u%%, "
+			"no basis %u%%\n",
 			info->inputs, pn_registry_date_text(info->reg),
 			(unsigned long long)t->flows,
 			percent(t->basis[PN_BASIS_HANDSHAKE], t->flows),
 			percent(t->basis[PN_BASIS_REGISTRY], t->flows),
+			percent(t->basis[PN_BASIS_FIRST_PACKET], t->flows),
 			percent(t->basis[PN_BASIS_PORT_CLASS], t->flows),
 			percent(t->basis[PN_BASIS_NONE], t->flows));
 		if (t->flows) {
@@ -681,11 +719,11 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 			sort_names[info->sort]);
 		fprintf(
 		    out,
-		    "%-24s %-5s %-11s %6s %8s %8s %11s %11s %7s %7s  %-15s  "
+		    "%-24s %-5s %-11s %6s %8s %8s %11s %11s %7s %7s  %-19s  "
 		    "%-17s  %s\n",
 		    "registered for", "proto", "port", "flows", "pkts c>s",
 		    "pkts s>c", "bytes c>s", "bytes s>c", "clients", "servers",
-		    "basis% h/r/c/n", "seen (UTC)", "flags");
+		    "basis% h/r/f/c/n", "seen (UTC)", "flags");
 		for (i = 0; i < shown; i++)
 			text_row(out, all[i], all[i]->name);
 		if (shown < n) {

@@ -549,6 +549,17 @@ static void assert_ok_ports(const struct pn_packet *p, enum pn_l4 l4,
 	assert_int_equal(p->dport, dport);
 }
 
+/* Decoded with ports, and exactly this warning. */
+static void assert_warned(const struct pn_packet *p, enum pn_l4 l4,
+			  uint16_t sport, uint16_t dport, const char *warning)
+{
+	assert_ok_ports(p, l4, sport, dport);
+	for (int w = 0; w < PN_W_COUNT; w++)
+		if (p->warnings & (1u << w))
+			assert_string_equal(pn_decode_warning_name(w), warning);
+	assert_int_not_equal(p->warnings, 0);
+}
+
 static void assert_reason(const struct pn_packet *p,
 			  enum pn_decode_status status, const char *reason)
 {
@@ -833,9 +844,13 @@ static void test_bad_caplen(void **state)
 	struct pn_packet p;
 	(void)state;
 
+	/* The captured bytes are there: they are decoded, with a warning
+	 * (tshark and tcpdump still show the ports). */
 	decode_wire(PN_LINKTYPE_ETHERNET, eth_ipv4_tcp_syn,
 		    sizeof eth_ipv4_tcp_syn, sizeof eth_ipv4_tcp_syn - 1, &p);
-	assert_reason(&p, PN_MALFORMED, "bad-caplen");
+	assert_warned(&p, PN_L4_TCP, 49152, 443, "caplen-exceeds-len");
+	assert_true(p.has_tcp_flags);
+	assert_int_equal(p.tcp_flags, PN_TCP_SYN | PN_TCP_ECE | PN_TCP_CWR);
 }
 
 /* ---- IPv4 ------------------------------------------------------------- */
@@ -903,10 +918,21 @@ static void test_ipv4_bad_headers(void **state)
 	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_ipv4_tcp_syn, &p,
 		      buf_[ETH_IP] = 0x4f);
 	assert_reason(&p, PN_MALFORMED, "bad-ihl");
-	/* Total length 1000 in a 54-byte frame. */
+	/* Total length 1000 in a 54-byte frame: the headers that are there
+	 * decode, with a warning. */
 	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_ipv4_tcp_syn, &p,
 		      buf_[ETH_IP + 2] = 0x03, buf_[ETH_IP + 3] = 0xe8);
-	assert_reason(&p, PN_MALFORMED, "bad-ipv4-length");
+	assert_warned(&p, PN_L4_TCP, 49152, 443, "ipv4-length-exceeds-frame");
+	assert_int_equal(p.tcp_flags, PN_TCP_SYN | PN_TCP_ECE | PN_TCP_CWR);
+	/* ...and 44, which leaves the TCP header 4 bytes short of the
+	 * frame's: still the frame's fault, so the ports count. */
+	decode_wire(PN_LINKTYPE_ETHERNET, eth_ipv4_tcp_syn, ETH_IP + 24,
+		    ETH_IP + 24, &p);
+	assert_string_equal(pn_decode_status_name(p.status), "ok");
+	assert_true(p.warnings & (1u << PN_W_TCP_HEADER_CUT));
+	assert_true(p.warnings & (1u << PN_W_IPV4_LENGTH_EXCEEDS_FRAME));
+	assert_false(p.has_tcp_flags);
+	assert_int_equal(p.sport, 49152);
 	/* Total length 19: less than the header. */
 	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_ipv4_tcp_syn, &p,
 		      buf_[ETH_IP + 3] = 19);
@@ -1058,7 +1084,9 @@ static void test_ipv6_bad_headers(void **state)
 	/* Payload length 1000 in a 60-byte packet. */
 	DECODE_EDITED(PN_LINKTYPE_RAW, raw_ipv6_tcp, &p, buf_[4] = 0x03,
 		      buf_[5] = 0xe8);
-	assert_reason(&p, PN_MALFORMED, "bad-ipv6-length");
+	assert_int_equal(p.status, PN_OK);
+	assert_int_equal(p.l4, PN_L4_TCP);
+	assert_true(p.warnings & (1u << PN_W_IPV6_LENGTH_EXCEEDS_FRAME));
 	decode_wire(PN_LINKTYPE_RAW, raw_ipv6_tcp, 39, sizeof raw_ipv6_tcp, &p);
 	assert_reason(&p, PN_TRUNCATED, "truncated-ipv6");
 	/* Payload length 4: TCP's fixed header was never sent. */
@@ -1179,10 +1207,28 @@ static void test_tcp_bad_offset(void **state)
 	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_ipv4_tcp_syn, &p,
 		      buf_[14 + 20 + 12] = 0xf0);
 	assert_reason(&p, PN_MALFORMED, "bad-tcp-offset");
+	/* The snaplen cut the header after its flags: ports and flags. */
 	decode_wire(PN_LINKTYPE_ETHERNET, eth_ipv4_tcp_syn, 14 + 20 + 19,
+		    sizeof eth_ipv4_tcp_syn, &p);
+	assert_warned(&p, PN_L4_TCP, 49152, 443, "tcp-header-cut");
+	assert_true(p.has_tcp_flags);
+	assert_int_equal(p.tcp_flags, PN_TCP_SYN | PN_TCP_ECE | PN_TCP_CWR);
+	assert_int_equal(p.payload_len, 0);
+	/* ...before its flags: the ports only. */
+	decode_wire(PN_LINKTYPE_ETHERNET, eth_ipv4_tcp_syn, 14 + 20 + 13,
+		    sizeof eth_ipv4_tcp_syn, &p);
+	assert_warned(&p, PN_L4_TCP, 49152, 443, "tcp-header-cut");
+	assert_false(p.has_tcp_flags);
+	assert_int_equal(p.tcp_flags, 0);
+	/* ...inside the ports: nothing to count. */
+	decode_wire(PN_LINKTYPE_ETHERNET, eth_ipv4_tcp_syn, 14 + 20 + 3,
 		    sizeof eth_ipv4_tcp_syn, &p);
 	assert_reason(&p, PN_TRUNCATED, "truncated-tcp");
 	assert_int_equal(p.ip_version, 4); /* the IP header did decode */
+	/* A datagram that says it ends inside the header is still short. */
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_ipv4_tcp_syn, &p,
+		      buf_[14 + 3] = 20 + 8);
+	assert_reason(&p, PN_MALFORMED, "short-tcp");
 }
 
 static void test_tcp_options_cut_by_snaplen(void **state)
@@ -1213,7 +1259,12 @@ static void test_udp_bad_length(void **state)
 	DECODE_EDITED(PN_LINKTYPE_NULL, null_le_ipv4_udp, &p,
 		      buf_[4 + 20 + 5] = 9);
 	assert_reason(&p, PN_MALFORMED, "bad-udp-length");
+	/* Cut after the ports by the snaplen: the ports count. */
 	decode_wire(PN_LINKTYPE_NULL, null_le_ipv4_udp, 4 + 20 + 7,
+		    sizeof null_le_ipv4_udp, &p);
+	assert_warned(&p, PN_L4_UDP, 5000, 514, "udp-header-cut");
+	assert_int_equal(p.payload_len, 0);
+	decode_wire(PN_LINKTYPE_NULL, null_le_ipv4_udp, 4 + 20 + 3,
 		    sizeof null_le_ipv4_udp, &p);
 	assert_reason(&p, PN_TRUNCATED, "truncated-udp");
 }
@@ -1285,7 +1336,17 @@ static void test_sctp_rejected(void **state)
 	struct pn_packet p;
 	(void)state;
 
+	/* Cut after the ports: they count, the chunk is unknown. */
 	decode_wire(PN_LINKTYPE_ETHERNET, eth_ipv4_sctp_init, 14 + 20 + 10,
+		    sizeof eth_ipv4_sctp_init, &p);
+	assert_warned(&p, PN_L4_SCTP, 40014, 3868, "sctp-header-cut");
+	assert_false(p.has_sctp_chunk);
+	/* Common header whole, first chunk cut. */
+	decode_wire(PN_LINKTYPE_ETHERNET, eth_ipv4_sctp_init, 14 + 20 + 14,
+		    sizeof eth_ipv4_sctp_init, &p);
+	assert_warned(&p, PN_L4_SCTP, 40014, 3868, "sctp-chunk-cut");
+	assert_false(p.has_sctp_chunk);
+	decode_wire(PN_LINKTYPE_ETHERNET, eth_ipv4_sctp_init, 14 + 20 + 2,
 		    sizeof eth_ipv4_sctp_init, &p);
 	assert_reason(&p, PN_TRUNCATED, "truncated-sctp");
 	/* Chunk length 2: less than its own header. */
@@ -1358,12 +1419,22 @@ static void test_dccp_rejected(void **state)
 	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_ipv4_dccp_request, &p,
 		      buf_[dccp + 4] = 200);
 	assert_reason(&p, PN_MALFORMED, "bad-dccp-offset");
-	/* The snaplen cut the service code. */
+	/* The snaplen cut the service code: still a Request. */
 	decode_wire(PN_LINKTYPE_ETHERNET, eth_ipv4_dccp_request, dccp + 18,
 		    sizeof eth_ipv4_dccp_request, &p);
-	assert_reason(&p, PN_TRUNCATED, "truncated-dccp");
-	/* ...or the long sequence number. */
-	decode_wire(PN_LINKTYPE_ETHERNET, eth_ipv4_dccp_request, dccp + 13,
+	assert_int_equal(p.status, PN_OK);
+	assert_true(p.warnings & (1u << PN_W_DCCP_SERVICE_CUT));
+	assert_true(p.has_dccp_type);
+	assert_int_equal(p.dccp_type, PN_DCCP_REQUEST);
+	assert_false(p.has_service_code);
+	/* ...or the generic header: the ports only, the type unknown. */
+	decode_wire(PN_LINKTYPE_ETHERNET, eth_ipv4_dccp_request, dccp + 6,
+		    sizeof eth_ipv4_dccp_request, &p);
+	assert_int_equal(p.status, PN_OK);
+	assert_int_equal(p.l4, PN_L4_DCCP);
+	assert_true(p.warnings & (1u << PN_W_DCCP_HEADER_CUT));
+	assert_false(p.has_dccp_type);
+	decode_wire(PN_LINKTYPE_ETHERNET, eth_ipv4_dccp_request, dccp + 3,
 		    sizeof eth_ipv4_dccp_request, &p);
 	assert_reason(&p, PN_TRUNCATED, "truncated-dccp");
 }
@@ -1619,14 +1690,27 @@ static void test_truncation_sweep(void **state)
 			case PN_OK:
 			case PN_FRAGMENT:
 			case PN_UNSUPPORTED:
+				/* A header cut after its ports still gives
+				 * them, with a warning; what it did not reach
+				 * is unknown, never guessed. */
 				if (p.status != full.status ||
 				    p.reason != full.reason ||
 				    p.l4 != full.l4 || p.sport != full.sport ||
 				    p.dport != full.dport ||
 				    p.ip_proto != full.ip_proto ||
-				    p.has_service_code !=
-					full.has_service_code ||
-				    p.service_code != full.service_code ||
+				    (!p.warnings &&
+				     p.has_service_code !=
+					 full.has_service_code) ||
+				    (p.has_service_code &&
+				     p.service_code != full.service_code) ||
+				    (p.has_tcp_flags &&
+				     p.tcp_flags != full.tcp_flags) ||
+				    (p.has_dccp_type &&
+				     p.dccp_type != full.dccp_type) ||
+				    (p.has_sctp_chunk &&
+				     p.sctp_chunk != full.sctp_chunk) ||
+				    (!p.warnings &&
+				     p.has_tcp_flags != full.has_tcp_flags) ||
 				    memcmp(p.src, full.src, 16) != 0)
 					fail_msg(
 					    "%s/%zu: %s %s differs from "

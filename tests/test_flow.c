@@ -136,8 +136,11 @@ static struct pn_packet pkt(int version, const char *src, uint16_t sport,
 	p.ip_proto = ip_proto[l4];
 	p.sport = sport;
 	p.dport = dport;
-	if (l4 == PN_L4_DCCP)
+	if (l4 == PN_L4_DCCP) {
 		p.dccp_type = DCCP_DATAACK;
+		p.has_dccp_type = true;
+	}
+	p.has_tcp_flags = l4 == PN_L4_TCP;
 	return p;
 }
 

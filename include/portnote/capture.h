@@ -34,6 +34,10 @@ struct pn_capture_options {
 	int buffer_size; /* bytes; 0: libpcap's default */
 	uint64_t count;	 /* stop after this many packets; 0: no limit */
 	double duration; /* seconds; 0: no limit */
+	/* Read several files in the order of their first packets' times,
+	 * not as given (flows and statistics: flows that span files stay
+	 * whole); a note names the order when it differs. Not with "-". */
+	bool time_order;
 	/* Live only: called about every tick_ms, packets or not, with the
 	 * counters so far (libpcap's included); returns false to stop. */
 	bool (*tick)(void *ctx, const struct pn_capture_stats *stats);
@@ -56,6 +60,11 @@ struct pn_capture_stats {
 	int sources_ok;
 	int sources_failed; /* not opened, unsupported, or ended by damage */
 	bool interrupted;   /* SIGINT or SIGTERM */
+	/* Packets whose capture time is earlier than the one before them
+	 * (files given out of order, clock steps), and the largest step. */
+	uint64_t time_steps_back;
+	uint64_t time_step_back_max_us;
+	uint64_t previous_us;
 	bool have_pcap_stats;
 	struct pcap_stat pcap; /* live: libpcap's counters at the end */
 	struct pn_decode_counters decode;

@@ -16,6 +16,7 @@
 #define PORTNOTE_DECODE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Tunables, most likely to be touched first. */
@@ -108,6 +109,22 @@ enum pn_decode_reason {
 	PN_R_COUNT,
 };
 
+/* What was wrong with a packet that still decoded: its transport ports
+ * count in flows and statistics, as tshark and tcpdump still show them.
+ * Bits of pn_packet.warnings; names (pn_decode_warning_name) are stable. */
+enum pn_decode_warning {
+	PN_W_CAPLEN_EXCEEDS_LEN,	/* pcap record: caplen > len */
+	PN_W_IPV4_LENGTH_EXCEEDS_FRAME, /* total length past the frame */
+	PN_W_IPV6_LENGTH_EXCEEDS_FRAME, /* payload length past the frame */
+	PN_W_TCP_HEADER_CUT,		/* cut after the ports */
+	PN_W_UDP_HEADER_CUT,
+	PN_W_SCTP_HEADER_CUT,
+	PN_W_SCTP_CHUNK_CUT, /* common header whole, first chunk cut */
+	PN_W_DCCP_HEADER_CUT,
+	PN_W_DCCP_SERVICE_CUT, /* Request/Response without its service code */
+	PN_W_COUNT,
+};
+
 /* Same order and values as enum pn_transport in registry.h. */
 enum pn_l4 {
 	PN_L4_TCP,
@@ -151,8 +168,11 @@ enum {
 /* The flat result of decoding one frame. Fields describe the deepest header
  * fully decoded: after PN_TRUNCATED inside a tunnel, the addresses are the
  * outer ones. Transport fields are valid only when l4 != PN_L4_NONE, which
- * happens only with status PN_OK. Offsets count from the start of the frame
- * and never exceed caplen. */
+ * happens only with status PN_OK. A header cut after its ports (by the
+ * snaplen, or by a frame shorter than the IP length) still yields l4 and
+ * the ports, with a warning; fields it did not reach are unknown and
+ * say so (has_tcp_flags, has_dccp_type, has_sctp_chunk). Offsets count
+ * from the start of the frame and never exceed caplen. */
 struct pn_packet {
 	/* pcap */
 	int linktype;
@@ -175,9 +195,11 @@ struct pn_packet {
 	enum pn_l4 l4;
 	bool udplite; /* l4 is PN_L4_UDP but IP protocol 136 */
 	uint16_t sport, dport;
-	uint8_t tcp_flags;     /* PN_TCP_* */
+	uint8_t tcp_flags;     /* PN_TCP_*; 0 unless has_tcp_flags */
+	bool has_tcp_flags;    /* the flags byte was captured */
 	bool has_sctp_chunk;   /* the first chunk header was captured */
 	uint8_t sctp_chunk;    /* its type; PN_SCTP_CHUNK_INIT opens */
+	bool has_dccp_type;    /* the packet type was captured */
 	uint8_t dccp_type;     /* RFC 4340 section 5.1 packet type */
 	bool dccp_long_seq;    /* X bit: 48-bit sequence numbers */
 	bool has_service_code; /* DCCP-Request or -Response */
@@ -189,6 +211,7 @@ struct pn_packet {
 	/* outcome */
 	enum pn_decode_status status;
 	enum pn_decode_reason reason;
+	uint16_t warnings; /* bit (1u << enum pn_decode_warning) per warning */
 };
 
 /* Decodes one frame of the given pcap link type. caplen bytes at pkt are
@@ -212,6 +235,13 @@ const char *pn_decode_reason_name(enum pn_decode_reason reason);
 /* The reason as a layer.thing counter name, e.g. "link.unsupported",
  * "ip.tunnel_depth", "udp.bad_length"; "unknown" when out of range. */
 const char *pn_decode_reason_counter(enum pn_decode_reason reason);
+/* Stable warning names, e.g. "ipv4-length-exceeds-frame",
+ * "tcp-header-cut"; "unknown" for a value out of range. */
+const char *pn_decode_warning_name(enum pn_decode_warning warning);
+/* The names of a packet's warnings joined by sep into buf (always
+ * terminated; "" for none); returns the length. */
+size_t pn_decode_warnings_text(uint16_t warnings, const char *sep, char *buf,
+			       size_t size);
 /* "tcp", "udp", "sctp", "dccp", "none". */
 const char *pn_l4_name(enum pn_l4 l4);
 /* "none", "ipip", "ip6", "gre", "gre-teb". */
@@ -226,6 +256,8 @@ struct pn_decode_counters {
 	uint64_t ip_proto[256]; /* packets with an IP header decoded */
 	uint64_t portless[256]; /* PN_OK without transport, by IP protocol */
 	uint64_t tunnel[PN_TUNNEL_GRE_TEB + 1];
+	uint64_t warned;	      /* packets with any warning */
+	uint64_t warning[PN_W_COUNT]; /* packets with each warning */
 };
 
 void pn_decode_count(struct pn_decode_counters *c, const struct pn_packet *p);

@@ -37,11 +37,13 @@
 
 /* On what evidence the server side was chosen, strongest first. */
 enum pn_basis {
-	PN_BASIS_HANDSHAKE,  /* SYN, SYN+ACK, SCTP INIT, DCCP-Request */
-	PN_BASIS_REGISTRY,   /* exactly one port registered on the transport */
-	PN_BASIS_PORT_CLASS, /* both or neither registered: lower class, then
-				lower number */
-	PN_BASIS_NONE,	     /* both Dynamic and unregistered */
+	PN_BASIS_HANDSHAKE, /* SYN, SYN+ACK, SCTP INIT, DCCP-Request */
+	PN_BASIS_REGISTRY,  /* exactly one port registered on the transport */
+	PN_BASIS_FIRST_PACKET, /* equal ports: the first sender is the
+				  client */
+	PN_BASIS_PORT_CLASS,   /* both or neither registered: lower class, then
+				  lower number */
+	PN_BASIS_NONE,	       /* both Dynamic and unregistered */
 	PN_BASIS_COUNT,
 };
 
@@ -62,7 +64,7 @@ enum {
 	PN_FF_DYNAMIC = 1u << 2,
 	PN_FF_UNAUTHORIZED = 1u << 3,
 	PN_FF_AMBIGUOUS = 1u << 4, /* both ports registered, to different
-				      services */
+				      services, and no handshake chose */
 };
 
 struct pn_flow_key {
