@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 _Static_assert((int)PN_L4_TCP == (int)PN_TCP && (int)PN_L4_UDP == PN_UDP &&
@@ -30,8 +31,10 @@ static const char usage[] =
     "(on stderr, or as the last JSON line).\n"
     "\n" PN_CAPTURE_HELP "output:\n"
     "  -w, --write FILE     also write every packet to FILE (pcapng), with\n"
-    "                       the annotation as the packet "
-    "comment\n" PN_COMMON_HELP "\n"
+    "                       the annotation as the packet comment; FILE\n"
+    "                       is written as FILE.XXXXXX and renamed at the\n"
+    "                       end, and must not be an "
+    "input\n" PN_COMMON_HELP "\n"
     "Exit status: 0; 1 if an input could not be read in full (the output\n"
     "still covers everything read) or -w failed; 2 on bad usage, including\n"
     "a bad filter expression.\n";
@@ -47,7 +50,6 @@ struct run {
 	time_t last_sec; /* cache for the formatted second */
 	char sec_text[24];
 	size_t sec_len;
-	bool write_failed;
 };
 
 static const char *dccp_type_name(uint8_t t)
@@ -517,10 +519,8 @@ static bool on_packet(void *ctx, const struct pn_capture_source *src,
 		break;
 	}
 	if (r->pcapng &&
-	    pn_pcapng_packet(r->pcapng, r->interface, h, bytes, text) != 0) {
-		r->write_failed = true;
-		return false;
-	}
+	    pn_pcapng_packet(r->pcapng, r->interface, h, bytes, text) != 0)
+		return false; /* pn_pcapng_close reports the error */
 	return true;
 }
 
@@ -528,6 +528,33 @@ struct own_options {
 	struct pn_cli_capture capture;
 	const char *write_path;
 };
+
+/* -w onto one of the inputs would destroy it: refused, before anything is
+ * read or written. Files are compared by device and inode, so another name
+ * for the same file is caught too; "-" as an input is standard input. A
+ * -w file that does not exist yet is no input. */
+static int check_write_not_input(const struct own_options *o)
+{
+	struct stat ws;
+	if (!o->write_path || strcmp(o->write_path, "-") == 0 ||
+	    stat(o->write_path, &ws) != 0)
+		return 0;
+	const struct pn_capture_options *c = &o->capture.opts;
+	for (int i = 0; i < c->n_files; i++) {
+		struct stat is;
+		int rc = strcmp(c->files[i], "-") == 0 ? fstat(0, &is)
+						       : stat(c->files[i], &is);
+		if (rc == 0 && is.st_dev == ws.st_dev &&
+		    is.st_ino == ws.st_ino) {
+			fprintf(stderr,
+				"portnote packets: -w %s: is also an input "
+				"(-r %s); refusing to overwrite it\n",
+				o->write_path, c->files[i]);
+			return PN_EXIT_USAGE;
+		}
+	}
+	return 0;
+}
 
 static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 {
@@ -563,6 +590,11 @@ int pn_cmd_packets(int argc, char **argv)
 					      "output");
 	if (rc < 0) {
 		int bad = pn_cli_capture_check(&cli, &own.capture);
+		if (bad)
+			rc = bad;
+	}
+	if (rc < 0) {
+		int bad = check_write_not_input(&own);
 		if (bad)
 			rc = bad;
 	}
@@ -626,11 +658,20 @@ int pn_cmd_packets(int argc, char **argv)
 	     : result == PN_CAPTURE_USAGE ? PN_EXIT_USAGE
 					  : PN_EXIT_FAIL;
 	if (r.pcapng) {
+		/* The file is put in place only when what it holds is all
+		 * that was read; otherwise a previous file of that name is
+		 * left as it was. */
 		char err[256];
-		if (pn_pcapng_close(r.pcapng, err) != 0 || r.write_failed) {
-			fprintf(stderr, "portnote packets: -w %s: %s\n",
-				own.write_path,
-				r.write_failed ? "write error" : err);
+		if (result == PN_CAPTURE_USAGE || result == PN_CAPTURE_FATAL) {
+			pn_pcapng_discard(r.pcapng);
+			fprintf(stderr,
+				"portnote packets: -w %s: not written\n",
+				own.write_path);
+		} else if (pn_pcapng_close(r.pcapng, err) != 0) {
+			/* A failed write stopped the run; close reports it. */
+			fprintf(stderr,
+				"portnote packets: -w %s: %s; not written\n",
+				own.write_path, err);
 			rc = PN_EXIT_FAIL;
 		}
 	}
