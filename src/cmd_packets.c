@@ -36,8 +36,9 @@ static const char usage[] =
     "                       end, and must not be an "
     "input\n" PN_COMMON_HELP "\n"
     "Exit status: 0; 1 if an input could not be read in full (the output\n"
-    "still covers everything read) or -w failed; 2 on bad usage, including\n"
-    "a bad filter expression.\n";
+    "still covers everything read; when no input could be read at all, the\n"
+    "errors are all that is printed) or -w failed; 2 on bad usage,\n"
+    "including a bad filter expression or -w onto an input.\n";
 
 struct run {
 	struct pn_cli *cli;
@@ -50,6 +51,7 @@ struct run {
 	time_t last_sec; /* cache for the formatted second */
 	char sec_text[24];
 	size_t sec_len;
+	bool header_done;
 };
 
 static const char *dccp_type_name(uint8_t t)
@@ -482,9 +484,27 @@ static void csv_line(struct run *r, const struct pn_capture_source *src,
 	pn_out_csv_row(r->out, row, CSV_COLUMNS);
 }
 
+/* The header goes out with the first input that opens: a run that can
+ * read none prints nothing on standard output. */
+static void print_header(struct run *r)
+{
+	if (r->cli->format == PN_FORMAT_TEXT)
+		fprintf(r->out,
+			"# portnote packets: ports as registered in the IANA "
+			"registry snapshot %s; a registered port does not "
+			"prove what the traffic is\n",
+			pn_registry_date_text(r->cli->reg));
+	if (r->cli->format == PN_FORMAT_CSV)
+		pn_out_csv_row(r->out, csv_header, CSV_COLUMNS);
+}
+
 static void on_open(void *ctx, const struct pn_capture_source *src)
 {
 	struct run *r = ctx;
+	if (!r->header_done) {
+		print_header(r);
+		r->header_done = true;
+	}
 	if (r->cli->format == PN_FORMAT_TEXT && r->several_files)
 		fprintf(r->out, "# %s (%s)\n", src->name,
 			pn_decode_linktype_name(src->linktype));
@@ -632,37 +652,32 @@ int pn_cmd_packets(int argc, char **argv)
 			return PN_EXIT_FAIL;
 		}
 	}
-	if (cli.format == PN_FORMAT_TEXT)
-		fprintf(r.out,
-			"# portnote packets: ports as registered in the IANA "
-			"registry snapshot %s; a registered port does not "
-			"prove what the traffic is\n",
-			pn_registry_date_text(cli.reg));
-	if (cli.format == PN_FORMAT_CSV)
-		pn_out_csv_row(r.out, csv_header, CSV_COLUMNS);
-
 	struct pn_capture_stats stats;
 	r.live = own.capture.opts.iface != NULL;
 	enum pn_capture_result result =
 	    pn_capture_run(&own.capture.opts, on_packet, on_open, &r, &stats,
 			   "portnote packets", stderr);
 	flush_lines(r.out);
-	if (result != PN_CAPTURE_USAGE) {
+	/* No input could be read: the messages said why, and there is no
+	 * report to give. */
+	bool none_read = stats.sources_read == 0;
+	if (result != PN_CAPTURE_USAGE && !none_read) {
 		if (cli.format == PN_FORMAT_JSON)
 			pn_stats_summary_json(r.out, &stats);
 		fflush(r.out);
 		pn_stats_summary_text(stderr, "portnote packets", &stats);
 	}
 	fflush(r.out);
-	rc = result == PN_CAPTURE_OK	  ? PN_EXIT_OK
-	     : result == PN_CAPTURE_USAGE ? PN_EXIT_USAGE
-					  : PN_EXIT_FAIL;
+	rc = result == PN_CAPTURE_USAGE		     ? PN_EXIT_USAGE
+	     : result == PN_CAPTURE_OK && !none_read ? PN_EXIT_OK
+						     : PN_EXIT_FAIL;
 	if (r.pcapng) {
 		/* The file is put in place only when what it holds is all
 		 * that was read; otherwise a previous file of that name is
 		 * left as it was. */
 		char err[256];
-		if (result == PN_CAPTURE_USAGE || result == PN_CAPTURE_FATAL) {
+		if (result == PN_CAPTURE_USAGE || result == PN_CAPTURE_FATAL ||
+		    none_read) {
 			pn_pcapng_discard(r.pcapng);
 			fprintf(stderr,
 				"portnote packets: -w %s: not written\n",

@@ -7,6 +7,9 @@
 #     fails (a file-size limit) or a file that cannot be made (no such
 #     directory) leaves no partial file, and a previous file of that name
 #     keeps its bytes; a new file gets 0666 less the umask;
+#   - packets, flows, stats and audit -r that can open none of their inputs
+#     print the errors and nothing on stdout (no header, no empty report,
+#     no JSON summary), in every format, and exit 1; -w then makes no file.
 #   usage: cli_io.sh PORTNOTE SRCDIR
 # Prints "N passed, M failed".
 set -uo pipefail
@@ -109,6 +112,34 @@ if [[ $status -eq 1 && ! -e "$tmp/w/nodir" && -z "$(leftovers)" ]] &&
 	ok "packets -w into a missing directory: exit 1, nothing made"
 else
 	bad "packets -w into a missing directory: exit $status, left$(leftovers)"
+	sed 's/^/  stderr: /' "$tmp/stderr"
+fi
+
+# --- no input can be read: no report ------------------------------------
+missing=$tmp/no-such.pcap
+for cmd in packets flows stats "audit --rules $srcdir/tests/rules/host.iptables"; do
+	for format in text json csv; do
+		# shellcheck disable=SC2086
+		"$portnote" $cmd --format $format -r "$missing" \
+			>"$tmp/stdout" 2>"$tmp/stderr"
+		status=$?
+		if [[ $status -eq 1 && ! -s "$tmp/stdout" ]] &&
+			grep -qF "$missing: cannot read" "$tmp/stderr"; then
+			ok "${cmd%% *} --format $format -r missing: exit 1, error, nothing on stdout"
+		else
+			bad "${cmd%% *} --format $format -r missing: exit $status, stdout:"
+			sed 's/^/  stdout: /' "$tmp/stdout"
+			sed 's/^/  stderr: /' "$tmp/stderr"
+		fi
+	done
+done
+"$portnote" packets -r "$missing" -r "$srcdir/captures/link-unsupported-80211.pcap" \
+	-w "$tmp/w/out.pcapng" >"$tmp/stdout" 2>"$tmp/stderr"
+status=$?
+if [[ $status -eq 1 && ! -s "$tmp/stdout" && -z "$(leftovers)" ]]; then
+	ok "packets -w with no readable input: exit 1, nothing on stdout, no file"
+else
+	bad "packets -w with no readable input: exit $status, stdout $(wc -c <"$tmp/stdout") bytes, left$(leftovers)"
 	sed 's/^/  stderr: /' "$tmp/stderr"
 fi
 
