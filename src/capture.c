@@ -576,6 +576,7 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 		    .snaplen = pcap_snapshot(p),
 		    .tsprecision = pcap_get_tstamp_precision(p),
 		};
+		stats->sources_read++;
 		if (on_open)
 			on_open(ctx, &l.src);
 		current = p;

@@ -47,7 +47,9 @@ static const char usage[] =
     "                       info, low, medium (default), high, never\n"
     "\n" PN_CAPTURE_HELP PN_COMMON_HELP "\n"
     "Exit status: 0 no finding at or above --fail-on; 1 such findings, or\n"
-    "an input could not be read in full; 2 bad usage or a bad ruleset.\n";
+    "an input could not be read in full (when no -r input could be read at\n"
+    "all, the errors are all that is printed); 2 bad usage or a bad\n"
+    "ruleset.\n";
 
 enum {
 	OPT_RULES = PN_OPT_FIRST_OWN,
@@ -724,8 +726,13 @@ int pn_cmd_audit(int argc, char **argv)
 		    &(struct audit_capture){table, audit}, &stats, who, stderr);
 		pn_flow_flush(table);
 		pn_flow_table_destroy(table);
-		pn_stats_summary_text(stderr, who, &stats);
-		if (result == PN_CAPTURE_USAGE || result == PN_CAPTURE_FATAL) {
+		/* No input could be read: the messages said why, and there
+		 * is no traffic to audit the rules against, so no report. */
+		bool none_read = stats.sources_read == 0;
+		if (!none_read)
+			pn_stats_summary_text(stderr, who, &stats);
+		if (result == PN_CAPTURE_USAGE || result == PN_CAPTURE_FATAL ||
+		    none_read) {
 			pn_audit_destroy(audit);
 			pn_ruleset_free(rs);
 			pn_cli_capture_release(&own.capture);

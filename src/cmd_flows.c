@@ -32,7 +32,8 @@ static const char flows_usage[] =
     "unassigned, dynamic and unauthorized-use ports and for ambiguous\n"
     "pairs. A registered port does not prove what traffic is.\n"
     "\n" PN_CAPTURE_HELP FLOW_OPTIONS_HELP PN_COMMON_HELP "\n"
-    "Exit status: 0; 1 if an input could not be read in full; 2 on bad "
+    "Exit status: 0; 1 if an input could not be read in full (when none\n"
+    "could be read at all, the errors are all that is printed); 2 on bad\n"
     "usage.\n";
 
 static const char stats_usage[] =
@@ -48,7 +49,8 @@ static const char stats_usage[] =
     "all)\n"
     "  --sort KEY           bytes (default), packets or flows\n" PN_COMMON_HELP
     "\n"
-    "Exit status: 0; 1 if an input could not be read in full; 2 on bad "
+    "Exit status: 0; 1 if an input could not be read in full (when none\n"
+    "could be read at all, the errors are all that is printed); 2 on bad\n"
     "usage.\n";
 
 struct own_options {
@@ -83,6 +85,7 @@ struct run {
 	struct pn_flow_table *table;
 	struct pn_service_stats *services; /* stats only */
 	FILE *out;
+	bool header_done;
 };
 
 static const char *const csv_header[] = {"transport",
@@ -240,13 +243,32 @@ void pn_flow_print(FILE *out, enum pn_format format,
 	}
 }
 
+/* The header of `flows`, printed before the first flow (or at the end,
+ * when none ended): a run that can read no input prints nothing. */
+static void flows_header(struct run *r)
+{
+	if (r->header_done)
+		return;
+	r->header_done = true;
+	if (r->cli->format == PN_FORMAT_TEXT)
+		fprintf(r->out,
+			"# portnote flows: server ports as registered in the "
+			"IANA registry snapshot %s; a registered port does not "
+			"prove what the traffic is\n",
+			pn_registry_date_text(r->cli->reg));
+	if (r->cli->format == PN_FORMAT_CSV)
+		pn_out_csv_row(r->out, csv_header, CSV_COLUMNS);
+}
+
 static void on_flow_end(void *ctx, const struct pn_flow *f)
 {
 	struct run *r = ctx;
-	if (r->services)
+	if (r->services) {
 		pn_service_stats_add(r->services, f);
-	else
+	} else {
+		flows_header(r);
 		pn_flow_print(r->out, r->cli->format, r->cli->reg, r->ann, f);
+	}
 }
 
 /* "a.pcap, b.pcap" or the interface, for the report header. */
@@ -309,15 +331,6 @@ static int run_command(int argc, char **argv, bool is_stats)
 	if (is_stats)
 		r.services = pn_service_stats_create(cli.reg, r.ann);
 	r.table = pn_flow_table_create(&own.flows, cli.reg, on_flow_end, &r);
-	if (!is_stats && cli.format == PN_FORMAT_TEXT)
-		fprintf(r.out,
-			"# portnote flows: server ports as registered in the "
-			"IANA registry snapshot %s; a registered port does not "
-			"prove what the traffic is\n",
-			pn_registry_date_text(cli.reg));
-	if (!is_stats && cli.format == PN_FORMAT_CSV)
-		pn_out_csv_row(r.out, csv_header, CSV_COLUMNS);
-
 	struct pn_capture_stats stats;
 	/* Flows spanning files stay whole only when time runs forward. */
 	own.capture.opts.time_order = true;
@@ -326,6 +339,14 @@ static int run_command(int argc, char **argv, bool is_stats)
 			   &stats, who, stderr);
 	pn_flow_flush(r.table);
 	const struct pn_flow_counters *fc = pn_flow_counters(r.table);
+	if (stats.sources_read == 0 && result != PN_CAPTURE_USAGE) {
+		/* No input could be read: the messages said why, and there
+		 * is no report to give. */
+		rc = PN_EXIT_FAIL;
+		goto out;
+	}
+	if (!is_stats)
+		flows_header(&r);
 	if (is_stats) {
 		char inputs[1024];
 		inputs_text(&own.capture.opts, inputs, sizeof inputs);
@@ -357,6 +378,7 @@ static int run_command(int argc, char **argv, bool is_stats)
 	rc = result == PN_CAPTURE_OK	  ? PN_EXIT_OK
 	     : result == PN_CAPTURE_USAGE ? PN_EXIT_USAGE
 					  : PN_EXIT_FAIL;
+out:
 	pn_flow_table_destroy(r.table);
 	pn_service_stats_destroy(r.services);
 	pn_annotator_destroy(r.ann);

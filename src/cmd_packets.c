@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 _Static_assert((int)PN_L4_TCP == (int)PN_TCP && (int)PN_L4_UDP == PN_UDP &&
@@ -30,11 +31,14 @@ static const char usage[] =
     "(on stderr, or as the last JSON line).\n"
     "\n" PN_CAPTURE_HELP "output:\n"
     "  -w, --write FILE     also write every packet to FILE (pcapng), with\n"
-    "                       the annotation as the packet "
-    "comment\n" PN_COMMON_HELP "\n"
+    "                       the annotation as the packet comment; FILE\n"
+    "                       is written as FILE.XXXXXX and renamed at the\n"
+    "                       end, and must not be an "
+    "input\n" PN_COMMON_HELP "\n"
     "Exit status: 0; 1 if an input could not be read in full (the output\n"
-    "still covers everything read) or -w failed; 2 on bad usage, including\n"
-    "a bad filter expression.\n";
+    "still covers everything read; when no input could be read at all, the\n"
+    "errors are all that is printed) or -w failed; 2 on bad usage,\n"
+    "including a bad filter expression or -w onto an input.\n";
 
 struct run {
 	struct pn_cli *cli;
@@ -47,7 +51,7 @@ struct run {
 	time_t last_sec; /* cache for the formatted second */
 	char sec_text[24];
 	size_t sec_len;
-	bool write_failed;
+	bool header_done;
 };
 
 static const char *dccp_type_name(uint8_t t)
@@ -507,9 +511,27 @@ static void csv_line(struct run *r, const struct pn_capture_source *src,
 	pn_out_csv_row(r->out, row, CSV_COLUMNS);
 }
 
+/* The header goes out with the first input that opens: a run that can
+ * read none prints nothing on standard output. */
+static void print_header(struct run *r)
+{
+	if (r->cli->format == PN_FORMAT_TEXT)
+		fprintf(r->out,
+			"# portnote packets: ports as registered in the IANA "
+			"registry snapshot %s; a registered port does not "
+			"prove what the traffic is\n",
+			pn_registry_date_text(r->cli->reg));
+	if (r->cli->format == PN_FORMAT_CSV)
+		pn_out_csv_row(r->out, csv_header, CSV_COLUMNS);
+}
+
 static void on_open(void *ctx, const struct pn_capture_source *src)
 {
 	struct run *r = ctx;
+	if (!r->header_done) {
+		print_header(r);
+		r->header_done = true;
+	}
 	if (r->cli->format == PN_FORMAT_TEXT && r->several_files)
 		fprintf(r->out, "# %s (%s)\n", src->name,
 			pn_decode_linktype_name(src->linktype));
@@ -544,10 +566,8 @@ static bool on_packet(void *ctx, const struct pn_capture_source *src,
 		break;
 	}
 	if (r->pcapng &&
-	    pn_pcapng_packet(r->pcapng, r->interface, h, bytes, text) != 0) {
-		r->write_failed = true;
-		return false;
-	}
+	    pn_pcapng_packet(r->pcapng, r->interface, h, bytes, text) != 0)
+		return false; /* pn_pcapng_close reports the error */
 	return true;
 }
 
@@ -555,6 +575,33 @@ struct own_options {
 	struct pn_cli_capture capture;
 	const char *write_path;
 };
+
+/* -w onto one of the inputs would destroy it: refused, before anything is
+ * read or written. Files are compared by device and inode, so another name
+ * for the same file is caught too; "-" as an input is standard input. A
+ * -w file that does not exist yet is no input. */
+static int check_write_not_input(const struct own_options *o)
+{
+	struct stat ws;
+	if (!o->write_path || strcmp(o->write_path, "-") == 0 ||
+	    stat(o->write_path, &ws) != 0)
+		return 0;
+	const struct pn_capture_options *c = &o->capture.opts;
+	for (int i = 0; i < c->n_files; i++) {
+		struct stat is;
+		int rc = strcmp(c->files[i], "-") == 0 ? fstat(0, &is)
+						       : stat(c->files[i], &is);
+		if (rc == 0 && is.st_dev == ws.st_dev &&
+		    is.st_ino == ws.st_ino) {
+			fprintf(stderr,
+				"portnote packets: -w %s: is also an input "
+				"(-r %s); refusing to overwrite it\n",
+				o->write_path, c->files[i]);
+			return PN_EXIT_USAGE;
+		}
+	}
+	return 0;
+}
 
 static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 {
@@ -593,6 +640,11 @@ int pn_cmd_packets(int argc, char **argv)
 		if (bad)
 			rc = bad;
 	}
+	if (rc < 0) {
+		int bad = check_write_not_input(&own);
+		if (bad)
+			rc = bad;
+	}
 	if (rc >= 0) {
 		pn_cli_capture_release(&own.capture);
 		return rc;
@@ -627,37 +679,41 @@ int pn_cmd_packets(int argc, char **argv)
 			return PN_EXIT_FAIL;
 		}
 	}
-	if (cli.format == PN_FORMAT_TEXT)
-		fprintf(r.out,
-			"# portnote packets: ports as registered in the IANA "
-			"registry snapshot %s; a registered port does not "
-			"prove what the traffic is\n",
-			pn_registry_date_text(cli.reg));
-	if (cli.format == PN_FORMAT_CSV)
-		pn_out_csv_row(r.out, csv_header, CSV_COLUMNS);
-
 	struct pn_capture_stats stats;
 	r.live = own.capture.opts.iface != NULL;
 	enum pn_capture_result result =
 	    pn_capture_run(&own.capture.opts, on_packet, on_open, &r, &stats,
 			   "portnote packets", stderr);
 	flush_lines(r.out);
-	if (result != PN_CAPTURE_USAGE) {
+	/* No input could be read: the messages said why, and there is no
+	 * report to give. */
+	bool none_read = stats.sources_read == 0;
+	if (result != PN_CAPTURE_USAGE && !none_read) {
 		if (cli.format == PN_FORMAT_JSON)
 			pn_stats_summary_json(r.out, &stats);
 		fflush(r.out);
 		pn_stats_summary_text(stderr, "portnote packets", &stats);
 	}
 	fflush(r.out);
-	rc = result == PN_CAPTURE_OK	  ? PN_EXIT_OK
-	     : result == PN_CAPTURE_USAGE ? PN_EXIT_USAGE
-					  : PN_EXIT_FAIL;
+	rc = result == PN_CAPTURE_USAGE		     ? PN_EXIT_USAGE
+	     : result == PN_CAPTURE_OK && !none_read ? PN_EXIT_OK
+						     : PN_EXIT_FAIL;
 	if (r.pcapng) {
+		/* The file is put in place only when what it holds is all
+		 * that was read; otherwise a previous file of that name is
+		 * left as it was. */
 		char err[256];
-		if (pn_pcapng_close(r.pcapng, err) != 0 || r.write_failed) {
-			fprintf(stderr, "portnote packets: -w %s: %s\n",
-				own.write_path,
-				r.write_failed ? "write error" : err);
+		if (result == PN_CAPTURE_USAGE || result == PN_CAPTURE_FATAL ||
+		    none_read) {
+			pn_pcapng_discard(r.pcapng);
+			fprintf(stderr,
+				"portnote packets: -w %s: not written\n",
+				own.write_path);
+		} else if (pn_pcapng_close(r.pcapng, err) != 0) {
+			/* A failed write stopped the run; close reports it. */
+			fprintf(stderr,
+				"portnote packets: -w %s: %s; not written\n",
+				own.write_path, err);
 			rc = PN_EXIT_FAIL;
 		}
 	}

@@ -17,7 +17,9 @@ static const char usage[] =
     "check   parse FILE as portnote would and report whether it is a valid\n"
     "        registry CSV (exit 1 if not; with --lenient, every bad row)\n"
     "diff    per port and transport, the services added, removed and\n"
-    "        renamed between two registry CSVs\n"
+    "        renamed between two registry CSVs; a port left without services\n"
+    "        says what it is now (Reserved, Unassigned, not in the registry,\n"
+    "        with any de-assignment note), one that had none what it was\n"
     "\n"
     "options:\n" PN_COMMON_HELP;
 
@@ -177,7 +179,73 @@ struct change {
 	int transport;
 	uint32_t lo, hi;
 	char old[512], new[512];
+	/* A slot left without services: what it is now; a slot that had
+	 * none: what it was. NULL status, "" text otherwise. */
+	const char *now_status, *was_status;
+	char now[512], was[512];
 };
+
+/* Copies s into buf[n..size), line breaks and runs of blanks as one
+ * space; returns the new length. */
+static size_t append_flat(char *buf, size_t size, size_t n, const char *s)
+{
+	bool space = false;
+	for (; *s && n + 1 < size; s++) {
+		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
+			space = true;
+			continue;
+		}
+		if (space && n > 0 && n + 2 < size)
+			buf[n++] = ' ';
+		space = false;
+		buf[n++] = *s;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+/* What a slot with no named service is, for "removed ..., now X" and
+ * "added ..., was X": Reserved, Unassigned, the text of an unnamed row
+ * ("any private mail system"), or not in the registry at all; followed
+ * by the row's de-assignment or removal note, when it has one. The short
+ * status ("reserved", "unassigned", "unnamed", "not-in-registry") goes to
+ * *status. */
+static void slot_state(const struct pn_registry *reg, int t, uint16_t port,
+		       char *buf, size_t size, const char **status)
+{
+	const struct pn_slot *s = pn_registry_slot(reg, t, port);
+	const struct pn_entry *note = NULL, *unnamed = NULL;
+	for (unsigned i = 0; i < s->count; i++) {
+		const struct pn_entry *e = pn_slot_entry(reg, s, i);
+		if (e->kind == PN_KIND_SERVICE)
+			continue;
+		if (!note && (e->flags & (PN_E_DEASSIGNED | PN_E_REMOVED)))
+			note = e;
+		if (!unnamed && e->kind == PN_KIND_UNNAMED)
+			unnamed = e;
+	}
+	const char *word;
+	if (s->flags & PN_S_RESERVED)
+		*status = "reserved", word = "Reserved";
+	else if (s->flags & PN_S_UNASSIGNED)
+		*status = "unassigned", word = "Unassigned";
+	else if (unnamed)
+		*status = "unnamed",
+		word = pn_registry_str(reg, unnamed->description);
+	else
+		*status = "not-in-registry", word = "not in the registry";
+	size_t n = append_flat(buf, size, 0, word);
+	if (!note)
+		return;
+	const char *text = pn_registry_str(reg, note->notes);
+	if (!*text)
+		text = pn_registry_str(reg, note->description);
+	if (!*text || strcasecmp(text, word) == 0)
+		return;
+	n = append_flat(buf, size, n, " (");
+	n = append_flat(buf, size, n, text);
+	append_flat(buf, size, n, ")");
+}
 
 static void join_missing(char *buf, size_t size, const char *const a[],
 			 size_t na, const char *const b[], size_t nb)
@@ -220,10 +288,31 @@ static void print_change(const struct pn_cli *cli, const struct change *c)
 		}
 		json_object_set_new(o, "old", old);
 		json_object_set_new(o, "new", new);
+		json_object_set_new(o, "was_status",
+				    c->was_status ? json_string(c->was_status)
+						  : json_null());
+		json_object_set_new(o, "was",
+				    c->was_status ? json_string(c->was)
+						  : json_null());
+		json_object_set_new(o, "now_status",
+				    c->now_status ? json_string(c->now_status)
+						  : json_null());
+		json_object_set_new(o, "now",
+				    c->now_status ? json_string(c->now)
+						  : json_null());
 		pn_out_json_line(stdout, o);
 	} else if (cli->format == PN_FORMAT_CSV) {
-		const char *row[] = {c->kind, tr, lo, hi, c->old, c->new};
-		pn_out_csv_row(stdout, row, 6);
+		const char *row[] = {c->kind,
+				     tr,
+				     lo,
+				     hi,
+				     c->old,
+				     c->new,
+				     c->was_status ? c->was_status : "",
+				     c->was,
+				     c->now_status ? c->now_status : "",
+				     c->now};
+		pn_out_csv_row(stdout, row, 10);
 	} else {
 		char ports[32];
 		if (c->lo == c->hi)
@@ -234,8 +323,10 @@ static void print_change(const struct pn_cli *cli, const struct change *c)
 			printf("renamed  %-16s %s -> %s\n", ports, c->old,
 			       c->new);
 		else
-			printf("%-8s %-16s %s\n", c->kind, ports,
-			       *c->old ? c->old : c->new);
+			printf("%-8s %-16s %s%s%s%s%s\n", c->kind, ports,
+			       *c->old ? c->old : c->new,
+			       c->was_status ? ", was " : "", c->was,
+			       c->now_status ? ", now " : "", c->now);
 	}
 }
 
@@ -248,15 +339,17 @@ static int diff(const struct pn_cli *cli, const struct pn_registry *a,
 		       pn_registry_date_text(a), b->source,
 		       pn_registry_date_text(b));
 	if (cli->format == PN_FORMAT_CSV) {
-		const char *hdr[] = {"change",	 "transport", "port",
-				     "port_end", "old",	      "new"};
-		pn_out_csv_row(stdout, hdr, 6);
+		const char *hdr[] = {
+		    "change", "transport",  "port", "port_end",	  "old",
+		    "new",    "was_status", "was",  "now_status", "now"};
+		pn_out_csv_row(stdout, hdr, 10);
 	}
 	for (int t = 0; t < PN_TRANSPORT_COUNT; t++) {
 		struct change run = {0};
 		bool open = false;
 		for (uint32_t p = 0; p <= 65536; p++) {
-			struct change c = {NULL, t, p, p, "", ""};
+			struct change c = {
+			    .kind = NULL, .transport = t, .lo = p, .hi = p};
 			if (p < 65536) {
 				const char *on[MAX_NAMES], *nn[MAX_NAMES];
 				size_t no = slot_names(
@@ -275,12 +368,20 @@ static int diff(const struct pn_cli *cli, const struct pn_registry *a,
 					c.kind = "removed";
 				else if (*c.new)
 					c.kind = "added";
+				if (c.kind && !*c.new &&nb == 0)
+					slot_state(b, t, (uint16_t)p, c.now,
+						   sizeof c.now, &c.now_status);
+				if (c.kind && !*c.old && no == 0)
+					slot_state(a, t, (uint16_t)p, c.was,
+						   sizeof c.was, &c.was_status);
 			}
 			/* Merge consecutive ports with the same change, as
 			 * for a range row (x11 6000-6063). */
 			if (open && c.kind && strcmp(c.kind, run.kind) == 0 &&
 			    strcmp(c.old, run.old) == 0 &&
-			    strcmp(c.new, run.new) == 0 && run.hi + 1 == p) {
+			    strcmp(c.new, run.new) == 0 &&
+			    strcmp(c.now, run.now) == 0 &&
+			    strcmp(c.was, run.was) == 0 && run.hi + 1 == p) {
 				run.hi = p;
 				continue;
 			}

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum {
 	BT_SHB = 0x0A0D0D0A,
@@ -26,6 +28,9 @@ struct pn_pcapng {
 	bool failed;
 	uint32_t interfaces;
 	int saved_errno;
+	char *path; /* the file asked for */
+	char *temp; /* written instead, renamed to path at the end; NULL when
+		       path is written directly (not a regular file) */
 };
 
 static void put(struct pn_pcapng *w, const void *p, size_t n)
@@ -74,20 +79,78 @@ static size_t option_len(const char *s)
 	return n > 65535 ? 65535 : n;
 }
 
+/* Opens the file that stands for w->path: a temporary file beside it,
+ * "PATH.XXXXXX", with the mode the file would have had (an existing file's
+ * own, or 0666 less the umask, as fopen makes it); or, when PATH exists and
+ * is not a regular file (/dev/null, a FIFO), PATH itself, since renaming
+ * over it would replace the device or pipe. */
+static FILE *open_output(struct pn_pcapng *w, char err[256])
+{
+	struct stat st;
+	bool exists = stat(w->path, &st) == 0;
+	if (exists && !S_ISREG(st.st_mode)) {
+		FILE *f = fopen(w->path, "wb");
+		if (!f)
+			snprintf(err, 256, "%s: cannot create: %s", w->path,
+				 strerror(errno));
+		return f;
+	}
+	mode_t mode;
+	if (exists) {
+		mode = st.st_mode & 07777;
+	} else {
+		mode_t mask = umask(0);
+		umask(mask);
+		mode = 0666 & ~mask;
+	}
+	size_t len = strlen(w->path);
+	w->temp = malloc(len + sizeof ".XXXXXX");
+	if (!w->temp) {
+		snprintf(err, 256, "out of memory");
+		return NULL;
+	}
+	memcpy(w->temp, w->path, len);
+	memcpy(w->temp + len, ".XXXXXX", sizeof ".XXXXXX");
+	int fd = mkstemp(w->temp);
+	if (fd < 0) {
+		snprintf(err, 256, "%s: cannot create: %s", w->path,
+			 strerror(errno));
+		free(w->temp);
+		w->temp = NULL;
+		return NULL;
+	}
+	FILE *f = NULL;
+	if (fchmod(fd, mode) != 0 || !(f = fdopen(fd, "wb"))) {
+		snprintf(err, 256, "%s: cannot create: %s", w->path,
+			 strerror(errno));
+		close(fd);
+		unlink(w->temp);
+		free(w->temp);
+		w->temp = NULL;
+	}
+	return f;
+}
+
+static void pcapng_free(struct pn_pcapng *w)
+{
+	free(w->path);
+	free(w->temp);
+	free(w);
+}
+
 struct pn_pcapng *pn_pcapng_create(const char *path, const char *app,
 				   char err[256])
 {
 	struct pn_pcapng *w = calloc(1, sizeof *w);
-	if (!w) {
+	if (!w || !(w->path = strdup(path))) {
 		snprintf(err, 256, "out of memory");
+		free(w);
 		return NULL;
 	}
 	w->to_stdout = strcmp(path, "-") == 0;
-	w->f = w->to_stdout ? stdout : fopen(path, "wb");
+	w->f = w->to_stdout ? stdout : open_output(w, err);
 	if (!w->f) {
-		snprintf(err, 256, "%s: cannot create: %s", path,
-			 strerror(errno));
-		free(w);
+		pcapng_free(w);
 		return NULL;
 	}
 	size_t app_len = option_len(app);
@@ -152,10 +215,16 @@ int pn_pcapng_packet(struct pn_pcapng *w, uint32_t interface,
 	return w->failed ? -1 : 0;
 }
 
-int pn_pcapng_close(struct pn_pcapng *w, char err[256])
+/* Flushes and closes the stream; false if that or any earlier write
+ * failed. */
+static bool finish(struct pn_pcapng *w)
 {
-	int rc = 0;
 	if (fflush(w->f) != 0 && !w->failed) {
+		w->failed = true;
+		w->saved_errno = errno;
+	}
+	/* The data is on disk before the name points at it. */
+	if (w->temp && !w->failed && fsync(fileno(w->f)) != 0) {
 		w->failed = true;
 		w->saved_errno = errno;
 	}
@@ -163,10 +232,30 @@ int pn_pcapng_close(struct pn_pcapng *w, char err[256])
 		w->failed = true;
 		w->saved_errno = errno;
 	}
-	if (w->failed) {
+	return !w->failed;
+}
+
+int pn_pcapng_close(struct pn_pcapng *w, char err[256])
+{
+	int rc = 0;
+	if (!finish(w)) {
 		snprintf(err, 256, "write error: %s", strerror(w->saved_errno));
 		rc = -1;
+	} else if (w->temp && rename(w->temp, w->path) != 0) {
+		snprintf(err, 256, "cannot rename %s to %s: %s", w->temp,
+			 w->path, strerror(errno));
+		rc = -1;
 	}
-	free(w);
+	if (rc != 0 && w->temp)
+		unlink(w->temp);
+	pcapng_free(w);
 	return rc;
+}
+
+void pn_pcapng_discard(struct pn_pcapng *w)
+{
+	finish(w);
+	if (w->temp)
+		unlink(w->temp);
+	pcapng_free(w);
 }

@@ -62,10 +62,28 @@ void pn_stats_summary_text(FILE *out, const char *who,
 {
 	const struct pn_decode_counters *c = &s->decode;
 	uint64_t with_ports = c->packets - c->l4[PN_L4_NONE];
-	fprintf(out, "%s: %llu packets", who, (unsigned long long)c->packets);
-	if (s->sources_ok + s->sources_failed > 1 || s->sources_failed)
-		fprintf(out, " from %d of %d sources", s->sources_ok,
-			s->sources_ok + s->sources_failed);
+	fprintf(out, "%s: %llu packet%s", who, (unsigned long long)c->packets,
+		c->packets == 1 ? "" : "s");
+	/* Inputs read (to the end or to damage) out of those given; the
+	 * rest could not be opened or have an unsupported link type. */
+	int total = s->sources_ok + s->sources_failed;
+	int unread = total - s->sources_read;
+	int damaged = s->sources_failed - unread;
+	if (total > 1 || s->sources_failed) {
+		if (unread)
+			fprintf(out, " from %d of %d input%s", s->sources_read,
+				total, total == 1 ? "" : "s");
+		else
+			fprintf(out, " from %d input%s", total,
+				total == 1 ? "" : "s");
+		if (unread && damaged)
+			fprintf(out, " (%d could not be read, %d damaged)",
+				unread, damaged);
+		else if (unread)
+			fprintf(out, " (%d could not be read)", unread);
+		else if (damaged)
+			fprintf(out, " (%d damaged)", damaged);
+	}
 	fprintf(out, ": %llu with ports", (unsigned long long)with_ports);
 	const char *sep = " (";
 	for (int t = 0; t < PN_L4_NONE; t++)

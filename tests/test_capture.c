@@ -103,6 +103,9 @@ static void test_damaged_and_unsupported(void **state)
 	assert_int_equal(s.packets, 4 + 14);
 	assert_int_equal(st.sources_ok, 1);
 	assert_int_equal(st.sources_failed, 3);
+	/* The damaged file was read up to its damage; the unsupported and
+	 * the missing one not at all. */
+	assert_int_equal(st.sources_read, 2);
 	assert_non_null(strstr(diag, "damaged-truncated-record.pcap: packet "
 				     "5: truncated dump file"));
 	assert_non_null(strstr(diag, "link type 105"));

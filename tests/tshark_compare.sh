@@ -54,7 +54,7 @@
 #                        when installed); frames 1..K-1 are compared, frames
 #                        tshark reads after that are counted here.
 #   unsupported-link     "FILE: link type N (...) is not supported; skipped"
-#                        for a link type portnote does not decode: no rows,
+#                        for a link type portnote does not decode: no output,
 #                        every tshark frame is counted here.
 #
 # A two-frame capture written by this script (ICMP and ICMPv6 errors
@@ -241,14 +241,16 @@ compare_file() {
 		sed 's/^/    stderr: /' "$tmp/pn.err" | head -30
 		return 1
 	fi
-	if [[ ! -s "$tmp/pn.csv" ]]; then
+	msg=$(grep -v 'note: the registry snapshot is dated' "$tmp/pn.err" |
+		grep -F "portnote packets: $file: " | head -1)
+	msg=${msg#"portnote packets: $file: "}
+	# A file that cannot be read at all (an unsupported link type) gets
+	# no output, not even the CSV header; every other one has a header.
+	if [[ ! -s "$tmp/pn.csv" && ! ($rc -eq 1 && "$msg" == *" is not supported; skipped") ]]; then
 		echo "  $name: portnote printed no CSV header (exit $rc)"
 		sed 's/^/    stderr: /' "$tmp/pn.err"
 		return 1
 	fi
-	msg=$(grep -v 'note: the registry snapshot is dated' "$tmp/pn.err" |
-		grep -F "portnote packets: $file: " | head -1)
-	msg=${msg#"portnote packets: $file: "}
 	if [[ $rc -eq 1 ]]; then
 		rx='^packet ([0-9]+): .+; ([0-9]+) packets? before it (was|were) read$'
 		if [[ "$msg" =~ $rx ]]; then
@@ -271,6 +273,10 @@ compare_file() {
 			lt=${BASH_REMATCH[1]}
 			if [[ "$supported_linktypes" == *" $lt "* ]]; then
 				echo "  $name: portnote skipped link type $lt, which it supports"
+				return 1
+			fi
+			if [[ -s "$tmp/pn.csv" ]]; then
+				echo "  $name: portnote printed output for a file it could not read"
 				return 1
 			fi
 			limit=0 extra=unsupported-link

@@ -59,6 +59,8 @@ struct pn_capture_stats {
 	uint64_t bytes;	  /* sum of wire lengths */
 	int sources_ok;
 	int sources_failed; /* not opened, unsupported, or ended by damage */
+	int sources_read;   /* opened and read, to the end or to damage: 0
+			       when no input could be read at all */
 	bool interrupted;   /* SIGINT or SIGTERM */
 	/* Packets whose capture time is earlier than the one before them
 	 * (files given out of order, clock steps), and the largest step. */

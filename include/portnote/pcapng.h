@@ -11,8 +11,13 @@
 
 struct pn_pcapng;
 
-/* Creates `path` ("-": standard output) and writes the section header.
- * NULL with a message in err on failure. */
+/* Starts writing `path` ("-": standard output) with the section header.
+ * A regular file (or one that does not exist yet) is written as a temporary
+ * file beside it, "PATH.XXXXXX", which pn_pcapng_close renames to `path`
+ * only once every write succeeded: until then, and on any failure, a
+ * previous file of that name stays as it was. Anything else that exists at
+ * `path` (a device, a FIFO) is written directly. NULL with a message in err
+ * on failure. */
 struct pn_pcapng *pn_pcapng_create(const char *path, const char *app,
 				   char err[256]);
 
@@ -26,7 +31,12 @@ int pn_pcapng_packet(struct pn_pcapng *w, uint32_t interface,
 		     const struct pcap_pkthdr *hdr, const uint8_t *data,
 		     const char *comment);
 
-/* Flushes and closes; returns 0, or -1 with a message in err. */
+/* Flushes and closes, and puts the file in place; returns 0, or -1 with a
+ * message in err after removing the temporary file. */
 int pn_pcapng_close(struct pn_pcapng *w, char err[256]);
+
+/* Closes and removes the temporary file: `path` is left as it was (written
+ * directly, it keeps what was written). */
+void pn_pcapng_discard(struct pn_pcapng *w);
 
 #endif
