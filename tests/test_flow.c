@@ -657,6 +657,24 @@ static void test_flags(void **state)
 	    x, tcp4("10.0.0.10", 443, "192.0.2.1", 80, PN_TCP_ACK, 66));
 	assert_int_equal(v.server_port, 80);
 	assert_int_equal(v.flags, PN_FF_AMBIGUOUS);
+	/* The same pair opened by a SYN: the handshake settled the sides,
+	 * so the client's port being registered too is no doubt. */
+	v = one_packet(x,
+		       tcp4("10.0.0.10", 443, "192.0.2.1", 80, PN_TCP_SYN, 74));
+	assert_int_equal(v.server_port, 80);
+	assert_int_equal(v.basis, PN_BASIS_HANDSHAKE);
+	assert_int_equal(v.flags, 0);
+	/* A guess first, then the SYN+ACK: the flag goes with the guess. */
+	open_table(x);
+	struct pn_flow *g = feed(
+	    x, tcp4("10.0.0.10", 443, "192.0.2.1", 80, PN_TCP_ACK, 66), T0);
+	assert_int_equal(g->flags, PN_FF_AMBIGUOUS);
+	feed(x,
+	     tcp4("192.0.2.1", 80, "10.0.0.10", 443, PN_TCP_SYN | PN_TCP_ACK,
+		  74),
+	     T0 + MS);
+	assert_int_equal(g->basis, PN_BASIS_HANDSHAKE);
+	assert_int_equal(g->flags, 0);
 	/* 6001 and 6002 are both x11: not ambiguous. */
 	v = one_packet(
 	    x, tcp4("10.0.0.10", 6002, "192.0.2.1", 6001, PN_TCP_ACK, 66));
@@ -695,8 +713,7 @@ static const char *C = "10.0.0.10", *S = "192.0.2.80";
  * whose 300 s timeout outlives every test's time span. */
 static void tick(struct fx *x, uint64_t ts)
 {
-	feed(x, tcp4("10.9.9.9", 40000, "10.9.9.1", 40001, PN_TCP_ACK, 60),
-	     ts);
+	feed(x, tcp4("10.9.9.9", 40000, "10.9.9.1", 40001, PN_TCP_ACK, 60), ts);
 }
 
 static void test_fin_after_linger(void **state)
@@ -777,6 +794,54 @@ static void test_rst(void **state)
 	assert_int_equal(x->ended[0].bytes[1], 54);
 	assert_int_equal(x->ended[0].key.port[x->ended[0].server], 25);
 	assert_int_equal(pn_flow_counters(x->t)->ended[PN_END_RST], 1);
+}
+
+/* Capture time that goes back (files out of order, a clock step) ends
+ * nothing: a packet earlier than a flow's last one joins it, and flows
+ * last seen "later" survive the sweep at the earlier time. */
+static void test_time_backwards(void **state)
+{
+	struct fx *x = *state;
+	const char *c = "10.0.0.10", *s = "192.0.2.53";
+	struct pn_flow *late =
+	    feed(x, udp4(c, 40000, s, 53, 80), T0 + 3600 * SEC);
+	feed(x, tcp4(c, 40001, s, 80, PN_TCP_SYN, 74), T0 + 3600 * SEC);
+	/* An hour back: the UDP flow (idle timeout 60 s) is not idle. */
+	struct pn_flow *f = feed(x, udp4(s, 53, c, 40000, 96), T0);
+	assert_ptr_equal(f, late);
+	assert_int_equal(f->packets[0] + f->packets[1], 2);
+	assert_int_equal(f->first_us[f->key.port[0] == 53 ? 0 : 1], T0);
+	assert_int_equal(f->seen_us, T0 + 3600 * SEC);
+	/* Time runs on from the step; the sweep passes the later flows. */
+	for (int i = 1; i <= 120; i++)
+		feed(x, udp4(c, 41000, s, 53, 80), T0 + (uint64_t)i * SEC);
+	assert_int_equal(x->n_ended, 0);
+	assert_int_equal(pn_flow_counters(x->t)->active, 3);
+	/* At the end, each flow is judged at the latest time seen: the one
+	 * last seen 58 minutes before it was idle. */
+	pn_flow_flush(x->t);
+	assert_int_equal(x->n_ended, 3);
+	for (int i = 0; i < 3; i++) {
+		const struct pn_flow *e = &x->ended[i];
+		int expect = e->key.port[0] == 41000 || e->key.port[1] == 41000
+				 ? PN_END_IDLE
+				 : PN_END_INPUT;
+		assert_int_equal(e->end, expect);
+	}
+}
+
+/* A TCP header cut before its flags: no handshake, no close from them. */
+static void test_unknown_flags(void **state)
+{
+	struct fx *x = *state;
+	struct pn_packet p = tcp4("10.0.0.10", 50000, "192.0.2.1", 60000,
+				  PN_TCP_SYN | PN_TCP_RST, 60);
+	p.has_tcp_flags = false;
+	p.tcp_flags = 0;
+	struct verdict v = one_packet(x, p);
+	assert_int_equal(v.basis, PN_BASIS_NONE);
+	assert_int_equal(v.server_port, 50000);
+	assert_int_equal(x->ended[0].end, PN_END_INPUT);
 }
 
 /* A SYN on a lingering flow is a new connection on the same ports. */
@@ -1153,6 +1218,8 @@ int main(void)
 	    T(test_half_close_stays_open),
 	    T(test_rst),
 	    T(test_syn_reopens_closed_flow),
+	    T(test_time_backwards),
+	    T(test_unknown_flags),
 	    T(test_sctp_abort_and_shutdown_complete),
 	    T(test_dccp_reset),
 	    T(test_idle_udp_default),
