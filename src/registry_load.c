@@ -90,6 +90,7 @@ struct loader {
 	struct pool_item *pool_index;
 	struct pn_entry *entries;
 	size_t n_entries, entries_cap;
+	uint64_t cells; /* port-transport cells the rows cover */
 	struct pn_registry_counts counts;
 	char date[16];
 };
@@ -130,8 +131,13 @@ static void *grow(void *p, size_t elem, size_t *cap, size_t need)
 	if (need <= *cap)
 		return p;
 	size_t n = *cap ? *cap : 256;
-	while (n < need)
+	while (n < need) {
+		if (n > SIZE_MAX / 2)
+			out_of_memory();
 		n *= 2;
+	}
+	if (n > SIZE_MAX / elem)
+		out_of_memory();
 	void *q = realloc(p, n * elem);
 	if (!q)
 		out_of_memory();
@@ -508,6 +514,27 @@ static void add_row(struct loader *ld)
 		if (dates_len[i] && strcmp(dates[i], ld->date) > 0)
 			snprintf(ld->date, sizeof ld->date, "%s", dates[i]);
 
+	/* What a file may cost is bounded before it is spent: the table
+	 * builder walks every port of every row. */
+	if (ld->n_entries >= PN_REGISTRY_MAX_ROWS) {
+		fail(ld, ld->row_start,
+		     "more than %u rows (the IANA registry has about 15,000): "
+		     "refusing a file this large",
+		     PN_REGISTRY_MAX_ROWS);
+		return;
+	}
+	if (!(e.flags & PN_E_NO_PORT))
+		ld->cells += ((uint64_t)e.port_hi - e.port_lo + 1) *
+			     (e.transport == PN_TRANSPORT_NONE ? 2u : 1u);
+	if (ld->cells > PN_REGISTRY_MAX_CELLS) {
+		fail(ld, ld->row_start,
+		     "the port ranges of the rows so far cover more than %u "
+		     "port-transport cells (each row counts every port it "
+		     "covers on each transport; the IANA registry covers "
+		     "about 100,000): refusing a file this large",
+		     PN_REGISTRY_MAX_CELLS);
+		return;
+	}
 	ld->entries = grow(ld->entries, sizeof *ld->entries, &ld->entries_cap,
 			   ld->n_entries + 1);
 	ld->entries[ld->n_entries++] = e;
@@ -608,7 +635,10 @@ static int build_table(struct loader *ld, struct pn_registry *reg)
 {
 	const struct pn_entry *entries = reg->entries;
 	size_t n_cells = (size_t)PN_TRANSPORT_COUNT * 65536;
-	uint32_t *start = xmalloc((n_cells + 1) * sizeof *start);
+	/* Counts are size_t and the loader bounded their sum by
+	 * PN_REGISTRY_MAX_CELLS, so neither they nor the products below can
+	 * wrap. */
+	size_t *start = xmalloc((n_cells + 1) * sizeof *start);
 	/* Count entries per cell, then place them in registry order. */
 	for (uint32_t i = 0; i < reg->n_entries; i++)
 		for (int t = 0; t < PN_TRANSPORT_COUNT; t++)
@@ -618,8 +648,15 @@ static int build_table(struct loader *ld, struct pn_registry *reg)
 					start[(size_t)t * 65536 + p + 1]++;
 	for (size_t c = 0; c < n_cells; c++)
 		start[c + 1] += start[c];
-	uint32_t *cell = xmalloc(start[n_cells] * sizeof *cell + 1);
-	uint32_t *fill = xmalloc(n_cells * sizeof *fill);
+	if (start[n_cells] > PN_REGISTRY_MAX_CELLS) {
+		size_t cells = start[n_cells];
+		free(start);
+		fail(ld, 1, "internal: %zu table cells exceed the bound",
+		     cells);
+		return -1;
+	}
+	uint32_t *cell = xmalloc(start[n_cells] * sizeof *cell);
+	size_t *fill = xmalloc(n_cells * sizeof *fill);
 	memcpy(fill, start, n_cells * sizeof *fill);
 	for (uint32_t i = 0; i < reg->n_entries; i++)
 		for (int t = 0; t < PN_TRANSPORT_COUNT; t++)
@@ -645,16 +682,16 @@ static int build_table(struct loader *ld, struct pn_registry *reg)
 	for (int t = 0; t < PN_TRANSPORT_COUNT && rc == 0; t++) {
 		for (uint32_t p = 0; p <= 65535; p++) {
 			size_t c = (size_t)t * 65536 + p;
-			uint32_t n = start[c + 1] - start[c];
+			size_t n = start[c + 1] - start[c];
 			if (n == 0) {
 				table[t][p] = 0;
 				continue;
 			}
 			if (n > UINT16_MAX) {
 				fail(ld, 1,
-				     "%lu entries on %u/%s exceed the "
+				     "%zu entries on %u/%s exceed the "
 				     "table's slot size",
-				     (unsigned long)n, p, pn_transport_name(t));
+				     n, p, pn_transport_name(t));
 				rc = -1;
 				break;
 			}

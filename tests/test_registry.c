@@ -444,6 +444,47 @@ static void test_binary_garbage(void **state)
 	free(buf);
 }
 
+/* A registry costs what its rows cover, so what it may cover is bounded:
+ * 32,768 rows of 0-65535 on tcp+udp are 2^32 cells, which once wrapped the
+ * builder's 32-bit counts and wrote past a 1-byte array. Refused at the row
+ * that crosses the bound, with its line. */
+static void test_cost_bounds(void **state)
+{
+	(void)state;
+	static const char header[] = HEADER;
+	size_t rows = 32768, len = sizeof header - 1 + rows * 40;
+	char *csv = malloc(len), *p = csv;
+	assert_non_null(csv);
+	p += sprintf(p, "%s", header);
+	for (size_t i = 0; i < rows; i++)
+		p += sprintf(p, "s%zu,0-65535,,every port,,,,,,,,\r\n", i);
+	expect_error(csv, (size_t)(p - csv), "bad.csv:34: the port ranges");
+
+	/* 32 such rows (4,194,304 cells) are the most a file may cover. */
+	p = csv + sizeof header - 1;
+	for (size_t i = 0; i < 32; i++)
+		p += sprintf(p, "s%zu,0-65535,,every port,,,,,,,,\r\n", i);
+	char err[PN_ERRBUF_SIZE];
+	struct pn_registry *reg;
+	if (pn_registry_load_buffer(csv, (size_t)(p - csv), "ok.csv", NULL,
+				    &reg, err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(pn_registry_slot(reg, PN_UDP, 65535)->count, 32);
+	pn_registry_free(reg);
+	free(csv);
+
+	/* Rows: one past the bound, one port each. */
+	rows = PN_REGISTRY_MAX_ROWS + 1;
+	csv = malloc(sizeof header + rows * 32);
+	assert_non_null(csv);
+	p = csv + sprintf(csv, "%s", header);
+	for (size_t i = 0; i < rows; i++)
+		p += sprintf(p, "r%zu,%zu,tcp,x,,,,,,,,\r\n", i, i % 65536);
+	expect_error(csv, (size_t)(p - csv),
+		     "bad.csv:200002: more than 200000 rows");
+	free(csv);
+}
+
 static void test_missing_file(void **state)
 {
 	(void)state;
@@ -530,6 +571,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed_csv),
 	    cmocka_unit_test(test_malformed_header),
 	    cmocka_unit_test(test_binary_garbage),
+	    cmocka_unit_test(test_cost_bounds),
 	    cmocka_unit_test(test_missing_file),
 	    cmocka_unit_test(test_lenient),
 	    cmocka_unit_test(test_blank_lines_and_bom),

@@ -149,6 +149,14 @@ struct pn_load_options {
 
 #define PN_ERRBUF_SIZE 512
 
+/* What a registry file may cost, refused with "file:line: message" when
+ * passed: rows, and port-transport cells (a row covers each of its ports
+ * on each of its transports; the table builder walks them all). The IANA
+ * registry has about 15,000 rows covering about 100,000 cells; the cell
+ * bound keeps a hostile file under ~100 MB and a second of work. */
+#define PN_REGISTRY_MAX_ROWS 200000u
+#define PN_REGISTRY_MAX_CELLS 4194304u
+
 /* Parses the CSV at `path` and builds a registry in the table layout.
  * Returns 0 and sets *out, or -1 with "file:line: message" in errbuf.
  * `label` names the file in messages and in registry->source (NULL: path). */
