@@ -26,8 +26,8 @@
  *   3  truncated truncated-vlan       caplen 16, cut inside the 802.1Q tag
  *   4  malformed short-vlan           a 16-byte frame ending in the tag
  *   5  unsupported vlan-depth         nine 802.1Q tags, then IPv4
- *   6  unsupported unsupported-ethertype ARP request
- *   7  unsupported unsupported-ethertype 802.3 length + LLC (STP BPDU)
+ *   6  ok (none), non-IP arp         ARP request
+ *   7  ok (none), non-IP stp         802.3 length + LLC (STP BPDU)
  *   8  malformed bad-ip-version       ethertype IPv4 carrying an IPv6 header
  *   9  truncated truncated-ipv4       caplen ends 10 bytes into IPv4
  *  10  malformed short-ipv4           a frame with 12 bytes of IPv4
@@ -80,7 +80,7 @@
  * malformed-sll.pcap (LINUX_SLL)
  *   1  truncated truncated-sll        caplen 10 of a 60-byte frame
  *   2  malformed short-sll            a 12-byte frame
- *   3  unsupported unsupported-ethertype ARP
+ *   3  ok (none), non-IP arp         ARP
  *   4  ok (none)                      a good UDP packet
  * malformed-sll2.pcap (LINUX_SLL2)
  *   1  truncated truncated-sll2       caplen 12 of a 64-byte frame
