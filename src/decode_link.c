@@ -6,7 +6,8 @@
  * and S-VLAN tags); www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL.html,
  * LINKTYPE_LINUX_SLL2.html, LINKTYPE_NULL.html, LINKTYPE_LOOP.html;
  * RFC 2516 (PPPoE), RFC 1661 (PPP), RFC 3032 (MPLS), IEEE 802.2 (LLC) and
- * RFC 1042 (SNAP); ethertypes from the IEEE registry as cited.
+ * RFC 1042 (SNAP); ethertypes from the IEEE registry (decode.h names the
+ * standard of each non-IP one).
  */
 #include "decode_int.h"
 
@@ -60,11 +61,11 @@ static enum pn_decode_status decode_llc(struct pn_decoder *d)
 	pn_rd_skip(&d->rd, 1); /* control: UI for everything named here */
 
 	switch (dsap) {
-	case 0x42: /* IEEE 802.1D section 7.12.3: the bridge group SAP */
+	case 0x42: /* IEEE 802.1D: spanning tree BPDUs' LSAP */
 		return nonip(d, PN_NONIP_STP);
 	case 0xe0: /* Novell IPX over 802.2 */
 		return nonip(d, PN_NONIP_IPX);
-	case 0xaa: /* SNAP, IEEE 802-2014 section 10.3 */
+	case 0xaa: /* SNAP (IEEE 802), then OUI and protocol id */
 		if (ssap != 0xaa)
 			break;
 		st = pn_decode_need(d, PN_SNAP_HDR_LEN, PN_R_TRUNCATED_LLC,
@@ -100,7 +101,7 @@ static enum pn_decode_status decode_8023(struct pn_decoder *d, uint16_t length)
 	/* A frame shorter than its length field was never sent whole. */
 	if (!pn_decode_fits(d, start, length))
 		return pn_decode_fail(d, PN_MALFORMED, PN_R_BAD_LLC_LENGTH);
-	/* Padding to the 64-byte minimum is not LLC payload. */
+	/* Padding to the Ethernet minimum is not LLC payload. */
 	pn_decode_bound(d, start, length);
 	/* Novell's raw 802.3 puts IPX right after the length; its checksum
 	 * field is always 0xffff, never an LLC SAP pair (tcpdump:

@@ -2245,7 +2245,7 @@ static void gen_nonip(void)
 		eth_frame(&c, MAC_A, MAC_B, NULL, 0, 0x0806, rep, 28);
 		eth_frame(&c, MAC_BCAST, MAC_A, v100, 1, 0x0806, req, 28);
 	}
-	/* LLDP (IEEE 802.1AB section 8.5): chassis id (MAC), port id
+	/* LLDP (IEEE 802.1AB): chassis id (MAC), port id
 	 * (local "p1"), TTL 120, end. */
 	memset(b, 0, sizeof b);
 	be16(b, 1 << 9 | 7);
