@@ -136,6 +136,14 @@ static size_t describe(struct run *r, const struct pn_packet *p,
 	}
 	if (p->tunnel != PN_TUNNEL_NONE)
 		ADD("[%s] ", pn_tunnel_name(p->tunnel));
+	if (p->pppoe)
+		ADD("pppoe 0x%04x ", p->pppoe_session);
+	if (p->mpls_count) {
+		ADD("mpls %u", p->mpls_label[0]);
+		for (unsigned i = 1; i < p->mpls_count && i < PN_MPLS_KEEP; i++)
+			ADD(",%u", p->mpls_label[i]);
+		ADD(" ");
+	}
 	if (p->ip_version) {
 		addr_text(p, p->src, src);
 		addr_text(p, p->dst, dst);
@@ -169,6 +177,12 @@ static size_t describe(struct run *r, const struct pn_packet *p,
 		pn_annotate_port(r->ann, (enum pn_transport)p->l4, p->dport,
 				 port, sizeof port);
 		ADD("%s", port);
+	} else if (p->status == PN_OK && p->nonip != PN_NONIP_NONE) {
+		/* ARP, LLDP, STP, PPP control: decoded, named, no ports. */
+		ADD("%s", pn_decode_nonip_name(p->nonip));
+		if (p->ip_version)
+			ADD(" %s > %s", src, dst);
+		ADD(" len %u: non-IP, no ports", h->len);
 	} else if (p->status == PN_OK && p->ip_version) {
 		ADD("%s %s > %s len %u", pn_ip_proto_text(p->ip_proto, tmp),
 		    src, dst, h->len);
@@ -180,6 +194,8 @@ static size_t describe(struct run *r, const struct pn_packet *p,
 		if (p->ip_version)
 			ADD(" %s > %s", src, dst);
 		ADD(" len %u: %s", h->len, pn_decode_reason_name(p->reason));
+		if (p->reason == PN_R_UNSUPPORTED_ETHERTYPE)
+			ADD(" 0x%04x", p->ethertype);
 	}
 	if (p->warnings) {
 		char w[256];
@@ -269,6 +285,16 @@ static void put_escaped(struct line *l, const char *s)
 	put_mem(l, run, (size_t)(s - run));
 }
 
+/* 0x88b5: an ethertype as people write it. */
+static void put_hex16(struct line *l, uint16_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[6] = {'0', 'x'};
+	for (int i = 0; i < 4; i++)
+		tmp[2 + i] = digits[(v >> (12 - 4 * i)) & 0xf];
+	put_mem(l, tmp, sizeof tmp);
+}
+
 static void put_addr(struct line *l, const struct pn_packet *p,
 		     const uint8_t *a)
 {
@@ -350,6 +376,20 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 		put(l, pn_tunnel_name(p->tunnel));
 		PUT(l, "\"");
 	}
+	if (p->pppoe) {
+		PUT(l, ",\"pppoe_session\":");
+		put_u64(l, p->pppoe_session);
+	}
+	if (p->mpls_count) {
+		PUT(l, ",\"mpls\":[");
+		for (unsigned i = 0; i < p->mpls_count && i < PN_MPLS_KEEP;
+		     i++) {
+			if (i)
+				PUT(l, ",");
+			put_u64(l, p->mpls_label[i]);
+		}
+		PUT(l, "]");
+	}
 	if (p->ip_version) {
 		PUT(l, ",\"ip\":");
 		put_u64(l, p->ip_version);
@@ -384,6 +424,16 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 		PUT(l, "\"]");
 	} else {
 		PUT(l, ",\"warnings\":[]");
+	}
+	if (p->nonip != PN_NONIP_NONE) {
+		PUT(l, ",\"non_ip\":\"");
+		put(l, pn_decode_nonip_name(p->nonip));
+		PUT(l, "\"");
+	}
+	if (p->reason == PN_R_UNSUPPORTED_ETHERTYPE) {
+		PUT(l, ",\"ethertype\":\"");
+		put_hex16(l, p->ethertype);
+		PUT(l, "\"");
 	}
 	if (p->l4 == PN_L4_NONE) {
 		PUT(l, ",\"transport\":null,\"sport\":null,\"dport\":null");
@@ -435,7 +485,8 @@ static const char *const csv_header[] = {
     "dport",	    "tcp_flags",   "sctp_chunk",   "dccp_type",
     "service_code", "sport_class", "sport_status", "sport_services",
     "sport_flags",  "dport_class", "dport_status", "dport_services",
-    "dport_flags"};
+    "dport_flags",  "non_ip",	   "ethertype",	   "pppoe_session",
+    "mpls"};
 #define CSV_COLUMNS ((int)(sizeof csv_header / sizeof csv_header[0]))
 
 static void csv_line(struct run *r, const struct pn_capture_source *src,
@@ -445,7 +496,7 @@ static void csv_line(struct run *r, const struct pn_capture_source *src,
 	    vlan[16] = "", ip[4] = "", sa[INET6_ADDRSTRLEN] = "",
 	    da[INET6_ADDRSTRLEN] = "", proto[4] = "", sport[8] = "",
 	    dport[8] = "", flags[12] = "", chunk[4] = "", code[12] = "",
-	    warnings[256];
+	    warnings[256], ethertype[8] = "", session[8] = "", mpls[24] = "";
 	const char *row[CSV_COLUMNS] = {0};
 	snprintf(frame, sizeof frame, "%llu", (unsigned long long)src->frame);
 	snprintf(caplen, sizeof caplen, "%u", h->caplen);
@@ -508,6 +559,18 @@ static void csv_line(struct run *r, const struct pn_capture_source *src,
 		row[27] = wd->names_csv;
 		row[28] = wd->flags_csv;
 	}
+	row[29] =
+	    p->nonip == PN_NONIP_NONE ? "" : pn_decode_nonip_name(p->nonip);
+	if (p->reason == PN_R_UNSUPPORTED_ETHERTYPE)
+		snprintf(ethertype, sizeof ethertype, "0x%04x", p->ethertype);
+	row[30] = ethertype;
+	if (p->pppoe)
+		snprintf(session, sizeof session, "%u", p->pppoe_session);
+	row[31] = session;
+	if (p->mpls_count)
+		snprintf(mpls, sizeof mpls, p->mpls_count > 1 ? "%u;%u" : "%u",
+			 p->mpls_label[0], p->mpls_label[1]);
+	row[32] = mpls;
 	pn_out_csv_row(r->out, row, CSV_COLUMNS);
 }
 

@@ -65,6 +65,18 @@ static const struct pn_reason_tok reason_toks[] = {
     {PN_R_SHORT_DCCP, "short-dccp", "dccp.short"},
     {PN_R_BAD_DCCP_OFFSET, "bad-dccp-offset", "dccp.bad_offset"},
     {PN_R_BAD_DCCP_TYPE, "bad-dccp-type", "dccp.bad_type"},
+    {PN_R_TRUNCATED_PPPOE, "truncated-pppoe", "pppoe.truncated"},
+    {PN_R_SHORT_PPPOE, "short-pppoe", "pppoe.short"},
+    {PN_R_BAD_PPPOE, "bad-pppoe", "pppoe.bad_header"},
+    {PN_R_BAD_PPPOE_LENGTH, "bad-pppoe-length", "pppoe.bad_length"},
+    {PN_R_UNSUPPORTED_PPP, "unsupported-ppp", "ppp.unsupported"},
+    {PN_R_TRUNCATED_MPLS, "truncated-mpls", "mpls.truncated"},
+    {PN_R_SHORT_MPLS, "short-mpls", "mpls.short"},
+    {PN_R_MPLS_DEPTH, "mpls-depth", "mpls.depth"},
+    {PN_R_UNSUPPORTED_MPLS, "unsupported-mpls", "mpls.unsupported_payload"},
+    {PN_R_TRUNCATED_LLC, "truncated-llc", "llc.truncated"},
+    {PN_R_SHORT_LLC, "short-llc", "llc.short"},
+    {PN_R_BAD_LLC_LENGTH, "bad-llc-length", "llc.bad_length"},
     {PN_R_COUNT, NULL, NULL},
 };
 
@@ -119,6 +131,31 @@ static const struct pn_tok tunnel_toks[] = {
     {PN_TUNNEL_NONE, "none"},	    {PN_TUNNEL_IPIP, "ipip"},
     {PN_TUNNEL_IP6, "ip6"},	    {PN_TUNNEL_GRE, "gre"},
     {PN_TUNNEL_GRE_TEB, "gre-teb"}, {-1, NULL},
+};
+
+static const struct pn_tok nonip_toks[] = {
+    {PN_NONIP_NONE, "none"},
+    {PN_NONIP_ARP, "arp"},
+    {PN_NONIP_RARP, "rarp"},
+    {PN_NONIP_LLDP, "lldp"},
+    {PN_NONIP_EAPOL, "eapol"},
+    {PN_NONIP_PPPOE_DISCOVERY, "pppoe-discovery"},
+    {PN_NONIP_PPP_LCP, "ppp-lcp"},
+    {PN_NONIP_PPP_NCP, "ppp-ncp"},
+    {PN_NONIP_PPP_CONTROL, "ppp-control"},
+    {PN_NONIP_SLOW, "slow-protocols"},
+    {PN_NONIP_PTP, "ptp"},
+    {PN_NONIP_MACSEC, "macsec"},
+    {PN_NONIP_IPX, "ipx"},
+    {PN_NONIP_APPLETALK, "appletalk"},
+    {PN_NONIP_AARP, "aarp"},
+    {PN_NONIP_FLOW_CONTROL, "flow-control"},
+    {PN_NONIP_LOOPBACK, "loopback"},
+    {PN_NONIP_STP, "stp"},
+    {PN_NONIP_CDP, "cdp"},
+    {PN_NONIP_SNAP, "snap"},
+    {PN_NONIP_LLC, "llc"},
+    {-1, NULL},
 };
 
 static const char *tok_name(const struct pn_tok *toks, int value)
@@ -186,6 +223,11 @@ const char *pn_l4_name(enum pn_l4 l4)
 const char *pn_tunnel_name(enum pn_tunnel tunnel)
 {
 	return tok_name(tunnel_toks, (int)tunnel);
+}
+
+const char *pn_decode_nonip_name(enum pn_nonip kind)
+{
+	return tok_name(nonip_toks, (int)kind);
 }
 
 const char *pn_decode_linktype_name(int linktype)
@@ -285,9 +327,14 @@ enum pn_decode_status pn_decode_ethertype(struct pn_decoder *d,
 		return pn_decode_ipv4(d);
 	case 0x86dd: /* IPv6, RFC 2464 */
 		return pn_decode_ipv6(d);
+	case 0x8864: /* PPPoE session stage, RFC 2516 section 4 */
+		return pn_decode_pppoe(d);
+	case 0x8847: /* MPLS unicast, RFC 3032 section 5 */
+	case 0x8848: /* MPLS multicast, RFC 5332 */
+		return pn_decode_mpls(d);
 	default:
-		return pn_decode_fail(d, PN_UNSUPPORTED,
-				      PN_R_UNSUPPORTED_ETHERTYPE);
+		/* Known non-IP protocols, or unsupported-ethertype. */
+		return pn_decode_other_ethertype(d, ethertype);
 	}
 }
 
@@ -396,6 +443,20 @@ enum pn_decode_status pn_decode_packet(int linktype, const uint8_t *pkt,
 	}
 }
 
+/* Counts an unsupported ethertype by value in a fixed table: a linear
+ * walk of PN_ETHERTYPE_KEEP slots, only for such packets. */
+static void count_ethertype(struct pn_decode_counters *c, uint16_t type)
+{
+	for (int i = 0; i < PN_ETHERTYPE_KEEP; i++) {
+		if (c->ethertype_count[i] && c->ethertype_value[i] != type)
+			continue;
+		c->ethertype_value[i] = type;
+		c->ethertype_count[i]++;
+		return;
+	}
+	c->ethertype_other++;
+}
+
 void pn_decode_count(struct pn_decode_counters *c, const struct pn_packet *p)
 {
 	c->packets++;
@@ -407,7 +468,8 @@ void pn_decode_count(struct pn_decode_counters *c, const struct pn_packet *p)
 		c->l4[p->l4]++;
 	if (p->ip_version)
 		c->ip_proto[p->ip_proto]++;
-	if (p->status == PN_OK && p->l4 == PN_L4_NONE && p->ip_version)
+	if (p->status == PN_OK && p->l4 == PN_L4_NONE && p->ip_version &&
+	    p->nonip == PN_NONIP_NONE)
 		c->portless[p->ip_proto]++;
 	if ((unsigned)p->tunnel <= PN_TUNNEL_GRE_TEB)
 		c->tunnel[p->tunnel]++;
@@ -417,4 +479,8 @@ void pn_decode_count(struct pn_decode_counters *c, const struct pn_packet *p)
 			if (p->warnings & (1u << w))
 				c->warning[w]++;
 	}
+	if ((unsigned)p->nonip < PN_NONIP_COUNT && p->nonip != PN_NONIP_NONE)
+		c->nonip[p->nonip]++;
+	if (p->reason == PN_R_UNSUPPORTED_ETHERTYPE)
+		count_ethertype(c, p->ethertype);
 }

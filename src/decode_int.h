@@ -85,6 +85,12 @@ enum pn_decode_status pn_decode_sll(struct pn_decoder *d);
 enum pn_decode_status pn_decode_sll2(struct pn_decoder *d);
 enum pn_decode_status pn_decode_null(struct pn_decoder *d, bool any_order);
 enum pn_decode_status pn_decode_raw(struct pn_decoder *d, uint8_t version);
+enum pn_decode_status pn_decode_pppoe(struct pn_decoder *d);
+enum pn_decode_status pn_decode_mpls(struct pn_decoder *d);
+/* An ethertype that is neither IP nor an encapsulation followed: a known
+ * non-IP protocol (PN_OK, pkt->nonip set) or unsupported-ethertype. */
+enum pn_decode_status pn_decode_other_ethertype(struct pn_decoder *d,
+						uint16_t ethertype);
 
 /* Network layer and tunnels (decode_ip.c). */
 enum pn_decode_status pn_decode_ipv4(struct pn_decoder *d);

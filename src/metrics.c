@@ -62,6 +62,7 @@ struct totals {
 	uint64_t pcap_received, pcap_dropped, pcap_ifdropped;
 	uint64_t flows_started, flows_ended, flows_evicted;
 	uint64_t reason[PN_R_COUNT];
+	uint64_t nonip[PN_NONIP_COUNT];
 };
 
 struct pn_metrics {
@@ -344,6 +345,17 @@ static void render(const struct pn_metrics *m,
 		buf_str(b, "\"}");
 		value_u64(b, t->reason[r]);
 	}
+	family(b, "portnote_decode_non_ip_packets_total", "counter",
+	       "Frames decoded without IP (ARP, LLDP, STP, ...), by kind.");
+	for (int k = PN_NONIP_NONE + 1; k < PN_NONIP_COUNT; k++) {
+		if (!t->nonip[k])
+			continue;
+		const char *name = pn_decode_nonip_name((enum pn_nonip)k);
+		buf_str(b, "portnote_decode_non_ip_packets_total{kind=\"");
+		buf_label_value(b, name, strlen(name));
+		buf_str(b, "\"}");
+		value_u64(b, t->nonip[k]);
+	}
 
 	family(b, "portnote_active_flows", "gauge",
 	       "Flows in the flow table now.");
@@ -596,6 +608,8 @@ static void absorb_totals(struct totals *t, const struct pn_live_snapshot *sn)
 	t->flows_evicted = max_u64(t->flows_evicted, sn->flows_evicted);
 	for (int r = 0; r < PN_R_COUNT; r++)
 		t->reason[r] = max_u64(t->reason[r], sn->decode.reason[r]);
+	for (int k = 0; k < PN_NONIP_COUNT; k++)
+		t->nonip[k] = max_u64(t->nonip[k], sn->decode.nonip[k]);
 }
 
 void pn_metrics_update(struct pn_metrics *m,

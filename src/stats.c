@@ -57,6 +57,25 @@ static void proto_text(FILE *out, uint8_t proto)
 	fputs(pn_ip_proto_text(proto, buf), out);
 }
 
+/* unsupported-ethertype by value: "unsupported-ethertype 0x88b5 3", and
+ * the values past the counters' table together as "other". */
+static void ethertypes_text(FILE *out, const struct pn_decode_counters *c,
+			    const char **sep)
+{
+	const char *name = pn_decode_reason_name(PN_R_UNSUPPORTED_ETHERTYPE);
+	for (int i = 0; i < PN_ETHERTYPE_KEEP && c->ethertype_count[i]; i++) {
+		fprintf(out, "%s%s 0x%04x %llu", *sep, name,
+			c->ethertype_value[i],
+			(unsigned long long)c->ethertype_count[i]);
+		*sep = ", ";
+	}
+	if (c->ethertype_other) {
+		fprintf(out, "%s%s other %llu", *sep, name,
+			(unsigned long long)c->ethertype_other);
+		*sep = ", ";
+	}
+}
+
 void pn_stats_summary_text(FILE *out, const char *who,
 			   const struct pn_capture_stats *s)
 {
@@ -112,6 +131,21 @@ void pn_stats_summary_text(FILE *out, const char *who,
 			}
 		fputc(')', out);
 	}
+	uint64_t nonip = 0;
+	for (int k = 1; k < PN_NONIP_COUNT; k++)
+		nonip += c->nonip[k];
+	if (nonip) {
+		fprintf(out, "; %llu non-IP", (unsigned long long)nonip);
+		sep = " (";
+		for (int k = 1; k < PN_NONIP_COUNT; k++)
+			if (c->nonip[k]) {
+				fprintf(out, "%s%s %llu", sep,
+					pn_decode_nonip_name(k),
+					(unsigned long long)c->nonip[k]);
+				sep = ", ";
+			}
+		fputc(')', out);
+	}
 	if (c->status[PN_FRAGMENT])
 		fprintf(out, "; %llu later fragments, no ports",
 			(unsigned long long)c->status[PN_FRAGMENT]);
@@ -121,14 +155,18 @@ void pn_stats_summary_text(FILE *out, const char *who,
 		fprintf(out, "; %llu not decoded",
 			(unsigned long long)undecoded);
 		sep = " (";
-		for (int r = 1; r < PN_R_COUNT; r++)
-			if (c->reason[r] && r != PN_R_IPV4_FRAGMENT &&
-			    r != PN_R_IPV6_FRAGMENT) {
-				fprintf(out, "%s%s %llu", sep,
-					pn_decode_reason_name(r),
-					(unsigned long long)c->reason[r]);
-				sep = ", ";
+		for (int r = 1; r < PN_R_COUNT; r++) {
+			if (!c->reason[r] || r == PN_R_IPV4_FRAGMENT ||
+			    r == PN_R_IPV6_FRAGMENT)
+				continue;
+			if (r == PN_R_UNSUPPORTED_ETHERTYPE) {
+				ethertypes_text(out, c, &sep);
+				continue;
 			}
+			fprintf(out, "%s%s %llu", sep, pn_decode_reason_name(r),
+				(unsigned long long)c->reason[r]);
+			sep = ", ";
+		}
 		if (*sep == ',')
 			fputc(')', out);
 	}
@@ -191,6 +229,15 @@ void pn_stats_summary_json(FILE *out, const struct pn_capture_stats *s)
 				(unsigned long long)c->portless[p]);
 			sep = ",";
 		}
+	fputs("},\"non_ip\":{", out);
+	sep = "";
+	for (int k = 1; k < PN_NONIP_COUNT; k++)
+		if (c->nonip[k]) {
+			fprintf(out, "%s\"%s\":%llu", sep,
+				pn_decode_nonip_name(k),
+				(unsigned long long)c->nonip[k]);
+			sep = ",";
+		}
 	fputs("},\"anomalies\":{", out);
 	sep = "";
 	for (int r = 1; r < PN_R_COUNT; r++)
@@ -201,7 +248,18 @@ void pn_stats_summary_json(FILE *out, const struct pn_capture_stats *s)
 				(unsigned long long)c->reason[r]);
 			sep = ",";
 		}
-	fprintf(out, "},\"warned\":%llu,\"warnings\":{",
+	fputs("},\"unsupported_ethertypes\":{", out);
+	sep = "";
+	for (int i = 0; i < PN_ETHERTYPE_KEEP && c->ethertype_count[i]; i++) {
+		fprintf(out, "%s\"0x%04x\":%llu", sep, c->ethertype_value[i],
+			(unsigned long long)c->ethertype_count[i]);
+		sep = ",";
+	}
+	if (c->ethertype_other)
+		fprintf(out, "%s\"other\":%llu", sep,
+			(unsigned long long)c->ethertype_other);
+	fputs("}", out);
+	fprintf(out, ",\"warned\":%llu,\"warnings\":{",
 		(unsigned long long)c->warned);
 	sep = "";
 	for (int w = 0; w < PN_W_COUNT; w++)

@@ -26,8 +26,8 @@
  *   3  truncated truncated-vlan       caplen 16, cut inside the 802.1Q tag
  *   4  malformed short-vlan           a 16-byte frame ending in the tag
  *   5  unsupported vlan-depth         nine 802.1Q tags, then IPv4
- *   6  unsupported unsupported-ethertype ARP request
- *   7  unsupported unsupported-ethertype 802.3 length + LLC (STP BPDU)
+ *   6  ok (none), non-IP arp         ARP request
+ *   7  ok (none), non-IP stp         802.3 length + LLC (STP BPDU)
  *   8  malformed bad-ip-version       ethertype IPv4 carrying an IPv6 header
  *   9  truncated truncated-ipv4       caplen ends 10 bytes into IPv4
  *  10  malformed short-ipv4           a frame with 12 bytes of IPv4
@@ -80,7 +80,7 @@
  * malformed-sll.pcap (LINUX_SLL)
  *   1  truncated truncated-sll        caplen 10 of a 60-byte frame
  *   2  malformed short-sll            a 12-byte frame
- *   3  unsupported unsupported-ethertype ARP
+ *   3  ok (none), non-IP arp         ARP
  *   4  ok (none)                      a good UDP packet
  * malformed-sll2.pcap (LINUX_SLL2)
  *   1  truncated truncated-sll2       caplen 12 of a 64-byte frame
@@ -761,7 +761,34 @@ struct link {
 	uint16_t af4;	 /* NULL/LOOP: AF_INET value, normally 2 */
 	bool no_ethpad;	 /* do not pad Ethernet frames to 60 bytes */
 	bool pad_to_min; /* pad short Ethernet frames (received frames) */
+	uint16_t pppoe;	 /* nonzero: a PPPoE session with this id */
+	size_t nlabels;	 /* MPLS label stack entries, outermost first */
+	uint32_t labels[4];
 };
+
+/* PPPoE session header (RFC 2516 section 4) and PPP protocol around the
+ * frame's data; returns the ethertype. */
+static uint16_t push_pppoe(struct frame *f, uint16_t session, uint16_t proto)
+{
+	uint8_t *h = fr_push(f, 2);
+
+	be16(h, proto);
+	h = fr_push(f, 6);
+	h[0] = 0x11; /* version 1, type 1 */
+	h[1] = 0x00; /* session data */
+	be16(h + 2, session);
+	be16(h + 4, (uint32_t)(fr_len(f) - 6));
+	return 0x8864;
+}
+
+/* An MPLS label stack (RFC 3032 section 2.1), TTL 64, S on the last. */
+static uint16_t push_mpls(struct frame *f, const uint32_t *labels, size_t n)
+{
+	for (size_t i = n; i-- > 0;)
+		be32(fr_push(f, 4),
+		     labels[i] << 12 | (i + 1 == n ? 0x100u : 0) | 64);
+	return 0x8847;
+}
 
 static uint16_t ethertype_of(const struct frame *f)
 {
@@ -776,6 +803,12 @@ static void link_wrap(struct frame *f, const struct link *lk, bool out,
 	uint16_t type = ethertype_of(f);
 	uint8_t smac[6], dmac[6];
 	bool v6 = type == 0x86dd;
+
+	/* PPP DLL protocol numbers: 0x0021 IPv4, 0x0057 IPv6. */
+	if (lk->pppoe)
+		type = push_pppoe(f, lk->pppoe, v6 ? 0x0057 : 0x0021);
+	if (lk->nlabels)
+		type = push_mpls(f, lk->labels, lk->nlabels);
 
 	switch (lk->type) {
 	case LT_ETHER:
@@ -2022,6 +2055,293 @@ static void gen_icmp_other(void)
 	cap_close(&c);
 }
 
+/* ---- link encapsulations and non-IP frames ---------------------------- */
+
+/* An Ethernet frame of type (or 802.3 length) `type` holding the n bytes
+ * at p, padded to the 60-byte minimum as received frames are. */
+static void eth_frame(struct cap *c, const uint8_t dst[6], const uint8_t src[6],
+		      const struct vtag *tags, size_t ntags, uint16_t type,
+		      const uint8_t *p, size_t n)
+{
+	struct frame f;
+
+	fr_init(&f);
+	fr_put_bytes(&f, p, n);
+	push_eth_tags(&f, dst, src, tags, ntags, type);
+	if (fr_len(&f) < 60)
+		fr_put(&f, 60 - fr_len(&f));
+	cap_next(c, &f);
+}
+
+static const uint8_t MAC_BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+/* A PPPoE Discovery packet (RFC 2516 section 5): code, session id, then
+ * the tags already in t (tlen bytes). */
+static void pppoe_discovery(struct cap *c, const uint8_t dst[6],
+			    const uint8_t src[6], uint8_t code,
+			    uint16_t session, const uint8_t *t, size_t tlen)
+{
+	uint8_t b[64] = {0x11, code};
+
+	be16(b + 2, session);
+	be16(b + 4, (uint32_t)tlen);
+	memcpy(b + 6, t, tlen);
+	eth_frame(c, dst, src, NULL, 0, 0x8863, b, 6 + tlen);
+}
+
+/* A PPP control packet (LCP, IPCP: RFC 1661 section 5) in a PPPoE
+ * session: code, identifier, then the options in o. */
+static void ppp_control(struct cap *c, const uint8_t dst[6],
+			const uint8_t src[6], uint16_t session, uint16_t proto,
+			uint8_t code, uint8_t id, const uint8_t *o, size_t olen)
+{
+	struct frame f;
+	uint8_t *h;
+
+	fr_init(&f);
+	h = fr_put(&f, 4);
+	h[0] = code;
+	h[1] = id;
+	be16(h + 2, (uint32_t)(4 + olen));
+	fr_put_bytes(&f, o, olen);
+	push_pppoe(&f, session, proto);
+	push_eth_tags(&f, dst, src, NULL, 0, 0x8864);
+	if (fr_len(&f) < 60)
+		fr_put(&f, 60 - fr_len(&f));
+	cap_next(c, &f);
+}
+
+static void gen_pppoe(void)
+{
+	/* The access concentrator and the client. */
+	static const uint8_t ac[6] = {0x02, 0x00, 0x5e, 0x10, 0x00, 0xac};
+	static const uint8_t host_uniq[] = {0x01, 0x03, 0,    4,
+					    0xde, 0xad, 0xbe, 0xef};
+	struct link sess = {
+	    .type = LT_ETHER, .pad_to_min = true, .pppoe = 0x1a2b};
+	struct link vlan_sess = {.type = LT_ETHER,
+				 .pad_to_min = true,
+				 .ntags = 1,
+				 .tags = {{0x8100, 7}},
+				 .pppoe = 0x1a2c};
+	struct ep dns4 = {ip4(10, 0, 0, 10), ip4(192, 0, 2, 53), 53002, 53};
+	struct cap c;
+	uint8_t t[32];
+
+	cap_open(&c, "link-pppoe.pcap", LT_ETHER, 113);
+	/* Discovery: PADI (Service-Name any, Host-Uniq), PADO (AC-Name),
+	 * PADR, PADS with the session id. */
+	memcpy(t, (const uint8_t[]){0x01, 0x01, 0, 0}, 4);
+	memcpy(t + 4, host_uniq, sizeof host_uniq);
+	pppoe_discovery(&c, MAC_BCAST, MAC_A, 0x09, 0, t, 12);
+	memcpy(t + 12, (const uint8_t[]){0x01, 0x02, 0, 3, 'a', 'c', '1'}, 7);
+	pppoe_discovery(&c, MAC_A, ac, 0x07, 0, t, 19);
+	pppoe_discovery(&c, ac, MAC_A, 0x19, 0, t, 12);
+	pppoe_discovery(&c, MAC_A, ac, 0x65, 0x1a2b, t, 12);
+	/* LCP Configure-Request (MRU 1492, magic number) and -Ack; IPCP
+	 * Configure-Request for an address. */
+	{
+		static const uint8_t lcp[] = {1, 4,    0x05, 0xd4, 5,
+					      6, 0x12, 0x34, 0x56, 0x78};
+		static const uint8_t ipcp[] = {3, 6, 0, 0, 0, 0};
+		ppp_control(&c, ac, MAC_A, 0x1a2b, 0xc021, 1, 1, lcp,
+			    sizeof lcp);
+		ppp_control(&c, MAC_A, ac, 0x1a2b, 0xc021, 2, 1, lcp,
+			    sizeof lcp);
+		ppp_control(&c, ac, MAC_A, 0x1a2b, 0x8021, 1, 1, ipcp,
+			    sizeof ipcp);
+	}
+	/* The session: HTTP over IPv4 and DNS over IPv6, then DNS over
+	 * IPv4 in a second session behind VLAN 7 (as ISPs tag it). */
+	sample_traffic(&c, &sess);
+	dns_exchange(&c, &vlan_sess, c.t_us + 200000, &dns4, 4000);
+	c.t_us += 300000;
+	/* LCP Echo-Request, then PADT ends the session. */
+	{
+		static const uint8_t magic[] = {0x12, 0x34, 0x56, 0x78};
+		ppp_control(&c, ac, MAC_A, 0x1a2b, 0xc021, 9, 2, magic,
+			    sizeof magic);
+		pppoe_discovery(&c, ac, MAC_A, 0xa7, 0x1a2b, NULL, 0);
+	}
+	cap_close(&c);
+}
+
+static void gen_mpls(void)
+{
+	struct link one = {
+	    .type = LT_ETHER, .pad_to_min = true, .nlabels = 1, .labels = {16}};
+	struct link three = {.type = LT_ETHER,
+			     .pad_to_min = true,
+			     .nlabels = 3,
+			     .labels = {100, 200, 300}};
+	struct ep dns = {ip4(10, 0, 0, 10), ip4(192, 0, 2, 53), 53003, 53};
+	struct cap c;
+	struct frame f;
+
+	cap_open(&c, "link-mpls.pcap", LT_ETHER, 114);
+	sample_traffic(&c, &one);
+	c.t_us += 100000;
+	sample_traffic(&c, &three);
+	c.t_us += 100000;
+	/* Multicast MPLS (0x8848, RFC 5332) carrying a DNS query. */
+	fr_init(&f);
+	put_dns(&f, 7, "example.com", 1, false);
+	push_udp(&f, &dns, 17, 0);
+	push_ip(&f, &dns, 17, 7, 64);
+	push_mpls(&f, (const uint32_t[]){17}, 1);
+	push_eth_tags(&f, MAC_B, MAC_A, NULL, 0, 0x8848);
+	cap_next(&c, &f);
+	/* An Ethernet pseudowire (RFC 4448): control word 0, then a whole
+	 * Ethernet frame with IPv4 UDP, which portnote does not follow. */
+	fr_init(&f);
+	put_dns(&f, 8, "example.org", 1, false);
+	push_udp(&f, &dns, 17, 0);
+	push_ip(&f, &dns, 17, 8, 64);
+	push_eth_tags(&f, MAC_B, MAC_A, NULL, 0, 0x0800);
+	fr_push(&f, 4);
+	push_mpls(&f, (const uint32_t[]){1000}, 1);
+	push_eth_tags(&f, MAC_B, MAC_A, NULL, 0, 0x8847);
+	cap_next(&c, &f);
+	/* Nine labels: past the decoder's bound (mpls-depth). */
+	fr_init(&f);
+	put_dns(&f, 9, "example.net", 1, false);
+	push_udp(&f, &dns, 17, 0);
+	push_ip(&f, &dns, 17, 9, 64);
+	push_mpls(&f, (const uint32_t[]){21, 22, 23, 24, 25, 26, 27, 28, 29},
+		  9);
+	push_eth_tags(&f, MAC_B, MAC_A, NULL, 0, 0x8847);
+	cap_next(&c, &f);
+	cap_close(&c);
+}
+
+static void gen_nonip(void)
+{
+	static const uint8_t lldp_mac[6] = {0x01, 0x80, 0xc2, 0, 0, 0x0e};
+	static const uint8_t stp_mac[6] = {0x01, 0x80, 0xc2, 0, 0, 0x00};
+	static const uint8_t slow_mac[6] = {0x01, 0x80, 0xc2, 0, 0, 0x02};
+	static const uint8_t pae_mac[6] = {0x01, 0x80, 0xc2, 0, 0, 0x03};
+	static const uint8_t pause_mac[6] = {0x01, 0x80, 0xc2, 0, 0, 0x01};
+	static const uint8_t ptp_mac[6] = {0x01, 0x1b, 0x19, 0, 0, 0};
+	static const uint8_t cdp_mac[6] = {0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc};
+	static const struct vtag v100[1] = {{0x8100, 100}};
+	struct cap c;
+	uint8_t b[128];
+
+	cap_open(&c, "link-nonip.pcap", LT_ETHER, 115);
+	/* ARP (RFC 826) request and reply, then the request behind VLAN
+	 * 100. */
+	{
+		static const uint8_t req[28] = {
+		    0,	1, 8, 0,  6, 4, 0, 1, 2, 0, 0x5e, 0x10, 0, 1,
+		    10, 0, 0, 10, 0, 0, 0, 0, 0, 0, 10,	  0,	0, 1};
+		uint8_t rep[28];
+		memcpy(rep, req, 28);
+		rep[7] = 2;
+		memcpy(rep + 8, MAC_B, 6);
+		memcpy(rep + 14, req + 24, 4);
+		memcpy(rep + 18, MAC_A, 6);
+		memcpy(rep + 24, req + 14, 4);
+		eth_frame(&c, MAC_BCAST, MAC_A, NULL, 0, 0x0806, req, 28);
+		eth_frame(&c, MAC_A, MAC_B, NULL, 0, 0x0806, rep, 28);
+		eth_frame(&c, MAC_BCAST, MAC_A, v100, 1, 0x0806, req, 28);
+	}
+	/* LLDP (IEEE 802.1AB): chassis id (MAC), port id
+	 * (local "p1"), TTL 120, end. */
+	memset(b, 0, sizeof b);
+	be16(b, 1 << 9 | 7);
+	b[2] = 4;
+	memcpy(b + 3, MAC_B, 6);
+	be16(b + 9, 2 << 9 | 3);
+	b[11] = 7;
+	b[12] = 'p';
+	b[13] = '1';
+	be16(b + 14, 3 << 9 | 2);
+	be16(b + 16, 120);
+	eth_frame(&c, lldp_mac, MAC_B, NULL, 0, 0x88cc, b, 20);
+	/* STP configuration BPDU: 802.3 length 38, LLC 42/42/03. */
+	memset(b, 0, sizeof b);
+	b[0] = 0x42;
+	b[1] = 0x42;
+	b[2] = 0x03;
+	be16(b + 3 + 5, 0x8000);
+	memcpy(b + 3 + 7, MAC_B, 6);
+	be16(b + 3 + 17, 0x8000);
+	memcpy(b + 3 + 19, MAC_B, 6);
+	be16(b + 3 + 25, 0x8001);
+	be16(b + 3 + 29, 20 * 256);
+	be16(b + 3 + 31, 2 * 256);
+	be16(b + 3 + 33, 15 * 256);
+	eth_frame(&c, stp_mac, MAC_B, NULL, 0, 38, b, 38);
+	/* CDP: 802.3, LLC/SNAP with Cisco's OUI, protocol 0x2000; version
+	 * 2, TTL 180, a Device-ID TLV. */
+	memset(b, 0, sizeof b);
+	memcpy(b, (const uint8_t[]){0xaa, 0xaa, 0x03, 0, 0, 0x0c, 0x20, 0}, 8);
+	b[8] = 2;
+	b[9] = 180;
+	be16(b + 12, 1);
+	be16(b + 14, 7);
+	memcpy(b + 16, "sw1", 3);
+	be16(b + 10, csum_fold(csum_add(0, b + 8, 11)));
+	eth_frame(&c, cdp_mac, MAC_B, NULL, 0, 19, b, 19);
+	/* LACP (IEEE 802.1AX section 6.4.2): slow protocols subtype 1,
+	 * version 1, actor, partner, collector and terminator TLVs. */
+	memset(b, 0, sizeof b);
+	b[0] = 1;
+	b[1] = 1;
+	b[2] = 1;
+	b[3] = 20;
+	be16(b + 4, 0x8000);
+	memcpy(b + 6, MAC_B, 6);
+	be16(b + 12, 1);
+	be16(b + 16, 1);
+	b[18] = 0x3d;
+	b[22] = 2;
+	b[23] = 20;
+	b[42] = 3;
+	b[43] = 16;
+	eth_frame(&c, slow_mac, MAC_B, NULL, 0, 0x8809, b, 110);
+	/* EAPOL-Start (IEEE 802.1X-2010 section 11.3): version 2, type 1. */
+	eth_frame(&c, pae_mac, MAC_A, NULL, 0, 0x888e,
+		  (const uint8_t[]){2, 1, 0, 0}, 4);
+	/* PTP Sync (IEEE 1588-2008 section 13.6), version 2, 44 bytes. */
+	memset(b, 0, sizeof b);
+	b[1] = 2;
+	be16(b + 2, 44);
+	memcpy(b + 20, MAC_B, 6);
+	eth_frame(&c, ptp_mac, MAC_B, NULL, 0, 0x88f7, b, 44);
+	/* MAC control PAUSE (IEEE 802.3 annex 31B), quanta 0xffff. */
+	eth_frame(&c, pause_mac, MAC_B, NULL, 0, 0x8808,
+		  (const uint8_t[]){0, 1, 0xff, 0xff}, 4);
+	/* IEEE 802 local experimental ethertypes: unsupported, named by
+	 * value. */
+	for (int i = 0; i < 3; i++) {
+		struct frame f;
+		fr_init(&f);
+		fr_put_random(&f, 46);
+		push_eth_tags(&f, MAC_B, MAC_A, NULL, 0,
+			      i < 2 ? 0x88b5 : 0x88b6);
+		cap_next(&c, &f);
+	}
+	/* RFC 1042: IPv4 in 802.3 + LLC/SNAP (OUI 0, the ethertype as the
+	 * protocol id), as bridges from 802.11 and FDDI still send it. */
+	{
+		struct ep e = {ip4(10, 0, 0, 10), ip4(192, 0, 2, 53), 53004,
+			       53};
+		struct frame f;
+		uint8_t *h;
+		fr_init(&f);
+		put_dns(&f, 10, "example.com", 1, false);
+		push_udp(&f, &e, 17, 0);
+		push_ip(&f, &e, 17, 10, 64);
+		h = fr_push(&f, 8);
+		memcpy(h, (const uint8_t[]){0xaa, 0xaa, 0x03, 0, 0, 0, 8, 0},
+		       8);
+		push_eth_tags(&f, MAC_B, MAC_A, NULL, 0, (uint16_t)fr_len(&f));
+		cap_next(&c, &f);
+	}
+	cap_close(&c);
+}
+
 /* ---- malformed packets (table at the top of the file) ----------------- */
 
 /* The good IPv4 TCP frame the malformed ones are cut from: 14 + 20 + 20 +
@@ -2921,6 +3241,9 @@ int main(int argc, char **argv)
 	out_dir = argv[1];
 	gen_link_files();
 	gen_unsupported_link();
+	gen_pppoe();
+	gen_mpls();
+	gen_nonip();
 	gen_ipv4_options();
 	gen_ipv4_fragments();
 	gen_ipv6_ext();

@@ -513,6 +513,230 @@ static const uint8_t ipip_ipip_tcp[] = {
     TCP(40022, 80, PN_TCP_SYN),
 };
 
+/* ---- Link encapsulations and non-IP frames ----------------------------- */
+
+/* PPPoE session header (RFC 2516 section 4): ver/type 0x11, code 0, session,
+ * length of the PPPoE payload (PPP protocol included). */
+#define PPPOE(session, len) 0x11, 0x00, B16(session), B16(len)
+/* MPLS label stack entry (RFC 3032 section 2.1): label, TC 0, S, TTL. */
+#define MPLS(label, s) B32((uint32_t)(label) << 12 | (s) << 8 | 64)
+
+/* PPPoE session 0x0011, PPP IPv4, TCP SYN to 80. */
+static const uint8_t eth_pppoe_ipv4_tcp[] = {
+    ETH(0x8864),      PPPOE(0x0011, 2 + 40),	  B16(0x0021),
+    IPV4(20 + 20, 6), TCP(40100, 80, PN_TCP_SYN),
+};
+
+/* PPPoE, PPP IPv6, UDP to 53 with 2 payload bytes. */
+static const uint8_t eth_pppoe_ipv6_udp[] = {
+    ETH(0x8864),
+    PPPOE(0x0012, 2 + 40 + 10),
+    B16(0x0057),
+    IPV6(8 + 2, 17),
+    UDP(40101, 53, 10),
+    0xab,
+    0xcd,
+};
+
+/* An 802.1Q tag, then PPPoE carrying IPv4 UDP, then 4 bytes of Ethernet
+ * padding that the PPPoE length leaves out. */
+static const uint8_t eth_vlan_pppoe_udp[] = {
+    ETH(0x8100),
+    VLAN(42, 0x8864),
+    PPPOE(0x0013, 2 + 28 + 1),
+    B16(0x0021),
+    IPV4(20 + 8 + 1, 17),
+    UDP(40102, 123, 9),
+    0x1b,
+    0,
+    0,
+    0,
+    0,
+};
+
+/* PPPoE with a compressed (1-byte) PPP protocol field, RFC 1661 section
+ * 6.5: 0x21 is IPv4. */
+static const uint8_t eth_pppoe_pfc_udp[] = {
+    ETH(0x8864),      PPPOE(0x0014, 1 + 28), 0x21,
+    IPV4(20 + 8, 17), UDP(40103, 514, 8),
+};
+
+/* PPPoE LCP Echo-Request (RFC 1661 section 5.8): code 9, id 1, length 8,
+ * magic number. */
+static const uint8_t eth_pppoe_lcp[] = {
+    ETH(0x8864), PPPOE(0x0011, 2 + 8), B16(0xc021), 9, 1,
+    B16(8),	 B32(0x01020304),
+};
+
+/* PPPoE Discovery PADI (RFC 2516 section 5.1): code 0x09, session 0, one
+ * Service-Name tag of length 0. */
+static const uint8_t eth_pppoe_padi[] = {
+    ETH(0x8863), 0x11, 0x09, B16(0), B16(4), B16(0x0101), B16(0),
+};
+
+/* One MPLS label (16), then IPv4 UDP. */
+static const uint8_t eth_mpls1_ipv4_udp[] = {
+    ETH(0x8847),
+    MPLS(16, 1),
+    IPV4(20 + 8, 17),
+    UDP(40104, 4789, 8),
+};
+
+/* Three labels (100, 200, 300), then IPv6 TCP. */
+static const uint8_t eth_mpls3_ipv6_tcp[] = {
+    ETH(0x8847),  MPLS(100, 0), MPLS(200, 0),
+    MPLS(300, 1), IPV6(20, 6),	TCP(40105, 179, PN_TCP_SYN),
+};
+
+/* An Ethernet pseudowire (RFC 4448): label, control word 0, then a whole
+ * Ethernet frame, which portnote does not follow. */
+static const uint8_t eth_mpls_pw_eth[] = {
+    ETH(0x8847), MPLS(1000, 1),	   B32(0),
+    ETH(0x0800), IPV4(20 + 8, 17), UDP(40106, 53, 8),
+};
+
+/* ARP request (RFC 826), padded to the Ethernet minimum. */
+static const uint8_t eth_arp[] = {
+    ETH(0x0806), B16(1), B16(0x0800), 6, 4, B16(1), 0x02, 0,	  0, 0, 0, 1,
+    V4_SRC,	 0,	 0,	      0, 0, 0,	    0,	  V4_DST, 0, 0, 0, 0,
+    0,		 0,	 0,	      0, 0, 0,	    0,	  0,	  0, 0,
+};
+
+/* LLDP (IEEE 802.1AB): chassis id, port id, TTL, end TLVs. */
+static const uint8_t eth_lldp[] = {
+    ETH(0x88cc), B16(0x0207), 4, 0x02, 0,   0,		 0,	   0,
+    0x01,	 B16(0x0403), 5, 'p',  '1', B16(0x0602), B16(120), B16(0),
+};
+
+/* An 802.3 frame: length 38, LLC 42/42/03, STP configuration BPDU, then
+ * padding to 60 bytes. */
+static const uint8_t eth_stp[] = {
+    0x01,
+    0x80,
+    0xc2,
+    0,
+    0,
+    0,
+    0x02,
+    0,
+    0,
+    0,
+    0,
+    0x02,
+    B16(38),
+    0x42,
+    0x42,
+    0x03,
+    B16(0),
+    0,
+    0,
+    0,
+    B16(0x8000),
+    0x02,
+    0,
+    0,
+    0,
+    0,
+    0x02,
+    B32(0),
+    B16(0x8000),
+    0x02,
+    0,
+    0,
+    0,
+    0,
+    0x02,
+    B16(0x8001),
+    B16(0),
+    B16(20 * 256),
+    B16(2 * 256),
+    B16(15 * 256),
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+};
+
+/* 802.3 + LLC/SNAP, Cisco OUI, protocol 0x2000: CDP. */
+static const uint8_t eth_cdp[] = {
+    0x01, 0x00, 0x0c, 0xcc,	   0xcc,       0xcc, 0x02,   0,
+    0,	  0,	0,    0x02,	   B16(8 + 4), 0xaa, 0xaa,   0x03,
+    0x00, 0x00, 0x0c, B16(0x2000), 2,	       180,  B16(0),
+};
+
+/* 802.3 + LLC/SNAP with OUI 0 (RFC 1042): the protocol id is the IPv4
+ * ethertype, followed to UDP. */
+static const uint8_t eth_snap_ipv4_udp[] = {
+    ETH(8 + 28),
+    0xaa,
+    0xaa,
+    0x03,
+    0,
+    0,
+    0,
+    B16(0x0800),
+    IPV4(20 + 8, 17),
+    UDP(40107, 161, 8),
+};
+
+/* Linux cooked v1 carrying ARP. */
+static const uint8_t sll_arp[] = {
+    B16(0), B16(1), B16(6),	 0x02,	 0,	      0, 0, 0,	    0x01,
+    0,	    0,	    B16(0x0806), B16(1), B16(0x0800), 6, 4, B16(1),
+};
+
+/* Linux cooked v1, protocol 4: an 802.2 LLC frame (STP). */
+static const uint8_t sll_llc_stp[] = {
+    B16(0), B16(1), B16(6),	 0x02, 0,    0,	   0,	   0, 0x01,
+    0,	    0,	    B16(0x0004), 0x42, 0x42, 0x03, B16(0), 0,
+};
+
+/* Linux cooked v2 carrying PPPoE, IPv4 TCP. */
+static const uint8_t sll2_pppoe_tcp[] = {
+    B16(0x8864),
+    0,
+    0,
+    B32(2),
+    B16(1),
+    4,
+    6,
+    0x02,
+    0,
+    0,
+    0,
+    0,
+    0x01,
+    0,
+    0,
+    PPPOE(0x0021, 2 + 40),
+    B16(0x0021),
+    IPV4(20 + 20, 6),
+    TCP(40108, 443, PN_TCP_SYN),
+};
+
+/* Linux cooked v1 carrying MPLS, IPv4 UDP. */
+static const uint8_t sll_mpls_udp[] = {
+    B16(0),
+    B16(1),
+    B16(6),
+    0x02,
+    0,
+    0,
+    0,
+    0,
+    0x01,
+    0,
+    0,
+    B16(0x8847),
+    MPLS(17, 1),
+    IPV4(20 + 8, 17),
+    UDP(40109, 53, 8),
+};
+
 /* ---- Helpers ---------------------------------------------------------- */
 
 /* Decodes from an exactly-sized copy so ASan sees any overread. */
@@ -794,7 +1018,7 @@ static void test_raw_bad_version(void **state)
 
 static void test_unsupported_link_and_ethertype(void **state)
 {
-	static const uint8_t arp[] = {ETH(0x0806), 0, 1, 8, 0, 6, 4, 0, 1};
+	static const uint8_t local[] = {ETH(0x88b5), 0, 1, 8, 0, 6, 4, 0, 1};
 	struct pn_packet p;
 	(void)state;
 
@@ -803,13 +1027,17 @@ static void test_unsupported_link_and_ethertype(void **state)
 	assert_reason(&p, PN_UNSUPPORTED, "unsupported-link");
 	assert_string_equal(pn_decode_reason_counter(p.reason),
 			    "link.unsupported");
-	decode(PN_LINKTYPE_ETHERNET, arp, sizeof arp, &p);
+	/* IEEE 802 local experimental ethertype 1. */
+	decode(PN_LINKTYPE_ETHERNET, local, sizeof local, &p);
 	assert_reason(&p, PN_UNSUPPORTED, "unsupported-ethertype");
-	assert_int_equal(p.ethertype, 0x0806);
-	/* 802.3 length field (LLC) is not an ethertype. */
+	assert_int_equal(p.ethertype, 0x88b5);
+	assert_int_equal(p.nonip, PN_NONIP_NONE);
+	/* Between the largest 802.3 length (1500) and the first ethertype
+	 * (0x0600): neither. */
 	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_ipv4_tcp_syn, &p,
-		      buf_[12] = 0x00, buf_[13] = 0x40);
+		      buf_[12] = 0x05, buf_[13] = 0xff);
 	assert_reason(&p, PN_UNSUPPORTED, "unsupported-ethertype");
+	assert_int_equal(p.ethertype, 0x05ff);
 }
 
 static void test_link_truncation_reasons(void **state)
@@ -1439,6 +1667,375 @@ static void test_dccp_rejected(void **state)
 	assert_reason(&p, PN_TRUNCATED, "truncated-dccp");
 }
 
+/* ---- PPPoE, MPLS, non-IP ---------------------------------------------- */
+
+#define PPPOE_IP (14 + 6 + 2) /* IP header offset behind Ethernet + PPPoE */
+
+static void test_pppoe(void **state)
+{
+	struct pn_packet p;
+	(void)state;
+
+	decode(PN_LINKTYPE_ETHERNET, eth_pppoe_ipv4_tcp,
+	       sizeof eth_pppoe_ipv4_tcp, &p);
+	assert_ok_ports(&p, PN_L4_TCP, 40100, 80);
+	assert_true(p.pppoe);
+	assert_int_equal(p.pppoe_session, 0x0011);
+	assert_int_equal(p.ethertype, 0x8864);
+	assert_int_equal(p.ip_version, 4);
+	assert_int_equal(p.ip_off, PPPOE_IP);
+	assert_int_equal(p.nonip, PN_NONIP_NONE);
+
+	decode(PN_LINKTYPE_ETHERNET, eth_pppoe_ipv6_udp,
+	       sizeof eth_pppoe_ipv6_udp, &p);
+	assert_ok_ports(&p, PN_L4_UDP, 40101, 53);
+	assert_int_equal(p.ip_version, 6);
+	assert_memory_equal(p.src, v6_src, 16);
+	assert_int_equal(p.payload_len, 2);
+
+	/* Behind a VLAN tag; the padding after the PPPoE length is not
+	 * payload. */
+	decode(PN_LINKTYPE_ETHERNET, eth_vlan_pppoe_udp,
+	       sizeof eth_vlan_pppoe_udp, &p);
+	assert_ok_ports(&p, PN_L4_UDP, 40102, 123);
+	assert_int_equal(p.vlan_count, 1);
+	assert_int_equal(p.vlan[0], 42);
+	assert_int_equal(p.ip_off, PPPOE_IP + 4);
+	assert_int_equal(p.payload_len, 1);
+
+	/* A compressed protocol field. */
+	decode(PN_LINKTYPE_ETHERNET, eth_pppoe_pfc_udp,
+	       sizeof eth_pppoe_pfc_udp, &p);
+	assert_ok_ports(&p, PN_L4_UDP, 40103, 514);
+	assert_int_equal(p.ip_off, PPPOE_IP - 1);
+}
+
+static void assert_nonip(const struct pn_packet *p, const char *kind)
+{
+	assert_int_equal(p->status, PN_OK);
+	assert_int_equal(p->reason, PN_R_NONE);
+	assert_int_equal(p->l4, PN_L4_NONE);
+	assert_int_equal(p->ip_version, 0);
+	assert_string_equal(pn_decode_nonip_name(p->nonip), kind);
+}
+
+static void test_pppoe_control(void **state)
+{
+	struct pn_packet p;
+	(void)state;
+
+	decode(PN_LINKTYPE_ETHERNET, eth_pppoe_lcp, sizeof eth_pppoe_lcp, &p);
+	assert_nonip(&p, "ppp-lcp");
+	assert_true(p.pppoe);
+	assert_int_equal(p.payload_off, PPPOE_IP);
+	assert_int_equal(p.payload_len, 8);
+	decode(PN_LINKTYPE_ETHERNET, eth_pppoe_padi, sizeof eth_pppoe_padi, &p);
+	assert_nonip(&p, "pppoe-discovery");
+	/* IPCP (0x8021) is a network control protocol; CHAP (0xc223) link
+	 * control. */
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_pppoe_lcp, &p, buf_[20] = 0x80);
+	assert_nonip(&p, "ppp-ncp");
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_pppoe_lcp, &p, buf_[21] = 0x23,
+		      buf_[20] = 0xc2);
+	assert_nonip(&p, "ppp-control");
+	/* MPLS over PPP (0x0281): a network protocol portnote does not
+	 * follow there. */
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_pppoe_ipv4_tcp, &p,
+		      buf_[20] = 0x02, buf_[21] = 0x81);
+	assert_reason(&p, PN_UNSUPPORTED, "unsupported-ppp");
+}
+
+static void test_pppoe_bad(void **state)
+{
+	struct pn_packet p;
+	(void)state;
+
+	/* Length 200: more than the frame carried. */
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_pppoe_ipv4_tcp, &p,
+		      buf_[18] = 0, buf_[19] = 200);
+	assert_reason(&p, PN_MALFORMED, "bad-pppoe-length");
+	/* Length 30: IPv4's 40 bytes pass the PPPoE payload. */
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_pppoe_ipv4_tcp, &p,
+		      buf_[19] = 30);
+	assert_reason(&p, PN_MALFORMED, "bad-ipv4-length");
+	/* Length 0 or 1: no room for the PPP protocol. */
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_pppoe_ipv4_tcp, &p,
+		      buf_[19] = 0);
+	assert_reason(&p, PN_MALFORMED, "bad-pppoe-length");
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_pppoe_ipv4_tcp, &p,
+		      buf_[19] = 1);
+	assert_reason(&p, PN_MALFORMED, "bad-pppoe-length");
+	/* Version 2, and a discovery code on the session ethertype. */
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_pppoe_ipv4_tcp, &p,
+		      buf_[14] = 0x21);
+	assert_reason(&p, PN_MALFORMED, "bad-pppoe");
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_pppoe_ipv4_tcp, &p,
+		      buf_[15] = 0x09);
+	assert_reason(&p, PN_MALFORMED, "bad-pppoe");
+	/* A frame ending inside the PPPoE header. */
+	decode(PN_LINKTYPE_ETHERNET, eth_pppoe_ipv4_tcp, 18, &p);
+	assert_reason(&p, PN_MALFORMED, "short-pppoe");
+}
+
+/* Cut by the snaplen at every length: truncated-pppoe inside the PPPoE
+ * header and the PPP protocol, then the IPv4 and TCP reasons; never a read
+ * past caplen (the copy is exactly caplen bytes). */
+static void test_pppoe_snaplen(void **state)
+{
+	const size_t len = sizeof eth_pppoe_ipv4_tcp;
+	struct pn_packet p;
+	(void)state;
+
+	for (size_t cut = 0; cut < len; cut++) {
+		const char *want = cut < 14		 ? "truncated-eth"
+				   : cut < PPPOE_IP	 ? "truncated-pppoe"
+				   : cut < PPPOE_IP + 20 ? "truncated-ipv4"
+							 : "truncated-tcp";
+		decode_wire(PN_LINKTYPE_ETHERNET, eth_pppoe_ipv4_tcp, cut, len,
+			    &p);
+		assert_reason(&p, PN_TRUNCATED, want);
+		assert_true(p.payload_off <= cut);
+	}
+}
+
+static void test_mpls(void **state)
+{
+	struct pn_packet p;
+	(void)state;
+
+	decode(PN_LINKTYPE_ETHERNET, eth_mpls1_ipv4_udp,
+	       sizeof eth_mpls1_ipv4_udp, &p);
+	assert_ok_ports(&p, PN_L4_UDP, 40104, 4789);
+	assert_int_equal(p.mpls_count, 1);
+	assert_int_equal(p.mpls_label[0], 16);
+	assert_int_equal(p.ip_off, 18);
+	assert_int_equal(p.ethertype, 0x8847);
+
+	decode(PN_LINKTYPE_ETHERNET, eth_mpls3_ipv6_tcp,
+	       sizeof eth_mpls3_ipv6_tcp, &p);
+	assert_ok_ports(&p, PN_L4_TCP, 40105, 179);
+	assert_int_equal(p.ip_version, 6);
+	assert_int_equal(p.mpls_count, 3);
+	assert_int_equal(p.mpls_label[0], 100);
+	assert_int_equal(p.mpls_label[1], 200);
+	assert_int_equal(p.ip_off, 14 + 12);
+
+	/* Multicast MPLS (0x8848) is the same stack. */
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_mpls1_ipv4_udp, &p,
+		      buf_[13] = 0x48);
+	assert_ok_ports(&p, PN_L4_UDP, 40104, 4789);
+}
+
+static void test_mpls_depth(void **state)
+{
+	/* PN_MPLS_MAX_LABELS entries without the bottom bit, then more. */
+	static const uint8_t deep[] = {
+	    ETH(0x8847), MPLS(1, 0), MPLS(2, 0),       MPLS(3, 0),
+	    MPLS(4, 0),	 MPLS(5, 0), MPLS(6, 0),       MPLS(7, 0),
+	    MPLS(8, 0),	 MPLS(9, 1), IPV4(20 + 8, 17), UDP(1, 2, 8),
+	};
+	/* Exactly PN_MPLS_MAX_LABELS, the last one the bottom. */
+	static const uint8_t eight[] = {
+	    ETH(0x8847), MPLS(1, 0),	   MPLS(2, 0),	 MPLS(3, 0),
+	    MPLS(4, 0),	 MPLS(5, 0),	   MPLS(6, 0),	 MPLS(7, 0),
+	    MPLS(8, 1),	 IPV4(20 + 8, 17), UDP(1, 2, 8),
+	};
+	struct pn_packet p;
+	(void)state;
+
+	decode(PN_LINKTYPE_ETHERNET, deep, sizeof deep, &p);
+	assert_reason(&p, PN_UNSUPPORTED, "mpls-depth");
+	assert_int_equal(p.mpls_count, PN_MPLS_MAX_LABELS);
+	decode(PN_LINKTYPE_ETHERNET, eight, sizeof eight, &p);
+	assert_ok_ports(&p, PN_L4_UDP, 1, 2);
+	assert_int_equal(p.mpls_count, PN_MPLS_MAX_LABELS);
+	assert_int_equal(p.mpls_label[1], 2);
+}
+
+static void test_mpls_not_ip(void **state)
+{
+	struct pn_packet p;
+	(void)state;
+
+	/* Pseudowire control word, then Ethernet. */
+	decode(PN_LINKTYPE_ETHERNET, eth_mpls_pw_eth, sizeof eth_mpls_pw_eth,
+	       &p);
+	assert_reason(&p, PN_UNSUPPORTED, "unsupported-mpls");
+	assert_int_equal(p.mpls_count, 1);
+	assert_int_equal(p.payload_off, 18);
+	/* Nothing after the bottom entry, sent or captured. */
+	decode(PN_LINKTYPE_ETHERNET, eth_mpls1_ipv4_udp, 18, &p);
+	assert_reason(&p, PN_MALFORMED, "short-mpls");
+	decode_wire(PN_LINKTYPE_ETHERNET, eth_mpls1_ipv4_udp, 18,
+		    sizeof eth_mpls1_ipv4_udp, &p);
+	assert_reason(&p, PN_TRUNCATED, "truncated-mpls");
+	decode_wire(PN_LINKTYPE_ETHERNET, eth_mpls3_ipv6_tcp, 21,
+		    sizeof eth_mpls3_ipv6_tcp, &p);
+	assert_reason(&p, PN_TRUNCATED, "truncated-mpls");
+	decode(PN_LINKTYPE_ETHERNET, eth_mpls3_ipv6_tcp, 21, &p);
+	assert_reason(&p, PN_MALFORMED, "short-mpls");
+}
+
+static void test_nonip_by_name(void **state)
+{
+	struct pn_decode_counters c;
+	struct pn_packet p;
+	(void)state;
+
+	memset(&c, 0, sizeof c);
+	decode(PN_LINKTYPE_ETHERNET, eth_arp, sizeof eth_arp, &p);
+	assert_nonip(&p, "arp");
+	assert_int_equal(p.ethertype, 0x0806);
+	assert_int_equal(p.payload_off, 14);
+	pn_decode_count(&c, &p);
+	decode(PN_LINKTYPE_ETHERNET, eth_arp, sizeof eth_arp, &p);
+	pn_decode_count(&c, &p);
+	decode(PN_LINKTYPE_ETHERNET, eth_lldp, sizeof eth_lldp, &p);
+	assert_nonip(&p, "lldp");
+	pn_decode_count(&c, &p);
+	decode(PN_LINKTYPE_ETHERNET, eth_stp, sizeof eth_stp, &p);
+	assert_nonip(&p, "stp");
+	/* The 802.3 length bounds the LLC frame: padding is not payload. */
+	assert_int_equal(p.payload_off, 14 + 3);
+	assert_int_equal(p.payload_len, 35);
+	pn_decode_count(&c, &p);
+	decode(PN_LINKTYPE_ETHERNET, eth_cdp, sizeof eth_cdp, &p);
+	assert_nonip(&p, "cdp");
+	pn_decode_count(&c, &p);
+	decode(PN_LINKTYPE_ETHERNET, eth_pppoe_lcp, sizeof eth_pppoe_lcp, &p);
+	pn_decode_count(&c, &p);
+	decode(PN_LINKTYPE_ETHERNET, eth_ipv4_tcp_syn, sizeof eth_ipv4_tcp_syn,
+	       &p);
+	pn_decode_count(&c, &p);
+
+	assert_int_equal(c.packets, 7);
+	assert_int_equal(c.status[PN_OK], 7);
+	assert_int_equal(c.reason[PN_R_NONE], 7);
+	assert_int_equal(c.reason[PN_R_UNSUPPORTED_ETHERTYPE], 0);
+	assert_int_equal(c.nonip[PN_NONIP_ARP], 2);
+	assert_int_equal(c.nonip[PN_NONIP_LLDP], 1);
+	assert_int_equal(c.nonip[PN_NONIP_STP], 1);
+	assert_int_equal(c.nonip[PN_NONIP_CDP], 1);
+	assert_int_equal(c.nonip[PN_NONIP_PPP_LCP], 1);
+	assert_int_equal(c.nonip[PN_NONIP_NONE], 0);
+	assert_int_equal(c.l4[PN_L4_NONE], 6);
+	assert_int_equal(c.l4[PN_L4_TCP], 1);
+
+	/* Other LLC SAPs (NetBIOS 0xf0), other SNAP, raw 802.3 IPX, and a
+	 * few ethertypes. */
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_stp, &p, buf_[14] = 0xf0,
+		      buf_[15] = 0xf0);
+	assert_nonip(&p, "llc");
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_cdp, &p, buf_[21] = 0x04);
+	assert_nonip(&p, "snap");
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_stp, &p, buf_[14] = 0xff,
+		      buf_[15] = 0xff);
+	assert_nonip(&p, "ipx");
+	static const struct {
+		uint16_t type;
+		const char *name;
+	} types[] = {
+	    {0x8035, "rarp"},		{0x888e, "eapol"},
+	    {0x8809, "slow-protocols"}, {0x88f7, "ptp"},
+	    {0x88e5, "macsec"},		{0x8137, "ipx"},
+	    {0x809b, "appletalk"},	{0x80f3, "aarp"},
+	    {0x8808, "flow-control"},	{0x9000, "loopback"},
+	};
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_arp, &p,
+			      buf_[12] = (uint8_t)(types[i].type >> 8),
+			      buf_[13] = (uint8_t)types[i].type);
+		assert_nonip(&p, types[i].name);
+	}
+	for (int k = 0; k < PN_NONIP_COUNT; k++)
+		assert_string_not_equal(pn_decode_nonip_name(k), "unknown");
+	assert_string_equal(pn_decode_nonip_name(PN_NONIP_COUNT), "unknown");
+}
+
+static void test_8023_and_snap(void **state)
+{
+	struct pn_packet p;
+	(void)state;
+
+	/* RFC 1042 SNAP carrying IPv4 is followed. */
+	decode(PN_LINKTYPE_ETHERNET, eth_snap_ipv4_udp,
+	       sizeof eth_snap_ipv4_udp, &p);
+	assert_ok_ports(&p, PN_L4_UDP, 40107, 161);
+	assert_int_equal(p.ip_off, 14 + 8);
+	/* An 802.3 length past the frame. */
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_stp, &p, buf_[13] = 100);
+	assert_reason(&p, PN_MALFORMED, "bad-llc-length");
+	/* Too short for the LLC header, by its length or the wire. */
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_stp, &p, buf_[13] = 2);
+	assert_reason(&p, PN_MALFORMED, "short-llc");
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_cdp, &p, buf_[13] = 6);
+	assert_reason(&p, PN_MALFORMED, "short-llc");
+	decode_wire(PN_LINKTYPE_ETHERNET, eth_stp, 16, sizeof eth_stp, &p);
+	assert_reason(&p, PN_TRUNCATED, "truncated-llc");
+	decode_wire(PN_LINKTYPE_ETHERNET, eth_cdp, 20, sizeof eth_cdp, &p);
+	assert_reason(&p, PN_TRUNCATED, "truncated-llc");
+}
+
+static void test_cooked_link_types(void **state)
+{
+	struct pn_packet p;
+	(void)state;
+
+	decode(PN_LINKTYPE_LINUX_SLL, sll_arp, sizeof sll_arp, &p);
+	assert_nonip(&p, "arp");
+	decode(PN_LINKTYPE_LINUX_SLL, sll_llc_stp, sizeof sll_llc_stp, &p);
+	assert_nonip(&p, "stp");
+	/* Protocol 1: Novell raw 802.3. */
+	DECODE_EDITED(PN_LINKTYPE_LINUX_SLL, sll_llc_stp, &p, buf_[15] = 1);
+	assert_nonip(&p, "ipx");
+	/* Protocol 0x000c (CAN) is neither IP nor named. */
+	DECODE_EDITED(PN_LINKTYPE_LINUX_SLL, sll_llc_stp, &p, buf_[15] = 0x0c);
+	assert_reason(&p, PN_UNSUPPORTED, "unsupported-ethertype");
+	assert_int_equal(p.ethertype, 0x000c);
+	decode(PN_LINKTYPE_LINUX_SLL2, sll2_pppoe_tcp, sizeof sll2_pppoe_tcp,
+	       &p);
+	assert_ok_ports(&p, PN_L4_TCP, 40108, 443);
+	assert_int_equal(p.pppoe_session, 0x0021);
+	decode(PN_LINKTYPE_LINUX_SLL, sll_mpls_udp, sizeof sll_mpls_udp, &p);
+	assert_ok_ports(&p, PN_L4_UDP, 40109, 53);
+	assert_int_equal(p.mpls_label[0], 17);
+}
+
+/* Unsupported ethertypes are counted by value in a bounded table. */
+static void test_unknown_ethertype_values(void **state)
+{
+	struct pn_decode_counters c;
+	struct pn_packet p;
+	(void)state;
+
+	memset(&c, 0, sizeof c);
+	for (int i = 0; i < 3; i++) {
+		DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_arp, &p,
+			      buf_[12] = 0x88, buf_[13] = 0xb5);
+		pn_decode_count(&c, &p);
+	}
+	/* Ten more distinct values: seven fill the table, three are
+	 * "other". */
+	for (int i = 0; i < 10; i++) {
+		DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_arp, &p,
+			      buf_[12] = 0x88, buf_[13] = (uint8_t)(0xc0 + i));
+		assert_reason(&p, PN_UNSUPPORTED, "unsupported-ethertype");
+		pn_decode_count(&c, &p);
+	}
+	DECODE_EDITED(PN_LINKTYPE_ETHERNET, eth_arp, &p, buf_[12] = 0x88,
+		      buf_[13] = 0xb5);
+	pn_decode_count(&c, &p);
+
+	assert_int_equal(c.reason[PN_R_UNSUPPORTED_ETHERTYPE], 14);
+	assert_int_equal(c.ethertype_value[0], 0x88b5);
+	assert_int_equal(c.ethertype_count[0], 4);
+	for (int i = 1; i < PN_ETHERTYPE_KEEP; i++) {
+		assert_int_equal(c.ethertype_value[i], 0x88c0 + i - 1);
+		assert_int_equal(c.ethertype_count[i], 1);
+	}
+	assert_int_equal(c.ethertype_other, 3);
+}
+
 /* ---- Names and counters ----------------------------------------------- */
 
 static void test_reason_names(void **state)
@@ -1625,6 +2222,24 @@ static const struct sample samples[] = {
     SAMPLE(PN_LINKTYPE_RAW, ipip_tcp),
     SAMPLE(PN_LINKTYPE_ETHERNET, sixin4_udp),
     SAMPLE(PN_LINKTYPE_RAW, ipip_ipip_tcp),
+    SAMPLE(PN_LINKTYPE_ETHERNET, eth_pppoe_ipv4_tcp),
+    SAMPLE(PN_LINKTYPE_ETHERNET, eth_pppoe_ipv6_udp),
+    SAMPLE(PN_LINKTYPE_ETHERNET, eth_vlan_pppoe_udp),
+    SAMPLE(PN_LINKTYPE_ETHERNET, eth_pppoe_pfc_udp),
+    SAMPLE(PN_LINKTYPE_ETHERNET, eth_pppoe_lcp),
+    SAMPLE(PN_LINKTYPE_ETHERNET, eth_pppoe_padi),
+    SAMPLE(PN_LINKTYPE_ETHERNET, eth_mpls1_ipv4_udp),
+    SAMPLE(PN_LINKTYPE_ETHERNET, eth_mpls3_ipv6_tcp),
+    SAMPLE(PN_LINKTYPE_ETHERNET, eth_mpls_pw_eth),
+    SAMPLE(PN_LINKTYPE_ETHERNET, eth_arp),
+    SAMPLE(PN_LINKTYPE_ETHERNET, eth_lldp),
+    SAMPLE(PN_LINKTYPE_ETHERNET, eth_stp),
+    SAMPLE(PN_LINKTYPE_ETHERNET, eth_cdp),
+    SAMPLE(PN_LINKTYPE_ETHERNET, eth_snap_ipv4_udp),
+    SAMPLE(PN_LINKTYPE_LINUX_SLL, sll_arp),
+    SAMPLE(PN_LINKTYPE_LINUX_SLL, sll_llc_stp),
+    SAMPLE(PN_LINKTYPE_LINUX_SLL2, sll2_pppoe_tcp),
+    SAMPLE(PN_LINKTYPE_LINUX_SLL, sll_mpls_udp),
 };
 
 #define N_SAMPLES (sizeof samples / sizeof samples[0])
@@ -1820,6 +2435,17 @@ int main(void)
 	    cmocka_unit_test(test_dccp_request_service_code),
 	    cmocka_unit_test(test_dccp_short_sequence),
 	    cmocka_unit_test(test_dccp_rejected),
+	    cmocka_unit_test(test_pppoe),
+	    cmocka_unit_test(test_pppoe_control),
+	    cmocka_unit_test(test_pppoe_bad),
+	    cmocka_unit_test(test_pppoe_snaplen),
+	    cmocka_unit_test(test_mpls),
+	    cmocka_unit_test(test_mpls_depth),
+	    cmocka_unit_test(test_mpls_not_ip),
+	    cmocka_unit_test(test_nonip_by_name),
+	    cmocka_unit_test(test_8023_and_snap),
+	    cmocka_unit_test(test_cooked_link_types),
+	    cmocka_unit_test(test_unknown_ethertype_values),
 	    cmocka_unit_test(test_reason_names),
 	    cmocka_unit_test(test_linktypes),
 	    cmocka_unit_test(test_counters),

@@ -421,6 +421,7 @@ static void exposition(void **state)
 	snap.decode.reason[PN_R_NONE] = 1000;
 	snap.decode.reason[PN_R_BAD_IHL] = 3;
 	snap.decode.reason[PN_R_TRUNCATED_TCP] = 1;
+	snap.decode.nonip[PN_NONIP_ARP] = 42;
 	snap.flows_started = 17;
 	snap.flows_ended = 13;
 	snap.flows_evicted = 2;
@@ -481,6 +482,11 @@ static void exposition(void **state)
 	assert_true(has_line(text, line));
 	assert_int_equal(count_prefix(text, "portnote_decode_anomalies_total{"),
 			 2);
+	/* Non-IP frames by kind, nonzero kinds only. */
+	assert_true(has_line(
+	    text, "portnote_decode_non_ip_packets_total{kind=\"arp\"} 42"));
+	assert_int_equal(
+	    count_prefix(text, "portnote_decode_non_ip_packets_total{"), 1);
 
 	/* Three services by bytes get labels; "other" sums the rest. */
 	assert_int_equal(count_prefix(text, "portnote_flows_total{"), 4);

@@ -36,8 +36,13 @@
 #   tiny-fragment        portnote: malformed tiny-fragment (RFC 1858: a first
 #                        fragment too short for the transport header); tshark
 #                        reads the ports from the protocol portnote names.
-#   depth-limit          portnote: unsupported vlan-depth / ipv6-ext-limit /
-#                        tunnel-depth (its bounded loops); tshark goes deeper.
+#   depth-limit          portnote: unsupported vlan-depth / mpls-depth /
+#                        ipv6-ext-limit / tunnel-depth (its bounded loops);
+#                        tshark goes deeper.
+#   mpls-pseudowire      portnote: unsupported unsupported-mpls (what follows
+#                        the label stack is not IP); tshark dissects it as a
+#                        pseudowire (protocols ...:mpls:pw...) and finds
+#                        ports in the Ethernet frame it carries.
 #   ip-version-mismatch  portnote: malformed bad-ip-version (the version
 #                        nibble contradicts the ethertype/link type/tunnel
 #                        protocol); tshark dissects by the version nibble.
@@ -202,7 +207,8 @@ FILENAME == ARGV[1] {
 		if (low) { bump("sctp-bogus-chunk"); next }
 	}
 	if (s == "malformed" && why == "tiny-fragment" && protonum(outer) == ipp[cur] + 0) { bump("tiny-fragment"); next }
-	if (s == "unsupported" && (why == "vlan-depth" || why == "ipv6-ext-limit" || why == "tunnel-depth")) { bump("depth-limit"); next }
+	if (s == "unsupported" && (why == "vlan-depth" || why == "mpls-depth" || why == "ipv6-ext-limit" || why == "tunnel-depth")) { bump("depth-limit"); next }
+	if (s == "unsupported" && why == "unsupported-mpls" && $2 ~ /:mpls:pw/) { bump("mpls-pseudowire"); next }
 	if (s == "malformed" && why == "bad-ip-version") { bump("ip-version-mismatch"); next }
 	if (s == "malformed" && malformed && why ~ /^(short-ipv[46]|bad-ihl|bad-ipv4-length|bad-ipv6-length|bad-ipv6-ext)$/) { bump("malformed-ip"); next }
 	disagree(pndesc " vs " tsdesc)

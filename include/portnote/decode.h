@@ -106,6 +106,18 @@ enum pn_decode_reason {
 	PN_R_SHORT_DCCP,
 	PN_R_BAD_DCCP_OFFSET,
 	PN_R_BAD_DCCP_TYPE,
+	PN_R_TRUNCATED_PPPOE,
+	PN_R_SHORT_PPPOE,
+	PN_R_BAD_PPPOE,
+	PN_R_BAD_PPPOE_LENGTH,
+	PN_R_UNSUPPORTED_PPP,
+	PN_R_TRUNCATED_MPLS,
+	PN_R_SHORT_MPLS,
+	PN_R_MPLS_DEPTH,
+	PN_R_UNSUPPORTED_MPLS,
+	PN_R_TRUNCATED_LLC,
+	PN_R_SHORT_LLC,
+	PN_R_BAD_LLC_LENGTH,
 	PN_R_COUNT,
 };
 
@@ -142,6 +154,44 @@ enum pn_tunnel {
 	PN_TUNNEL_IP6,	   /* IP protocol 41: IPv6 inside IPv4 (6in4) or IPv6 */
 	PN_TUNNEL_GRE,	   /* IP protocol 47 carrying IPv4 or IPv6 */
 	PN_TUNNEL_GRE_TEB, /* GRE carrying Ethernet (type 0x6558) */
+};
+
+/* Link-layer encapsulations followed to IP (decode_link.c). */
+/* MPLS label stack entries (RFC 3032) accepted before giving up
+ * ("mpls-depth"); real stacks hold 1-4 (VPN, TE, entropy labels). */
+#define PN_MPLS_MAX_LABELS 8
+/* MPLS labels kept in struct pn_packet, outermost first; deeper ones are
+ * only counted. */
+#define PN_MPLS_KEEP 2
+/* Unsupported ethertypes counted by value in struct pn_decode_counters;
+ * later distinct values are counted together. */
+#define PN_ETHERTYPE_KEEP 8
+
+/* What a frame that decodes PN_OK without reaching IP was: link control
+ * and other non-IP protocols, counted by name instead of as failures. */
+enum pn_nonip {
+	PN_NONIP_NONE,		  /* IP, or not decoded */
+	PN_NONIP_ARP,		  /* 0x0806, RFC 826 */
+	PN_NONIP_RARP,		  /* 0x8035, RFC 903 */
+	PN_NONIP_LLDP,		  /* 0x88cc, IEEE 802.1AB */
+	PN_NONIP_EAPOL,		  /* 0x888e, IEEE 802.1X */
+	PN_NONIP_PPPOE_DISCOVERY, /* 0x8863, RFC 2516 section 5 */
+	PN_NONIP_PPP_LCP,	  /* PPP 0xc021, RFC 1661 */
+	PN_NONIP_PPP_NCP,	  /* PPP 0x8000-0xbfff: IPCP, IPV6CP, ... */
+	PN_NONIP_PPP_CONTROL,	  /* PPP 0xc000-0xffff: PAP, CHAP, EAP, ... */
+	PN_NONIP_SLOW,		  /* 0x8809, IEEE 802.3 slow protocols (LACP) */
+	PN_NONIP_PTP,		  /* 0x88f7, IEEE 1588 */
+	PN_NONIP_MACSEC,	  /* 0x88e5, IEEE 802.1AE: encrypted */
+	PN_NONIP_IPX,		  /* 0x8137, raw 802.3, LLC 0xe0 */
+	PN_NONIP_APPLETALK,	  /* 0x809b */
+	PN_NONIP_AARP,		  /* 0x80f3 */
+	PN_NONIP_FLOW_CONTROL,	  /* 0x8808, IEEE 802.3 MAC control (PAUSE) */
+	PN_NONIP_LOOPBACK,	  /* 0x9000, Ethernet configuration testing */
+	PN_NONIP_STP,		  /* LLC DSAP 0x42, IEEE 802.1D BPDUs */
+	PN_NONIP_CDP,		  /* SNAP, Cisco OUI, PID 0x2000 */
+	PN_NONIP_SNAP,		  /* other SNAP (VTP, DTP, PVST+, ...) */
+	PN_NONIP_LLC,		  /* other IEEE 802.2 LLC (NetBIOS, IS-IS) */
+	PN_NONIP_COUNT,
 };
 
 /* IPv4 addresses are stored IPv4-mapped (RFC 4291 section 2.5.5.2):
@@ -212,6 +262,13 @@ struct pn_packet {
 	enum pn_decode_status status;
 	enum pn_decode_reason reason;
 	uint16_t warnings; /* bit (1u << enum pn_decode_warning) per warning */
+
+	/* link encapsulations and non-IP frames */
+	enum pn_nonip nonip;	/* set only with PN_OK; no IP beneath it */
+	bool pppoe;		/* a PPPoE session header was followed */
+	uint16_t pppoe_session; /* its session id */
+	uint8_t mpls_count;	/* MPLS label stack entries seen */
+	uint32_t mpls_label[PN_MPLS_KEEP]; /* 20-bit labels, outermost first */
 };
 
 /* Decodes one frame of the given pcap link type. caplen bytes at pkt are
@@ -246,6 +303,9 @@ size_t pn_decode_warnings_text(uint16_t warnings, const char *sep, char *buf,
 const char *pn_l4_name(enum pn_l4 l4);
 /* "none", "ipip", "ip6", "gre", "gre-teb". */
 const char *pn_tunnel_name(enum pn_tunnel tunnel);
+/* Stable non-IP kind names: "arp", "lldp", "stp", "llc", "eapol", ...;
+ * "none" for PN_NONIP_NONE, "unknown" out of range. */
+const char *pn_decode_nonip_name(enum pn_nonip kind);
 
 /* Anomaly counters for a run. Zero-initialise, then add every packet. */
 struct pn_decode_counters {
@@ -256,8 +316,15 @@ struct pn_decode_counters {
 	uint64_t ip_proto[256]; /* packets with an IP header decoded */
 	uint64_t portless[256]; /* PN_OK without transport, by IP protocol */
 	uint64_t tunnel[PN_TUNNEL_GRE_TEB + 1];
-	uint64_t warned;	      /* packets with any warning */
-	uint64_t warning[PN_W_COUNT]; /* packets with each warning */
+	uint64_t warned;		/* packets with any warning */
+	uint64_t warning[PN_W_COUNT];	/* packets with each warning */
+	uint64_t nonip[PN_NONIP_COUNT]; /* PN_OK non-IP frames, by kind */
+	/* unsupported-ethertype by value: the first PN_ETHERTYPE_KEEP
+	 * distinct values (slots with a zero count are free), then the
+	 * rest together. */
+	uint16_t ethertype_value[PN_ETHERTYPE_KEEP];
+	uint64_t ethertype_count[PN_ETHERTYPE_KEEP];
+	uint64_t ethertype_other;
 };
 
 void pn_decode_count(struct pn_decode_counters *c, const struct pn_packet *p);

@@ -49,6 +49,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (p.vlan_count > PN_VLAN_MAX_TAGS + 1)
 		abort();
+	/* A non-IP kind is a clean decode without ports. */
+	if (p.nonip != PN_NONIP_NONE &&
+	    (p.status != PN_OK || p.l4 != PN_L4_NONE))
+		abort();
+	if ((unsigned)p.nonip >= PN_NONIP_COUNT)
+		abort();
 	struct pn_decode_counters c;
 	memset(&c, 0, sizeof c);
 	pn_decode_count(&c, &p);
