@@ -306,6 +306,7 @@ void pn_decode_bound(struct pn_decoder *d, size_t start, size_t n)
 	if (end < d->rd.off)
 		end = d->rd.off;
 	d->wire_end = end;
+	d->bounded = true;
 	if (d->rd.len > end)
 		d->rd.len = end;
 }
@@ -408,6 +409,7 @@ enum pn_decode_status pn_decode_packet(int linktype, const uint8_t *pkt,
 	d.wire_end = d.rd.len;
 	d.partial = false;
 	d.frame_short = false;
+	d.bounded = false;
 	d.pkt = out;
 
 	/* A record claiming more captured than sent bytes has a broken pcap

@@ -30,6 +30,9 @@ struct pn_decoder {
 	/* An IP length claimed more than the frame carried: wire_end is the
 	 * frame's end, and a header it cuts was cut, not short. */
 	bool frame_short;
+	/* A header's declared length narrowed wire_end: past it is that
+	 * header's contradiction, not the frame's shortfall. */
+	bool bounded;
 	struct pn_packet *pkt;
 };
 

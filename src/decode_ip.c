@@ -85,9 +85,9 @@ enum pn_decode_status pn_decode_ipv4(struct pn_decoder *d)
 	 * that are there still name the ports (tshark and tcpdump show them,
 	 * with a warning), so they count; the frame's end is the bound. */
 	if (!pn_decode_fits(d, start, len)) {
-		/* Inside a tunnel whose outer datagram was whole, the inner
-		 * header contradicts the outer one instead. */
-		if (pkt->ip_version && !d->frame_short)
+		/* Inside a tunnel, PPPoE or LLC whose declared length was
+		 * whole, this header contradicts that one instead. */
+		if (d->bounded && !d->frame_short)
 			return pn_decode_fail(d, PN_MALFORMED,
 					      PN_R_BAD_IPV4_LENGTH);
 		pn_decode_warn(d, PN_W_IPV4_LENGTH_EXCEEDS_FRAME);
@@ -152,7 +152,7 @@ enum pn_decode_status pn_decode_ipv6(struct pn_decoder *d)
 		/* A payload longer than the frame that carried it: decode
 		 * what is there, as for IPv4. */
 		if (!pn_decode_fits(d, start, PN_IPV6_HDR_LEN + payload_len)) {
-			if (pkt->ip_version && !d->frame_short)
+			if (d->bounded && !d->frame_short)
 				return pn_decode_fail(d, PN_MALFORMED,
 						      PN_R_BAD_IPV6_LENGTH);
 			pn_decode_warn(d, PN_W_IPV6_LENGTH_EXCEEDS_FRAME);

@@ -1793,6 +1793,12 @@ static void test_pppoe_snaplen(void **state)
 							 : "truncated-tcp";
 		decode_wire(PN_LINKTYPE_ETHERNET, eth_pppoe_ipv4_tcp, cut, len,
 			    &p);
+		/* Cut after the ports: they count, with a warning. */
+		if (cut >= PPPOE_IP + 20 + 4) {
+			assert_int_equal(p.status, PN_OK);
+			assert_true(p.warnings & (1u << PN_W_TCP_HEADER_CUT));
+			continue;
+		}
 		assert_reason(&p, PN_TRUNCATED, want);
 		assert_true(p.payload_off <= cut);
 	}
