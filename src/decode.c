@@ -277,9 +277,11 @@ enum pn_decode_status pn_decode_need_ports(struct pn_decoder *d, size_t n,
 	*header_cut = false;
 	if (pn_rd_has(&d->rd, n))
 		return PN_OK;
+	/* The wire carried the whole header (in a first fragment too: the
+	 * fragment holds it), so the snaplen cut it. */
 	bool snaplen_cut = n <= d->wire_end - d->rd.off;
-	if (pn_rd_has(&d->rd, 4) && !d->partial &&
-	    (snaplen_cut || d->frame_short)) {
+	if (pn_rd_has(&d->rd, 4) &&
+	    (snaplen_cut || (d->frame_short && !d->partial))) {
 		pn_decode_warn(d, cut);
 		*header_cut = true;
 		return PN_OK;

@@ -60,8 +60,8 @@ static inline void pn_decode_warn(struct pn_decoder *d,
  * when the header was cut after them by the snaplen or by a frame shorter
  * than its IP length, the ports are still known, so this records `cut` as
  * a warning and returns PN_OK with *header_cut set; the caller then reads
- * only what pn_rd_has() confirms. A header split across fragments is never
- * excused (RFC 1858). */
+ * only what pn_rd_has() confirms. A header split across fragments (the
+ * first fragment itself ends inside it) is never excused (RFC 1858). */
 enum pn_decode_status pn_decode_need_ports(struct pn_decoder *d, size_t n,
 					   enum pn_decode_reason truncated,
 					   enum pn_decode_reason too_short,
