@@ -4,14 +4,18 @@
 #define _GNU_SOURCE
 #include "portnote/capture.h"
 
+#include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -114,6 +118,58 @@ static bool set_filter(pcap_t *p, const char *filter, const char *who,
 	return true;
 }
 
+/* Gives up what opened the handle: hostile traffic is decoded, and
+ * outputs are created, without it. */
+static bool drop_privileges(const char *user, const char *who, FILE *diag)
+{
+	if (geteuid() != 0) {
+		/* Started unprivileged with capabilities (setcap
+		 * cap_net_raw): keep none of them. */
+		if (user) {
+			fprintf(diag,
+				"%s: -Z %s needs root; started as uid %u\n",
+				who, user, (unsigned)geteuid());
+			return false;
+		}
+		capng_clear(CAPNG_SELECT_BOTH);
+		if (capng_apply(CAPNG_SELECT_BOTH) != 0) {
+			fprintf(diag, "%s: cannot drop capabilities\n", who);
+			return false;
+		}
+	} else {
+		if (!user)
+			user = "nobody";
+		errno = 0;
+		struct passwd *pw = getpwnam(user);
+		if (!pw) {
+			fprintf(diag, "%s: -Z %s: no such user%s%s\n", who,
+				user, errno ? ": " : "",
+				errno ? strerror(errno) : "");
+			return false;
+		}
+		if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
+		    setuid(pw->pw_uid) != 0) {
+			fprintf(diag, "%s: cannot run as %s: %s\n", who, user,
+				strerror(errno));
+			return false;
+		}
+		if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+			fprintf(diag,
+				"%s: could regain root after switching to "
+				"%s; stopping\n",
+				who, user);
+			return false;
+		}
+	}
+	/* Nothing run from here (none is) could gain privileges back. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		fprintf(diag, "%s: cannot set no_new_privs: %s\n", who,
+			strerror(errno));
+		return false;
+	}
+	return true;
+}
+
 static pcap_t *open_live(const struct pn_capture_options *o, const char *who,
 			 FILE *diag)
 {
@@ -144,6 +200,10 @@ static pcap_t *open_live(const struct pn_capture_options *o, const char *who,
 			pcap_statustostr(rc), pcap_geterr(p));
 	if (pcap_setnonblock(p, 1, err) != 0)
 		fprintf(diag, "%s: %s: warning: %s\n", who, o->iface, err);
+	if (!drop_privileges(o->user, who, diag)) {
+		pcap_close(p);
+		return NULL;
+	}
 	return p;
 }
 

@@ -248,6 +248,9 @@ int pn_cli_capture_option(struct pn_cli *cli, struct pn_cli_capture *cc,
 	case PN_OPT_IMMEDIATE:
 		o->immediate = true;
 		return 1;
+	case 'Z':
+		o->user = arg;
+		return 1;
 	}
 	return 0;
 }

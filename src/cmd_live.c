@@ -9,10 +9,7 @@
 #include "portnote/live.h"
 #include "portnote/stats.h"
 
-#include <cap-ng.h>
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,9 +48,6 @@ static const char usage[] =
     "  --metrics-services N    services with labels of their own (default "
     "20;\n"
     "                          the rest are summed as service=\"other\")\n"
-    "  -Z, --user USER         after opening the interface, run as USER "
-    "(default\n"
-    "                          nobody when started as root)\n"
     "  --idle-timeout S        end idle flows after S seconds, or per "
     "transport:\n"
     "                          tcp=300,udp=60,sctp=300,dccp=300 "
@@ -84,7 +78,6 @@ struct own_options {
 	const char *flows_out;
 	const char *metrics;
 	unsigned metrics_services;
-	const char *user;
 };
 
 static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
@@ -117,9 +110,6 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 						  "(expected 1 to 10000)",
 						  arg);
 		o->metrics_services = (unsigned)v;
-		return 0;
-	case 'Z':
-		o->user = arg;
 		return 0;
 	}
 	int sort = (int)o->sort;
@@ -509,61 +499,12 @@ static void write_snapshot_text(const struct run *r, FILE *out)
 	}
 }
 
-static bool drop_privileges(struct run *r)
-{
-	const char *user = r->own->user;
-	if (geteuid() != 0) {
-		/* Started unprivileged with capabilities (setcap
-		 * cap_net_raw): keep none of them now the handle is open. */
-		if (user) {
-			fprintf(stderr,
-				"portnote live: -Z %s needs root; started as "
-				"uid %u\n",
-				user, (unsigned)geteuid());
-			return false;
-		}
-		capng_clear(CAPNG_SELECT_BOTH);
-		if (capng_apply(CAPNG_SELECT_BOTH) != 0) {
-			fprintf(stderr, "portnote live: cannot drop "
-					"capabilities\n");
-			return false;
-		}
-		return true;
-	}
-	if (!user)
-		user = "nobody";
-	errno = 0;
-	struct passwd *pw = getpwnam(user);
-	if (!pw) {
-		fprintf(stderr, "portnote live: -Z %s: no such user%s%s\n",
-			user, errno ? ": " : "", errno ? strerror(errno) : "");
-		return false;
-	}
-	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
-	    setuid(pw->pw_uid) != 0) {
-		fprintf(stderr, "portnote live: cannot run as %s: %s\n", user,
-			strerror(errno));
-		return false;
-	}
-	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
-		fprintf(stderr,
-			"portnote live: could regain root after "
-			"switching to %s; stopping\n",
-			user);
-		return false;
-	}
-	return true;
-}
-
-/* The handle is active: from here on nothing needs privileges. */
+/* The handle is active and the capture loop has given up privileges:
+ * outputs are opened now, as the user it became. */
 static void on_open(void *ctx, const struct pn_capture_source *src)
 {
 	struct run *r = ctx;
 	(void)src;
-	if (!drop_privileges(r)) {
-		r->failed = true;
-		return;
-	}
 	if (r->own->flows_out) {
 		r->flows_out = fopen(r->own->flows_out, "w");
 		if (!r->flows_out) {
@@ -672,7 +613,6 @@ int pn_cmd_live(int argc, char **argv)
 	    {"flows-out", required_argument, NULL, OPT_FLOWS_OUT},
 	    {"metrics", required_argument, NULL, OPT_METRICS},
 	    {"metrics-services", required_argument, NULL, OPT_METRICS_SERVICES},
-	    {"user", required_argument, NULL, 'Z'},
 	    PN_FLOW_LONGOPTS,
 	    {NULL, 0, NULL, 0}};
 	const char *who = "portnote live";
@@ -680,8 +620,8 @@ int pn_cmd_live(int argc, char **argv)
 	    .interval = 2, .top = 20, .metrics_services = 20};
 	pn_cli_capture_init(&own.capture);
 	pn_flow_config_init(&own.flows);
-	const struct pn_cli_options opts = {
-	    longopts, PN_CAPTURE_SHORTOPTS "Z:", take_option, &own};
+	const struct pn_cli_options opts = {longopts, PN_CAPTURE_SHORTOPTS,
+					    take_option, &own};
 	struct pn_cli cli = {.command = "live"};
 	int rc = pn_cli_parse(&cli, argc, argv, usage, &opts);
 	if (rc < 0 && optind < argc)

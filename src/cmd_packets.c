@@ -52,7 +52,21 @@ struct run {
 	char sec_text[24];
 	size_t sec_len;
 	bool header_done;
+	/* -w with -i: the file is created once the capture has given up
+	 * root, as the user it became; a failure stops the run. */
+	const char *write_path;
+	bool write_open_failed;
 };
+
+static bool open_write(struct run *r)
+{
+	char err[256];
+	r->pcapng =
+	    pn_pcapng_create(r->write_path, "portnote " PORTNOTE_VERSION, err);
+	if (!r->pcapng)
+		fprintf(stderr, "portnote packets: -w %s\n", err);
+	return r->pcapng != NULL;
+}
 
 static const char *dccp_type_name(uint8_t t)
 {
@@ -598,6 +612,8 @@ static void on_open(void *ctx, const struct pn_capture_source *src)
 	if (r->cli->format == PN_FORMAT_TEXT && r->several_files)
 		fprintf(r->out, "# %s (%s)\n", src->name,
 			pn_decode_linktype_name(src->linktype));
+	if (src->live && r->write_path && !r->pcapng && !r->write_open_failed)
+		r->write_open_failed = !open_write(r);
 	if (r->pcapng)
 		r->interface =
 		    pn_pcapng_interface(r->pcapng, src->linktype,
@@ -610,6 +626,8 @@ static bool on_packet(void *ctx, const struct pn_capture_source *src,
 {
 	struct run *r = ctx;
 	char text[2048];
+	if (r->write_open_failed)
+		return false;
 	bool need_text = r->cli->format == PN_FORMAT_TEXT || r->pcapng;
 	if (need_text)
 		describe(r, p, h, text, sizeof text);
@@ -730,12 +748,9 @@ int pn_cmd_packets(int argc, char **argv)
 			.out = stdout,
 			.several_files = own.capture.opts.n_files > 1};
 	r.ann = pn_annotator_create(cli.reg);
-	if (own.write_path) {
-		char err[256];
-		r.pcapng = pn_pcapng_create(own.write_path,
-					    "portnote " PORTNOTE_VERSION, err);
-		if (!r.pcapng) {
-			fprintf(stderr, "portnote packets: -w %s\n", err);
+	r.write_path = own.write_path;
+	if (own.write_path && !own.capture.opts.iface) {
+		if (!open_write(&r)) {
 			pn_annotator_destroy(r.ann);
 			pn_cli_release(&cli);
 			pn_cli_capture_release(&own.capture);
@@ -761,6 +776,8 @@ int pn_cmd_packets(int argc, char **argv)
 	rc = result == PN_CAPTURE_USAGE		     ? PN_EXIT_USAGE
 	     : result == PN_CAPTURE_OK && !none_read ? PN_EXIT_OK
 						     : PN_EXIT_FAIL;
+	if (r.write_open_failed)
+		rc = PN_EXIT_FAIL;
 	if (r.pcapng) {
 		/* The file is put in place only when what it holds is all
 		 * that was read; otherwise a previous file of that name is

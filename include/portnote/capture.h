@@ -34,6 +34,11 @@ struct pn_capture_options {
 	int buffer_size; /* bytes; 0: libpcap's default */
 	uint64_t count;	 /* stop after this many packets; 0: no limit */
 	double duration; /* seconds; 0: no limit */
+	/* Live: once the handle is active, nothing needs privileges, so the
+	 * loop gives them up before the first packet is decoded: as root it
+	 * becomes this user (NULL: "nobody"), started with capabilities it
+	 * clears them, and either way it sets no_new_privs. */
+	const char *user;
 	/* Read several files in the order of their first packets' times,
 	 * not as given (flows and statistics: flows that span files stay
 	 * whole); a note names the order when it differs. Not with "-". */

@@ -59,10 +59,11 @@ enum {
 	    {"immediate", no_argument, NULL, PN_OPT_IMMEDIATE},                \
 	    {"buffer-size", required_argument, NULL, 'B'},                     \
 	    {"count", required_argument, NULL, 'c'},                           \
+	    {"user", required_argument, NULL, 'Z'},                            \
 	{                                                                      \
 		"duration", required_argument, NULL, PN_OPT_DURATION           \
 	}
-#define PN_CAPTURE_SHORTOPTS "r:i:f:s:B:c:"
+#define PN_CAPTURE_SHORTOPTS "r:i:f:s:B:c:Z:"
 
 #define PN_CAPTURE_HELP                                                        \
 	"input (one of):\n"                                                    \
@@ -81,7 +82,11 @@ enum {
 	"  --no-promisc         do not put the interface in promiscuous "      \
 	"mode\n"                                                               \
 	"  --immediate          deliver packets as they arrive, live\n"        \
-	"  -B, --buffer-size K  libpcap's capture buffer, KiB, live\n"
+	"  -B, --buffer-size K  libpcap's capture buffer, KiB, live\n"         \
+	"  -Z, --user USER      live: once the interface is open, run as "     \
+	"USER "                                                                \
+	"(as root;\n"                                                          \
+	"                       default nobody; '-Z root' keeps root)\n"
 
 struct pn_cli {
 	const char *command; /* "lookup", "registry info", ... */
