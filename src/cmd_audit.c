@@ -749,9 +749,9 @@ int pn_cmd_audit(int argc, char **argv)
 		report_csv(audit, stdout);
 	else
 		report_text(audit, chain_label, stdout);
-	fflush(stdout);
+	bool lost = pn_out_flush(stdout, PN_STDOUT_NAME, who) != 0;
 
-	rc = PN_EXIT_OK;
+	rc = lost ? PN_EXIT_FAIL : PN_EXIT_OK;
 	for (int s = (int)own.fail_on; s < PN_SEV_COUNT; s++)
 		if (audit->by_severity[s])
 			rc = PN_EXIT_FAIL;

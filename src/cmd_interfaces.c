@@ -101,5 +101,7 @@ int pn_cmd_interfaces(int argc, char **argv)
 		}
 	}
 	pcap_freealldevs(devs);
-	return PN_EXIT_OK;
+	return pn_out_flush(stdout, PN_STDOUT_NAME, "portnote interfaces")
+		   ? PN_EXIT_FAIL
+		   : PN_EXIT_OK;
 }

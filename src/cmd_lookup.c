@@ -516,5 +516,7 @@ int pn_cmd_lookup(int argc, char **argv)
 	}
 	free(queries);
 	pn_cli_release(&cli);
+	if (pn_out_flush(stdout, PN_STDOUT_NAME, "portnote lookup"))
+		rc = PN_EXIT_FAIL;
 	return rc;
 }

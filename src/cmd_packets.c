@@ -216,7 +216,7 @@ static struct line lines;
 static void flush_lines(FILE *out)
 {
 	if (lines.n)
-		fwrite(lines.buf, 1, lines.n, out);
+		pn_out_write(lines.buf, lines.n, out);
 	lines.n = lines.start = 0;
 }
 
@@ -691,13 +691,14 @@ int pn_cmd_packets(int argc, char **argv)
 	if (result != PN_CAPTURE_USAGE && !none_read) {
 		if (cli.format == PN_FORMAT_JSON)
 			pn_stats_summary_json(r.out, &stats);
-		fflush(r.out);
-		pn_stats_summary_text(stderr, "portnote packets", &stats);
 	}
-	fflush(r.out);
-	rc = result == PN_CAPTURE_USAGE		     ? PN_EXIT_USAGE
-	     : result == PN_CAPTURE_OK && !none_read ? PN_EXIT_OK
-						     : PN_EXIT_FAIL;
+	bool lost =
+	    pn_out_flush(r.out, PN_STDOUT_NAME, "portnote packets") != 0;
+	if (result != PN_CAPTURE_USAGE && !none_read)
+		pn_stats_summary_text(stderr, "portnote packets", &stats);
+	rc = result == PN_CAPTURE_USAGE			      ? PN_EXIT_USAGE
+	     : result == PN_CAPTURE_OK && !none_read && !lost ? PN_EXIT_OK
+							      : PN_EXIT_FAIL;
 	if (r.pcapng) {
 		/* The file is put in place only when what it holds is all
 		 * that was read; otherwise a previous file of that name is

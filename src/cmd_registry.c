@@ -405,6 +405,14 @@ static int diff(const struct pn_cli *cli, const struct pn_registry *a,
 
 /* --- dispatch ---------------------------------------------------------- */
 
+/* The exit status once the output is out: 1 if a write was lost. */
+static int stdout_done(const struct pn_cli *cli, int rc)
+{
+	char who[64];
+	snprintf(who, sizeof who, "portnote %s", cli->command);
+	return pn_out_flush(stdout, PN_STDOUT_NAME, who) ? PN_EXIT_FAIL : rc;
+}
+
 int pn_cmd_registry(int argc, char **argv)
 {
 	struct pn_cli cli = {.command = "registry"};
@@ -439,7 +447,7 @@ int pn_cmd_registry(int argc, char **argv)
 			return rc;
 		print_info(&cli, cli.reg, cli.registry_path == NULL);
 		pn_cli_release(&cli);
-		return PN_EXIT_OK;
+		return stdout_done(&cli, PN_EXIT_OK);
 	}
 	if (which == 1) {
 		struct pn_registry *reg;
@@ -451,7 +459,7 @@ int pn_cmd_registry(int argc, char **argv)
 			printf("%s\n",
 			       rc ? "NOT VALID: rows were skipped" : "valid");
 		pn_registry_free(reg);
-		return rc;
+		return stdout_done(&cli, rc);
 	}
 	struct pn_registry *a, *b;
 	if ((rc = pn_cli_load_file(&cli, argv[optind], &a)))
@@ -463,5 +471,5 @@ int pn_cmd_registry(int argc, char **argv)
 	rc = diff(&cli, a, b);
 	pn_registry_free(a);
 	pn_registry_free(b);
-	return rc;
+	return stdout_done(&cli, rc);
 }

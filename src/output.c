@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <csv.h>
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -81,4 +82,55 @@ const char *pn_time_text(uint64_t us, char buf[40])
 	size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + n, 40 - n, ".%06uZ", (unsigned)(us % 1000000));
 	return buf;
+}
+
+/* Why the last pn_out_write failed: stdio keeps no errno of its own. */
+static _Thread_local int write_errno;
+
+size_t pn_out_write(const void *p, size_t n, FILE *f)
+{
+	size_t w = fwrite(p, 1, n, f);
+	if (w != n)
+		write_errno = errno;
+	return w;
+}
+
+int pn_out_error(FILE *f)
+{
+	bool failed_before = ferror(f);
+	int flushed = fflush(f);
+	if (flushed == 0 && !failed_before)
+		return 0;
+	/* A failing fflush names its cause; an error left by an earlier
+	 * write whose bytes are gone is named only if pn_out_write saw it. */
+	int e = flushed != 0 ? errno : write_errno;
+	clearerr(f);
+	write_errno = 0;
+	return e ? e : -1;
+}
+
+void pn_out_report(const char *who, const char *name, int err)
+{
+	fprintf(stderr, "%s: %s: %s\n", who, name,
+		err > 0 ? strerror(err) : "write error");
+}
+
+int pn_out_flush(FILE *f, const char *name, const char *who)
+{
+	int e = pn_out_error(f);
+	if (e)
+		pn_out_report(who, name, e);
+	return e ? -1 : 0;
+}
+
+int pn_out_close(FILE *f, const char *name, const char *who)
+{
+	int rc = pn_out_flush(f, name, who);
+	if (f == stdout || f == stderr)
+		return rc;
+	if (fclose(f) != 0 && rc == 0) {
+		fprintf(stderr, "%s: %s: %s\n", who, name, strerror(errno));
+		rc = -1;
+	}
+	return rc;
 }

@@ -33,4 +33,31 @@ const char *pn_time_text(uint64_t us, char buf[40]);
 /* A JSON string, or null for NULL. */
 json_t *pn_json_str(const char *s);
 
+/* Lost writes. Output is data: a write that fails (a full disk, EPIPE when
+ * SIGPIPE is ignored) must not end with exit status 0. */
+
+/* fwrite that remembers why it failed, for writes that bypass stdio's
+ * buffer (whose error a later fflush can no longer name). */
+size_t pn_out_write(const void *p, size_t n, FILE *f);
+
+/* Flushes `f` and checks it for a write error, now or since the last
+ * check: 0 if there was none, else its errno (-1 if its cause is unknown),
+ * with the stream's error cleared so that it is reported once. */
+int pn_out_error(FILE *f);
+
+/* Prints "WHO: NAME: reason" on stderr for an error of pn_out_error. */
+void pn_out_report(const char *who, const char *name, int err);
+
+/* pn_out_error, and on an error prints "WHO: NAME: reason" on stderr ("portnote
+ * flows: standard output: No space left on device") and returns -1; 0
+ * otherwise. */
+int pn_out_flush(FILE *f, const char *name, const char *who);
+
+/* pn_out_flush, then fclose (not for stdout or stderr, which stay open):
+ * -1 after reporting a failure of either, 0 otherwise. */
+int pn_out_close(FILE *f, const char *name, const char *who);
+
+/* The name of standard output in those messages. */
+#define PN_STDOUT_NAME "standard output"
+
 #endif
