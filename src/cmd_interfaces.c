@@ -96,8 +96,9 @@ int pn_cmd_interfaces(int argc, char **argv)
 			const char *row[] = {d->name, flags, addrs, desc};
 			pn_out_csv_row(stdout, row, 4);
 		} else {
-			printf("%-16s %-28s %s%s%s\n", d->name, flags, addrs,
-			       *desc ? (*addrs ? "  " : "") : "", desc);
+			printf("%-16s %-28s %s%s%s\n", pn_safe(d->name), flags,
+			       addrs, *desc ? (*addrs ? "  " : "") : "",
+			       pn_safe(desc));
 		}
 	}
 	pcap_freealldevs(devs);

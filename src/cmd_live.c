@@ -460,7 +460,7 @@ static void write_snapshot_text(const struct run *r, FILE *out)
 	fprintf(out,
 		"%s %s: %.0f pkt/s, %.0f bit/s; %llu packets; active flows "
 		"%llu",
-		pn_time_text(r->snapshot_us, when), sn->iface,
+		pn_time_text(r->snapshot_us, when), pn_safe(sn->iface),
 		sn->packets_per_s, sn->bits_per_s,
 		(unsigned long long)sn->packets,
 		(unsigned long long)sn->active_flows);
@@ -571,7 +571,7 @@ static void on_open(void *ctx, const struct pn_capture_source *src)
 		r->flows_out = fopen(r->own->flows_out, "w");
 		if (!r->flows_out) {
 			fprintf(stderr, "portnote live: %s: %s\n",
-				r->own->flows_out, strerror(errno));
+				pn_safe(r->own->flows_out), strerror(errno));
 			r->failed = true;
 			return;
 		}

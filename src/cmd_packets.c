@@ -533,7 +533,7 @@ static void on_open(void *ctx, const struct pn_capture_source *src)
 		r->header_done = true;
 	}
 	if (r->cli->format == PN_FORMAT_TEXT && r->several_files)
-		fprintf(r->out, "# %s (%s)\n", src->name,
+		fprintf(r->out, "# %s (%s)\n", pn_safe(src->name),
 			pn_decode_linktype_name(src->linktype));
 	if (r->pcapng)
 		r->interface =
