@@ -3,6 +3,7 @@
 /* fopencookie and __fsetlocking, for reading capture files ahead. */
 #define _GNU_SOURCE
 #include "portnote/capture.h"
+#include "portnote/output.h"
 
 #include <cap-ng.h>
 #include <errno.h>
@@ -101,7 +102,8 @@ static bool set_filter(pcap_t *p, const char *filter, const char *who,
 	struct bpf_program prog;
 	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 		fprintf(diag, "%s: %s: bad filter expression '%s': %s\n", who,
-			name, filter, pcap_geterr(p));
+			pn_safe(name), pn_safe(filter),
+			pn_safe(pcap_geterr(p)));
 		return false;
 	}
 	if (check_only) {
@@ -111,8 +113,8 @@ static bool set_filter(pcap_t *p, const char *filter, const char *who,
 	int rc = pcap_setfilter(p, &prog);
 	pcap_freecode(&prog);
 	if (rc != 0) {
-		fprintf(diag, "%s: %s: cannot set filter: %s\n", who, name,
-			pcap_geterr(p));
+		fprintf(diag, "%s: %s: cannot set filter: %s\n", who,
+			pn_safe(name), pn_safe(pcap_geterr(p)));
 		return false;
 	}
 	return true;
@@ -143,21 +145,21 @@ static bool drop_privileges(const char *user, const char *who, FILE *diag)
 		struct passwd *pw = getpwnam(user);
 		if (!pw) {
 			fprintf(diag, "%s: -Z %s: no such user%s%s\n", who,
-				user, errno ? ": " : "",
+				pn_safe(user), errno ? ": " : "",
 				errno ? strerror(errno) : "");
 			return false;
 		}
 		if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
 		    setuid(pw->pw_uid) != 0) {
-			fprintf(diag, "%s: cannot run as %s: %s\n", who, user,
-				strerror(errno));
+			fprintf(diag, "%s: cannot run as %s: %s\n", who,
+				pn_safe(user), strerror(errno));
 			return false;
 		}
 		if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
 			fprintf(diag,
 				"%s: could regain root after switching to "
 				"%s; stopping\n",
-				who, user);
+				who, pn_safe(user));
 			return false;
 		}
 	}
@@ -176,7 +178,8 @@ static pcap_t *open_live(const struct pn_capture_options *o, const char *who,
 	char err[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *p = pcap_create(o->iface, err);
 	if (!p) {
-		fprintf(diag, "%s: %s: %s\n", who, o->iface, err);
+		fprintf(diag, "%s: %s: %s\n", who, pn_safe(o->iface),
+			pn_safe(err));
 		return NULL;
 	}
 	pcap_set_snaplen(p, o->snaplen);
@@ -190,16 +193,19 @@ static pcap_t *open_live(const struct pn_capture_options *o, const char *who,
 	int rc = pcap_activate(p);
 	if (rc < 0) {
 		const char *detail = pcap_geterr(p);
-		fprintf(diag, "%s: %s: cannot capture: %s%s%s\n", who, o->iface,
-			pcap_statustostr(rc), *detail ? ": " : "", detail);
+		fprintf(diag, "%s: %s: cannot capture: %s%s%s\n", who,
+			pn_safe(o->iface), pcap_statustostr(rc),
+			*detail ? ": " : "", pn_safe(detail));
 		pcap_close(p);
 		return NULL;
 	}
 	if (rc > 0)
-		fprintf(diag, "%s: %s: warning: %s: %s\n", who, o->iface,
-			pcap_statustostr(rc), pcap_geterr(p));
+		fprintf(diag, "%s: %s: warning: %s: %s\n", who,
+			pn_safe(o->iface), pcap_statustostr(rc),
+			pn_safe(pcap_geterr(p)));
 	if (pcap_setnonblock(p, 1, err) != 0)
-		fprintf(diag, "%s: %s: warning: %s\n", who, o->iface, err);
+		fprintf(diag, "%s: %s: warning: %s\n", who, pn_safe(o->iface),
+			pn_safe(err));
 	if (!drop_privileges(o->user, who, diag)) {
 		pcap_close(p);
 		return NULL;
@@ -479,7 +485,7 @@ static void read_order(const struct pn_capture_options *opts, int *order,
 		"their first packets:",
 		who);
 	for (int i = 0; i < n; i++)
-		fprintf(diag, " %s", opts->files[order[i]]);
+		fprintf(diag, " %s", pn_safe(opts->files[order[i]]));
 	fputc('\n', diag);
 }
 
@@ -510,9 +516,9 @@ static bool read_source(struct loop *l, const char *who, FILE *diag)
 			fprintf(diag,
 				"%s: %s: packet %llu: %s; %llu packets "
 				"before it were read\n",
-				who, l->src.name,
+				who, pn_safe(l->src.name),
 				(unsigned long long)l->src.frame + 1,
-				pcap_geterr(l->p),
+				pn_safe(pcap_geterr(l->p)),
 				(unsigned long long)l->src.frame);
 			return false;
 		}
@@ -596,7 +602,7 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 		if (!p) {
 			if (!live)
 				fprintf(diag, "%s: %s: cannot read: %s\n", who,
-					name, err);
+					pn_safe(name), pn_safe(err));
 			stats->sources_failed++;
 			if (live) {
 				result = PN_CAPTURE_FATAL;
@@ -611,7 +617,7 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 			fprintf(diag,
 				"%s: %s: link type %d (%s) is not supported; "
 				"skipped\n",
-				who, name, linktype,
+				who, pn_safe(name), linktype,
 				desc ? desc
 				     : pn_decode_linktype_name(linktype));
 			stats->sources_failed++;

@@ -41,10 +41,12 @@ int pn_cli_common_option(struct pn_cli *cli, int opt, const char *arg)
 int pn_cli_usage_error(const struct pn_cli *cli, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "portnote %s: ", cli->command);
+	/* The message quotes the user's words: escaped, on one line. */
+	char msg[4096];
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "portnote %s: %s", cli->command, pn_safe(msg));
 	fprintf(stderr, " (see 'portnote %s --help')\n", cli->command);
 	return PN_EXIT_USAGE;
 }
@@ -121,13 +123,15 @@ int pn_cli_load_file(const struct pn_cli *cli, const char *path,
 	char err[PN_ERRBUF_SIZE];
 	struct pn_load_options opts = {cli->lenient, stderr};
 	if (pn_registry_load(path, path, &opts, out, err) != 0) {
-		fprintf(stderr, "portnote %s: %s\n", cli->command, err);
+		fprintf(stderr, "portnote %s: %s\n", cli->command,
+			pn_safe(err));
 		return PN_EXIT_FAIL;
 	}
 	if ((*out)->counts.skipped)
-		fprintf(
-		    stderr, "portnote %s: %s: %lu rows skipped (--lenient)\n",
-		    cli->command, path, (unsigned long)(*out)->counts.skipped);
+		fprintf(stderr,
+			"portnote %s: %s: %lu rows skipped (--lenient)\n",
+			cli->command, pn_safe(path),
+			(unsigned long)(*out)->counts.skipped);
 	return 0;
 }
 

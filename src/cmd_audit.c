@@ -450,8 +450,8 @@ static void where_text(const struct pn_ruleset *rs, const struct pn_rule *r,
 		       char *buf, size_t size)
 {
 	const struct pn_chain *c = &rs->chains[r->chain];
-	int n =
-	    snprintf(buf, size, "%s/%s rule %u", c->table, c->name, r->number);
+	int n = snprintf(buf, size, "%s/%s rule %u", pn_safe(c->table),
+			 pn_safe(c->name), r->number);
 	if (n > 0 && (size_t)n < size && r->line)
 		snprintf(buf + n, size - (size_t)n, " (line %u)", r->line);
 	else if (n > 0 && (size_t)n < size && r->handle)
@@ -467,7 +467,7 @@ static void traffic_text(const struct pn_audit_target *t, FILE *out)
 		(unsigned long long)t->traffic.bytes);
 	for (uint32_t s = 0; s < t->n_services && s < 5; s++)
 		fprintf(out, "%s%s %llu", s ? ", " : "; ",
-			t->services[s].service,
+			pn_safe(t->services[s].service),
 			(unsigned long long)t->services[s].flows);
 	if (t->n_services > 5)
 		fprintf(out, ", %u more services", t->n_services - 5);
@@ -481,8 +481,8 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 	fprintf(out,
 		"portnote audit of %s (%s: %u chains, %u rules), IANA "
 		"registry snapshot %s\n",
-		rs->source, pn_rules_format_name(rs->format), rs->n_chains,
-		rs->n_rules, pn_registry_date_text(a->reg));
+		pn_safe(rs->source), pn_rules_format_name(rs->format),
+		rs->n_chains, rs->n_rules, pn_registry_date_text(a->reg));
 	fprintf(out, "Ports are named for what they are registered for; a "
 		     "registered port does not prove what traffic is.\n");
 	if (a->opts.traffic)
@@ -491,8 +491,9 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 			"new connection from its initiator; input interface "
 			"%s; %llu undetermined.\n",
 			(unsigned long long)a->total.flows,
-			chain_label ? chain_label : pn_hook_name(a->opts.hook),
-			a->opts.iif ? a->opts.iif : "unknown",
+			chain_label ? pn_safe(chain_label)
+				    : pn_hook_name(a->opts.hook),
+			a->opts.iif ? pn_safe(a->opts.iif) : "unknown",
 			(unsigned long long)a->total_undetermined.flows);
 	if (a->opts.traffic && a->assumed_flows)
 		fprintf(out,
@@ -502,7 +503,7 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 			(unsigned long long)a->assumed_flows);
 	if (rs->ipsets_source)
 		fprintf(out, "Sets: members read from %s.\n",
-			rs->ipsets_source);
+			pn_safe(rs->ipsets_source));
 	if (a->opts.traffic && a->total_unevaluated.flows)
 		fprintf(
 		    out,
@@ -533,13 +534,13 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 					   sizeof where);
 			else if (f->chain >= 0)
 				snprintf(where, sizeof where, "%s/%s policy",
-					 rs->chains[f->chain].table,
-					 rs->chains[f->chain].name);
+					 pn_safe(rs->chains[f->chain].table),
+					 pn_safe(rs->chains[f->chain].name));
 			else
 				snprintf(where, sizeof where, "traffic");
 			fprintf(out, "  %-20s %s: %s\n",
 				pn_finding_kind_name(f->kind), where,
-				f->message);
+				pn_safe(f->message));
 		}
 	}
 	fprintf(out, "\nRules\n");
@@ -548,18 +549,19 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 		const struct pn_audit_target *t = &a->rules[i];
 		char where[300];
 		where_text(rs, r, where, sizeof where);
-		fprintf(out, "  %s: %s\n", where, r->text ? r->text : "");
+		fprintf(out, "  %s: %s\n", where,
+			r->text ? pn_safe(r->text) : "");
 		for (uint32_t k = 0; k < t->n_openings; k++) {
 			const struct pn_audit_opening *op = &t->openings[k];
 			if (op->forward)
 				fprintf(out, "      publishes %s/%s to %s: ",
-					op->ports,
+					pn_safe(op->ports),
 					pn_transport_name(op->transport),
-					op->forward);
+					pn_safe(op->forward));
 			else
 				fprintf(out, "      opens%s %s/%s: ",
 					op->at_most ? " at most" : "",
-					op->ports,
+					pn_safe(op->ports),
 					pn_transport_name(op->transport));
 			if (op->registered == 0)
 				fprintf(out, "registered for no service\n");
@@ -567,7 +569,7 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 				fprintf(out, "registered for ");
 				for (uint32_t s = 0; s < op->n_services; s++)
 					fprintf(out, "%s%s", s ? ", " : "",
-						op->services[s]);
+						pn_safe(op->services[s]));
 				if (op->registered > op->n_services)
 					fprintf(out, " and %u more services",
 						op->registered -
@@ -579,7 +581,7 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 				fprintf(out,
 					"; forwarded to a port registered for "
 					"%s\n",
-					op->forward_service);
+					pn_safe(op->forward_service));
 		}
 		if (a->opts.traffic && t->reachable)
 			traffic_text(t, out);
@@ -592,8 +594,9 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 		if (!header)
 			fprintf(out, "\nPolicies\n");
 		header = true;
-		fprintf(out, "  %s/%s (%s hook): %s\n", ch->table, ch->name,
-			pn_hook_name(ch->hook), pn_verdict_name(ch->policy));
+		fprintf(out, "  %s/%s (%s hook): %s\n", pn_safe(ch->table),
+			pn_safe(ch->name), pn_hook_name(ch->hook),
+			pn_verdict_name(ch->policy));
 		if (a->opts.traffic)
 			traffic_text(&a->chains[c], out);
 	}
@@ -643,7 +646,7 @@ int pn_cmd_audit(int argc, char **argv)
 				  err) != 0 ||
 		    (own.ipsets &&
 		     pn_rules_load_ipsets(rs, own.ipsets, err) != 0)) {
-			fprintf(stderr, "%s: %s\n", who, err);
+			fprintf(stderr, "%s: %s\n", who, pn_safe(err));
 			rc = PN_EXIT_USAGE;
 		} else if (!pn_rules_has_base_chain(rs)) {
 			/* "iptables-save > f" that failed leaves an empty
@@ -653,7 +656,7 @@ int pn_cmd_audit(int argc, char **argv)
 			    "%s: %s: no base chain (empty, comments only, or "
 			    "no filter table): nothing decides what is let "
 			    "through, so there is nothing to audit\n",
-			    who, own.rules);
+			    who, pn_safe(own.rules));
 			rc = PN_EXIT_USAGE;
 		}
 	}
@@ -701,7 +704,7 @@ int pn_cmd_audit(int argc, char **argv)
 				"%s: note: %s has no base chain on the %s hook "
 				"that portnote evaluates; traffic is not "
 				"evaluated (see --chain)\n",
-				who, own.rules, pn_hook_name(ao.hook));
+				who, pn_safe(own.rules), pn_hook_name(ao.hook));
 	}
 
 	struct pn_audit *audit = pn_audit_create(rs, cli.reg, &ao);
@@ -749,9 +752,9 @@ int pn_cmd_audit(int argc, char **argv)
 		report_csv(audit, stdout);
 	else
 		report_text(audit, chain_label, stdout);
-	fflush(stdout);
+	bool lost = pn_out_flush(stdout, PN_STDOUT_NAME, who) != 0;
 
-	rc = PN_EXIT_OK;
+	rc = lost ? PN_EXIT_FAIL : PN_EXIT_OK;
 	for (int s = (int)own.fail_on; s < PN_SEV_COUNT; s++)
 		if (audit->by_severity[s])
 			rc = PN_EXIT_FAIL;

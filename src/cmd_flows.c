@@ -357,7 +357,7 @@ static int run_command(int argc, char **argv, bool is_stats)
 	}
 	if (cli.format == PN_FORMAT_JSON)
 		pn_stats_summary_json(r.out, &stats);
-	fflush(r.out);
+	bool lost = pn_out_flush(r.out, PN_STDOUT_NAME, who) != 0;
 	pn_stats_summary_text(stderr, who, &stats);
 	fprintf(stderr,
 		"%s: %llu flows (peak %llu at once): ended by fin %llu, rst "
@@ -376,9 +376,9 @@ static int run_command(int argc, char **argv, bool is_stats)
 			"keep flows whole\n",
 			who, (unsigned long)own.flows.max_flows);
 
-	rc = result == PN_CAPTURE_OK	  ? PN_EXIT_OK
-	     : result == PN_CAPTURE_USAGE ? PN_EXIT_USAGE
-					  : PN_EXIT_FAIL;
+	rc = result == PN_CAPTURE_USAGE		? PN_EXIT_USAGE
+	     : result == PN_CAPTURE_OK && !lost ? PN_EXIT_OK
+						: PN_EXIT_FAIL;
 out:
 	pn_flow_table_destroy(r.table);
 	pn_service_stats_destroy(r.services);

@@ -96,10 +96,13 @@ int pn_cmd_interfaces(int argc, char **argv)
 			const char *row[] = {d->name, flags, addrs, desc};
 			pn_out_csv_row(stdout, row, 4);
 		} else {
-			printf("%-16s %-28s %s%s%s\n", d->name, flags, addrs,
-			       *desc ? (*addrs ? "  " : "") : "", desc);
+			printf("%-16s %-28s %s%s%s\n", pn_safe(d->name), flags,
+			       addrs, *desc ? (*addrs ? "  " : "") : "",
+			       pn_safe(desc));
 		}
 	}
 	pcap_freealldevs(devs);
-	return PN_EXIT_OK;
+	return pn_out_flush(stdout, PN_STDOUT_NAME, "portnote interfaces")
+		   ? PN_EXIT_FAIL
+		   : PN_EXIT_OK;
 }

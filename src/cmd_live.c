@@ -150,6 +150,9 @@ struct run {
 	struct pn_view_state view;
 	struct pn_metrics *metrics;
 	FILE *flows_out;
+	/* The first lost write to stdout and to --flows-out (an errno, -1
+	 * unknown): it ends the run, and is reported at its end. */
+	int stdout_err, flows_err;
 };
 
 static uint64_t wall_us(void)
@@ -447,7 +450,7 @@ static void write_snapshot_text(const struct run *r, FILE *out)
 	fprintf(out,
 		"%s %s: %.0f pkt/s, %.0f bit/s; %llu packets; active flows "
 		"%llu",
-		pn_time_text(r->snapshot_us, when), sn->iface,
+		pn_time_text(r->snapshot_us, when), pn_safe(sn->iface),
 		sn->packets_per_s, sn->bits_per_s,
 		(unsigned long long)sn->packets,
 		(unsigned long long)sn->active_flows);
@@ -509,7 +512,7 @@ static void on_open(void *ctx, const struct pn_capture_source *src)
 		r->flows_out = fopen(r->own->flows_out, "w");
 		if (!r->flows_out) {
 			fprintf(stderr, "portnote live: %s: %s\n",
-				r->own->flows_out, strerror(errno));
+				pn_safe(r->own->flows_out), strerror(errno));
 			r->failed = true;
 			return;
 		}
@@ -572,16 +575,19 @@ static void publish(struct run *r)
 			write_snapshot_json(r, stdout);
 		else
 			write_snapshot_text(r, stdout);
-		fflush(stdout);
+		if (!r->stdout_err)
+			r->stdout_err = pn_out_error(stdout);
 	}
-	if (r->flows_out)
-		fflush(r->flows_out);
+	/* A lost write ends the run (what follows would be lost too); it is
+	 * reported at the end, when the terminal view is gone. */
+	if (r->flows_out && !r->flows_err)
+		r->flows_err = pn_out_error(r->flows_out);
 }
 
 static bool on_tick(void *ctx, const struct pn_capture_stats *cs)
 {
 	struct run *r = ctx;
-	if (r->failed)
+	if (r->failed || r->stdout_err || r->flows_err)
 		return false;
 	uint64_t now = wall_us();
 	pn_flow_tick(r->table, now);
@@ -688,12 +694,21 @@ int pn_cmd_live(int argc, char **argv)
 		if (cli.format == PN_FORMAT_JSON)
 			pn_stats_summary_json(stdout, &stats);
 	}
-	fflush(stdout);
-	pn_stats_summary_text(stderr, who, &stats);
-	if (r.flows_out && fclose(r.flows_out) != 0) {
-		fprintf(stderr, "%s: %s: %s\n", who, own.flows_out,
-			strerror(errno));
+	int out_err = pn_out_error(stdout);
+	if (r.stdout_err)
+		out_err = r.stdout_err; /* the first one, the cause */
+	if (out_err) {
+		pn_out_report(who, PN_STDOUT_NAME, out_err);
 		r.failed = true;
+	}
+	pn_stats_summary_text(stderr, who, &stats);
+	if (r.flows_err)
+		pn_out_report(who, own.flows_out, r.flows_err);
+	if (r.flows_out) {
+		/* Closed even after an error, which was reported once. */
+		if (pn_out_close(r.flows_out, own.flows_out, who) ||
+		    r.flows_err)
+			r.failed = true;
 	}
 	pn_metrics_stop(r.metrics);
 	pn_flow_table_destroy(r.table);

@@ -89,9 +89,16 @@ static const char *link_name(const struct pn_registry *reg,
 		   : pn_registry_str(reg, reg->entries[e->link].name);
 }
 
-/* Prints a registry text on one line: descriptions may span lines. */
+/* Prints a registry text on one line: descriptions may span lines, and
+ * a --registry file's text is escaped as every text output is. */
 static void put_flat(FILE *out, const char *s)
 {
+	char small[512];
+	size_t len = strlen(s);
+	char *buf = len < sizeof small ? small : malloc(len + 1);
+	if (!buf)
+		return;
+	size_t n = 0;
 	bool space = false;
 	for (; *s; s++) {
 		if (*s == '\n' || *s == '\r' || *s == '\t') {
@@ -99,9 +106,13 @@ static void put_flat(FILE *out, const char *s)
 			continue;
 		}
 		if (space)
-			fputc(' ', out), space = false;
-		fputc(*s, out);
+			buf[n++] = ' ', space = false;
+		buf[n++] = *s;
 	}
+	buf[n] = '\0';
+	pn_out_safe_text(out, buf);
+	if (buf != small)
+		free(buf);
 }
 
 /* "80" or "6000-6063" into buf (at least 12 bytes); returns its length. */
@@ -449,7 +460,7 @@ static int lookup_name(const struct pn_cli *cli, const struct query *q)
 	const struct pn_registry *reg = cli->reg;
 	bool found = false;
 	if (cli->format == PN_FORMAT_TEXT)
-		printf("%s\n", q->name);
+		printf("%s\n", pn_safe(q->name));
 	for (long i = pn_registry_find_name(reg, q->name, 0); i >= 0;
 	     i = pn_registry_find_name(reg, q->name, (uint32_t)i + 1)) {
 		const struct pn_entry *e = &reg->entries[i];
@@ -472,7 +483,7 @@ static int lookup_name(const struct pn_cli *cli, const struct query *q)
 		if (cli->format == PN_FORMAT_TEXT)
 			printf("  not in the registry\n");
 		fprintf(stderr, "portnote lookup: no service named '%s'%s%s\n",
-			q->name, q->transport >= 0 ? " on " : "",
+			pn_safe(q->name), q->transport >= 0 ? " on " : "",
 			q->transport >= 0 ? pn_transport_name(q->transport)
 					  : "");
 	}
@@ -502,7 +513,8 @@ int pn_cmd_lookup(int argc, char **argv)
 	}
 	if (cli.format == PN_FORMAT_TEXT)
 		printf("# IANA registry snapshot %s (%s)\n",
-		       pn_registry_date_text(cli.reg), cli.reg->source);
+		       pn_registry_date_text(cli.reg),
+		       pn_safe(cli.reg->source));
 	if (cli.format == PN_FORMAT_CSV)
 		pn_out_csv_row(stdout, csv_header, CSV_COLUMNS);
 	rc = PN_EXIT_OK;
@@ -516,5 +528,7 @@ int pn_cmd_lookup(int argc, char **argv)
 	}
 	free(queries);
 	pn_cli_release(&cli);
+	if (pn_out_flush(stdout, PN_STDOUT_NAME, "portnote lookup"))
+		rc = PN_EXIT_FAIL;
 	return rc;
 }

@@ -64,7 +64,7 @@ static bool open_write(struct run *r)
 	r->pcapng =
 	    pn_pcapng_create(r->write_path, "portnote " PORTNOTE_VERSION, err);
 	if (!r->pcapng)
-		fprintf(stderr, "portnote packets: -w %s\n", err);
+		fprintf(stderr, "portnote packets: -w %s\n", pn_safe(err));
 	return r->pcapng != NULL;
 }
 
@@ -246,7 +246,7 @@ static struct line lines;
 static void flush_lines(FILE *out)
 {
 	if (lines.n)
-		fwrite(lines.buf, 1, lines.n, out);
+		pn_out_write(lines.buf, lines.n, out);
 	lines.n = lines.start = 0;
 }
 
@@ -610,7 +610,7 @@ static void on_open(void *ctx, const struct pn_capture_source *src)
 		r->header_done = true;
 	}
 	if (r->cli->format == PN_FORMAT_TEXT && r->several_files)
-		fprintf(r->out, "# %s (%s)\n", src->name,
+		fprintf(r->out, "# %s (%s)\n", pn_safe(src->name),
 			pn_decode_linktype_name(src->linktype));
 	if (src->live && r->write_path && !r->pcapng && !r->write_open_failed)
 		r->write_open_failed = !open_write(r);
@@ -769,13 +769,14 @@ int pn_cmd_packets(int argc, char **argv)
 	if (result != PN_CAPTURE_USAGE && !none_read) {
 		if (cli.format == PN_FORMAT_JSON)
 			pn_stats_summary_json(r.out, &stats);
-		fflush(r.out);
-		pn_stats_summary_text(stderr, "portnote packets", &stats);
 	}
-	fflush(r.out);
-	rc = result == PN_CAPTURE_USAGE		     ? PN_EXIT_USAGE
-	     : result == PN_CAPTURE_OK && !none_read ? PN_EXIT_OK
-						     : PN_EXIT_FAIL;
+	bool lost =
+	    pn_out_flush(r.out, PN_STDOUT_NAME, "portnote packets") != 0;
+	if (result != PN_CAPTURE_USAGE && !none_read)
+		pn_stats_summary_text(stderr, "portnote packets", &stats);
+	rc = result == PN_CAPTURE_USAGE			      ? PN_EXIT_USAGE
+	     : result == PN_CAPTURE_OK && !none_read && !lost ? PN_EXIT_OK
+							      : PN_EXIT_FAIL;
 	if (r.write_open_failed)
 		rc = PN_EXIT_FAIL;
 	if (r.pcapng) {

@@ -101,7 +101,7 @@ static void print_info(const struct pn_cli *cli, const struct pn_registry *reg,
 		}
 		return;
 	}
-	printf("registry          %s%s\n", reg->source,
+	printf("registry          %s%s\n", pn_safe(reg->source),
 	       builtin ? " (built in)" : "");
 	if (reg->date[0])
 		printf("snapshot date     %s (the newest date in the file)\n",
@@ -320,13 +320,13 @@ static void print_change(const struct pn_cli *cli, const struct change *c)
 		else
 			snprintf(ports, sizeof ports, "%s-%s/%s", lo, hi, tr);
 		if (strcmp(c->kind, "renamed") == 0)
-			printf("renamed  %-16s %s -> %s\n", ports, c->old,
-			       c->new);
+			printf("renamed  %-16s %s -> %s\n", ports,
+			       pn_safe(c->old), pn_safe(c->new));
 		else
 			printf("%-8s %-16s %s%s%s%s%s\n", c->kind, ports,
-			       *c->old ? c->old : c->new,
-			       c->was_status ? ", was " : "", c->was,
-			       c->now_status ? ", now " : "", c->now);
+			       pn_safe(*c->old ? c->old : c->new),
+			       c->was_status ? ", was " : "", pn_safe(c->was),
+			       c->now_status ? ", now " : "", pn_safe(c->now));
 	}
 }
 
@@ -335,9 +335,9 @@ static int diff(const struct pn_cli *cli, const struct pn_registry *a,
 {
 	unsigned long totals[3] = {0, 0, 0};
 	if (cli->format == PN_FORMAT_TEXT)
-		printf("# registry diff: %s (%s) -> %s (%s)\n", a->source,
-		       pn_registry_date_text(a), b->source,
-		       pn_registry_date_text(b));
+		printf("# registry diff: %s (%s) -> %s (%s)\n",
+		       pn_safe(a->source), pn_registry_date_text(a),
+		       pn_safe(b->source), pn_registry_date_text(b));
 	if (cli->format == PN_FORMAT_CSV) {
 		const char *hdr[] = {
 		    "change", "transport",  "port", "port_end",	  "old",
@@ -405,6 +405,14 @@ static int diff(const struct pn_cli *cli, const struct pn_registry *a,
 
 /* --- dispatch ---------------------------------------------------------- */
 
+/* The exit status once the output is out: 1 if a write was lost. */
+static int stdout_done(const struct pn_cli *cli, int rc)
+{
+	char who[64];
+	snprintf(who, sizeof who, "portnote %s", cli->command);
+	return pn_out_flush(stdout, PN_STDOUT_NAME, who) ? PN_EXIT_FAIL : rc;
+}
+
 int pn_cmd_registry(int argc, char **argv)
 {
 	struct pn_cli cli = {.command = "registry"};
@@ -439,7 +447,7 @@ int pn_cmd_registry(int argc, char **argv)
 			return rc;
 		print_info(&cli, cli.reg, cli.registry_path == NULL);
 		pn_cli_release(&cli);
-		return PN_EXIT_OK;
+		return stdout_done(&cli, PN_EXIT_OK);
 	}
 	if (which == 1) {
 		struct pn_registry *reg;
@@ -451,7 +459,7 @@ int pn_cmd_registry(int argc, char **argv)
 			printf("%s\n",
 			       rc ? "NOT VALID: rows were skipped" : "valid");
 		pn_registry_free(reg);
-		return rc;
+		return stdout_done(&cli, rc);
 	}
 	struct pn_registry *a, *b;
 	if ((rc = pn_cli_load_file(&cli, argv[optind], &a)))
@@ -463,5 +471,5 @@ int pn_cmd_registry(int argc, char **argv)
 	rc = diff(&cli, a, b);
 	pn_registry_free(a);
 	pn_registry_free(b);
-	return rc;
+	return stdout_done(&cli, rc);
 }

@@ -42,7 +42,7 @@ static const struct {
     {"audit", pn_cmd_audit},	 {"live", pn_cmd_live},
 };
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	if (argc < 2) {
 		fputs(usage, stderr);
@@ -66,4 +66,15 @@ int main(int argc, char **argv)
 		"portnote: unknown command '%s' (see 'portnote --help')\n",
 		argv[1]);
 	return PN_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = run(argc, argv);
+	/* The commands check their own output; this catches what they leave
+	 * (help, --version) so that no lost write ends with status 0. */
+	if (pn_out_flush(stdout, PN_STDOUT_NAME, "portnote") &&
+	    rc == PN_EXIT_OK)
+		rc = PN_EXIT_FAIL;
+	return rc;
 }

@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 #include <csv.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,18 +27,153 @@ void pn_out_json_line(FILE *out, json_t *obj)
 	json_decref(obj);
 }
 
+/* The length of the valid UTF-8 sequence at p (1-4), or 0. */
+static int utf8_len(const unsigned char *p)
+{
+	unsigned c = p[0];
+	int n = c < 0x80		 ? 0
+		: c >= 0xc2 && c <= 0xdf ? 1
+		: c >= 0xe0 && c <= 0xef ? 2
+		: c >= 0xf0 && c <= 0xf4 ? 3
+					 : -1;
+	if (n < 0)
+		return 0;
+	for (int k = 1; k <= n; k++)
+		if ((p[k] & 0xc0) != 0x80)
+			return 0; /* also stops at the NUL */
+	/* Overlong forms, surrogates and code points past U+10FFFF. */
+	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
+	    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n + 1;
+}
+
+size_t pn_out_escape(const char *s, enum pn_safe_mode mode, char *out,
+		     bool *changed)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+	bool esc = false;
+#define EMIT(ch) ((out ? (void)(out[n] = (char)(ch)) : (void)0), n++)
+	while (*p) {
+		unsigned c = *p;
+		if (c >= 0x20 && c < 0x7f) {
+			EMIT(c), p++;
+			continue;
+		}
+		if (c < 0x20 && mode == PN_SAFE_CSV &&
+		    (c == '\t' || c == '\r' || c == '\n')) {
+			EMIT(c), p++;
+			continue;
+		}
+		int len = c >= 0x80 ? utf8_len(p) : 0;
+		if (len == 2 && c == 0xc2 && p[1] < 0xa0) {
+			/* A C1 control: \u0080 to \u009f. */
+			const char *u = "\\u00";
+			for (; *u; u++)
+				EMIT(*u);
+			EMIT(hex[p[1] >> 4]), EMIT(hex[p[1] & 15]);
+			p += 2, esc = true;
+			continue;
+		}
+		if (len) {
+			for (int k = 0; k < len; k++)
+				EMIT(p[k]);
+			p += len;
+			continue;
+		}
+		esc = true;
+		EMIT('\\');
+		if (c == '\t' || c == '\n' || c == '\r')
+			EMIT(c == '\t' ? 't' : c == '\n' ? 'n' : 'r');
+		else
+			EMIT('x'), EMIT(hex[c >> 4]), EMIT(hex[c & 15]);
+		p++;
+	}
+#undef EMIT
+	if (out)
+		out[n] = '\0';
+	if (changed)
+		*changed = esc;
+	return n;
+}
+
+void pn_out_safe_text(FILE *out, const char *s)
+{
+	bool changed;
+	size_t n = pn_out_escape(s, PN_SAFE_TEXT, NULL, &changed);
+	if (!changed) {
+		fwrite(s, 1, n, out);
+		return;
+	}
+	char small[512], *buf = n < sizeof small ? small : malloc(n + 1);
+	if (!buf)
+		return;
+	pn_out_escape(s, PN_SAFE_TEXT, buf, NULL);
+	fwrite(buf, 1, n, out);
+	if (buf != small)
+		free(buf);
+}
+
+#define SAFE_BUFS 8
+#define SAFE_BYTES (16u << 10)
+
+const char *pn_safe(const char *s)
+{
+	static _Thread_local char bufs[SAFE_BUFS][SAFE_BYTES];
+	static _Thread_local unsigned next;
+	if (!s)
+		return NULL;
+	bool changed;
+	size_t n = pn_out_escape(s, PN_SAFE_TEXT, NULL, &changed);
+	if (!changed)
+		return s;
+	char *b = bufs[next++ % SAFE_BUFS];
+	if (n < SAFE_BYTES) {
+		pn_out_escape(s, PN_SAFE_TEXT, b, NULL);
+		return b;
+	}
+	char *tmp = malloc(n + 1);
+	if (!tmp)
+		return "(unprintable)";
+	pn_out_escape(s, PN_SAFE_TEXT, tmp, NULL);
+	/* Cut at a character boundary: escapes are ASCII, the rest is
+	 * valid UTF-8. */
+	size_t cut = SAFE_BYTES - 4;
+	while (cut && ((unsigned char)tmp[cut] & 0xc0) == 0x80)
+		cut--;
+	memcpy(b, tmp, cut);
+	memcpy(b + cut, "...", 4);
+	free(tmp);
+	return b;
+}
+
 void pn_out_csv_row(FILE *out, const char *const *fields, int n)
 {
+	char small[512];
 	for (int i = 0; i < n; i++) {
 		if (i)
 			fputc(',', out);
 		const char *f = fields[i] ? fields[i] : "";
+		bool changed;
+		size_t len = pn_out_escape(f, PN_SAFE_CSV, NULL, &changed);
+		char *buf = NULL;
+		if (changed) {
+			buf = len < sizeof small ? small : malloc(len + 1);
+			if (buf) {
+				pn_out_escape(f, PN_SAFE_CSV, buf, NULL);
+				f = buf;
+			}
+		}
 		/* Quote only when RFC 4180 needs it, so plain values stay
 		 * easy to read and to cut. */
 		if (strpbrk(f, ",\"\r\n"))
 			csv_fwrite(out, f, strlen(f));
 		else
 			fputs(f, out);
+		if (buf && buf != small)
+			free(buf);
 	}
 	fputc('\n', out);
 }
@@ -81,4 +218,56 @@ const char *pn_time_text(uint64_t us, char buf[40])
 	size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + n, 40 - n, ".%06uZ", (unsigned)(us % 1000000));
 	return buf;
+}
+
+/* Why the last pn_out_write failed: stdio keeps no errno of its own. */
+static _Thread_local int write_errno;
+
+size_t pn_out_write(const void *p, size_t n, FILE *f)
+{
+	size_t w = fwrite(p, 1, n, f);
+	if (w != n)
+		write_errno = errno;
+	return w;
+}
+
+int pn_out_error(FILE *f)
+{
+	bool failed_before = ferror(f);
+	int flushed = fflush(f);
+	if (flushed == 0 && !failed_before)
+		return 0;
+	/* A failing fflush names its cause; an error left by an earlier
+	 * write whose bytes are gone is named only if pn_out_write saw it. */
+	int e = flushed != 0 ? errno : write_errno;
+	clearerr(f);
+	write_errno = 0;
+	return e ? e : -1;
+}
+
+void pn_out_report(const char *who, const char *name, int err)
+{
+	fprintf(stderr, "%s: %s: %s\n", who, pn_safe(name),
+		err > 0 ? strerror(err) : "write error");
+}
+
+int pn_out_flush(FILE *f, const char *name, const char *who)
+{
+	int e = pn_out_error(f);
+	if (e)
+		pn_out_report(who, name, e);
+	return e ? -1 : 0;
+}
+
+int pn_out_close(FILE *f, const char *name, const char *who)
+{
+	int rc = pn_out_flush(f, name, who);
+	if (f == stdout || f == stderr)
+		return rc;
+	if (fclose(f) != 0 && rc == 0) {
+		fprintf(stderr, "%s: %s: %s\n", who, pn_safe(name),
+			strerror(errno));
+		rc = -1;
+	}
+	return rc;
 }

@@ -778,7 +778,7 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 			"# %llu flows; server side chosen by handshake %u%%, "
 			"registry %u%%, first packet %u%%, port class %u%%, "
 			"no basis %u%%\n",
-			info->inputs, pn_registry_date_text(info->reg),
+			pn_safe(info->inputs), pn_registry_date_text(info->reg),
 			(unsigned long long)t->flows,
 			percent(t->basis[PN_BASIS_HANDSHAKE], t->flows),
 			percent(t->basis[PN_BASIS_REGISTRY], t->flows),

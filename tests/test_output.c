@@ -1,5 +1,6 @@
 /* test_output.c — the output layer: per-port registry words (annotate.c)
  * and the pcapng writer, read back with libpcap. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "portnote/annotate.h"
+#include "portnote/output.h"
 #include "portnote/pcapng.h"
 
 static int setup(void **state)
@@ -128,12 +130,110 @@ static void test_pcapng_create_fails(void **state)
 	    strstr(err, "/nonexistent/dir/x.pcapng: cannot create"));
 }
 
+/* Untrusted text: control characters, C1 controls and invalid UTF-8 are
+ * escaped; clean text (UTF-8 included) comes back as the same pointer. */
+static void test_safe_text(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *text, *csv;
+	} cases[] = {
+	    {"plain, \"quoted\" \\x1b", NULL, NULL},
+	    {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", NULL, NULL},
+	    {"\x1b[8A\x1b[J", "\\x1b[8A\\x1b[J", "\\x1b[8A\\x1b[J"},
+	    {"a\nb\tc\rd", "a\\nb\\tc\\rd", NULL},
+	    {"\x01\x7f\x1f", "\\x01\\x7f\\x1f", "\\x01\\x7f\\x1f"},
+	    /* C1 CSI as UTF-8, a lone CSI byte, a cut sequence, overlong
+	     * NUL, a surrogate, past U+10FFFF. */
+	    {"\xc2\x9b"
+	     "2J",
+	     "\\u009b2J", "\\u009b2J"},
+	    {"\x9b"
+	     "2J",
+	     "\\x9b2J", "\\x9b2J"},
+	    {"ab\xe2\x82", "ab\\xe2\\x82", "ab\\xe2\\x82"},
+	    {"\xc0\x80", "\\xc0\\x80", "\\xc0\\x80"},
+	    {"\xed\xa0\x80", "\\xed\\xa0\\x80", "\\xed\\xa0\\x80"},
+	    {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80",
+	     "\\xf4\\x90\\x80\\x80"},
+	    {"", NULL, NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *in = cases[i].in;
+		const char *want = cases[i].text ? cases[i].text : in;
+		const char *got = pn_safe(in);
+		assert_string_equal(got, want);
+		if (!cases[i].text)
+			assert_ptr_equal(got, in);
+		bool changed;
+		size_t n = pn_out_escape(in, PN_SAFE_CSV, NULL, &changed);
+		char buf[256];
+		assert_true(n < sizeof buf);
+		pn_out_escape(in, PN_SAFE_CSV, buf, NULL);
+		assert_string_equal(buf, cases[i].csv ? cases[i].csv : in);
+		assert_int_equal(changed, cases[i].csv != NULL);
+	}
+	assert_null(pn_safe(NULL));
+
+	/* Eight results stay valid at once. */
+	const char *r[8];
+	char in[8][4];
+	for (int i = 0; i < 8; i++) {
+		snprintf(in[i], sizeof in[i], "%c\x1b", 'a' + i);
+		r[i] = pn_safe(in[i]);
+	}
+	for (int i = 0; i < 8; i++) {
+		char want[8];
+		snprintf(want, sizeof want, "%c\\x1b", 'a' + i);
+		assert_string_equal(r[i], want);
+	}
+
+	/* Long escaped text is cut with "...", short of 16 KiB. */
+	size_t big = 20000;
+	char *s = malloc(big + 1);
+	memset(s, 0x1b, big);
+	s[big] = '\0';
+	const char *cut = pn_safe(s);
+	assert_true(strlen(cut) < 16384);
+	assert_string_equal(cut + strlen(cut) - 3, "...");
+	assert_null(memchr(cut, 0x1b, strlen(cut)));
+	free(s);
+
+	/* The FILE writer and CSV rows. */
+	char *mem = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&mem, &size);
+	pn_out_safe_text(f, "x\x1b[Jy\n");
+	const char *row[] = {"a\x1b[8A", "two\nlines", "plain"};
+	pn_out_csv_row(f, row, 3);
+	fclose(f);
+	assert_string_equal(mem, "x\\x1b[Jy\\n"
+				 "a\\x1b[8A,\"two\nlines\",plain\n");
+	free(mem);
+}
+
+/* A lost write is reported: pn_out_flush on /dev/full fails, and once. */
+static void test_out_flush_full(void **state)
+{
+	(void)state;
+	FILE *f = fopen("/dev/full", "w");
+	if (!f)
+		skip();
+	fputs("data\n", f);
+	assert_int_equal(pn_out_error(f), ENOSPC);
+	assert_int_equal(pn_out_error(f), 0); /* reported once */
+	fputs("more\n", f);
+	assert_int_not_equal(pn_out_close(f, "/dev/full", "test"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_port_words, setup, teardown),
 	    cmocka_unit_test(test_pcapng_roundtrip),
 	    cmocka_unit_test(test_pcapng_create_fails),
+	    cmocka_unit_test(test_safe_text),
+	    cmocka_unit_test(test_out_flush_full),
 	};
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);
 }

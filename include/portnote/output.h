@@ -33,4 +33,58 @@ const char *pn_time_text(uint64_t us, char buf[40]);
 /* A JSON string, or null for NULL. */
 json_t *pn_json_str(const char *s);
 
+/* Untrusted text (rule text and comments, file and interface names,
+ * registry fields of a --registry file, command-line words) never reaches a
+ * terminal raw: an ESC in a comment could move the cursor and erase lines.
+ * In text output and messages every C0 control character and DEL is
+ * written as \t, \n, \r or \xNN, a C1 control (U+0080-U+009F, which
+ * terminals obey too) as \u00NN, and each byte that is not part of valid
+ * UTF-8 as \xNN; everything else, backslashes included, is written as it
+ * is, so the text stays as written (an escaped ESC and a literal "\x1b"
+ * look alike: JSON keeps the difference). CSV keeps tab, CR and LF, which
+ * its quoting carries, and escapes the rest the same way. */
+enum pn_safe_mode { PN_SAFE_TEXT, PN_SAFE_CSV };
+
+/* The number of bytes `s` takes escaped in `mode`, whether any byte needs
+ * escaping (*changed), and, with out != NULL, the escaped text written to
+ * out (which holds that many bytes plus the NUL). */
+size_t pn_out_escape(const char *s, enum pn_safe_mode mode, char *out,
+		     bool *changed);
+
+/* Writes `s` escaped for text output. */
+void pn_out_safe_text(FILE *out, const char *s);
+
+/* `s` itself when it needs no escaping, otherwise its escaped text in one
+ * of 8 buffers of this thread, valid until the eighth call after (so up to
+ * 8 may sit in one printf); escaped text past 16 KiB is cut with "...".
+ * NULL stays NULL. For printf arguments: printf("# %s\n", pn_safe(name)). */
+const char *pn_safe(const char *s);
+
+/* Lost writes. Output is data: a write that fails (a full disk, EPIPE when
+ * SIGPIPE is ignored) must not end with exit status 0. */
+
+/* fwrite that remembers why it failed, for writes that bypass stdio's
+ * buffer (whose error a later fflush can no longer name). */
+size_t pn_out_write(const void *p, size_t n, FILE *f);
+
+/* Flushes `f` and checks it for a write error, now or since the last
+ * check: 0 if there was none, else its errno (-1 if its cause is unknown),
+ * with the stream's error cleared so that it is reported once. */
+int pn_out_error(FILE *f);
+
+/* Prints "WHO: NAME: reason" on stderr for an error of pn_out_error. */
+void pn_out_report(const char *who, const char *name, int err);
+
+/* pn_out_error, and on an error prints "WHO: NAME: reason" on stderr ("portnote
+ * flows: standard output: No space left on device") and returns -1; 0
+ * otherwise. */
+int pn_out_flush(FILE *f, const char *name, const char *who);
+
+/* pn_out_flush, then fclose (not for stdout or stderr, which stay open):
+ * -1 after reporting a failure of either, 0 otherwise. */
+int pn_out_close(FILE *f, const char *name, const char *who);
+
+/* The name of standard output in those messages. */
+#define PN_STDOUT_NAME "standard output"
+
 #endif
