@@ -12,6 +12,20 @@
  * without labels of its own. Services get their own labels in the order
  * they first appear (largest byte total first within one snapshot) until
  * top_services are taken, and keep them for good.
+ *
+ * Slow clients: MHD's connection timeout only measures idleness, so a
+ * client that sends one header line every few seconds would keep its
+ * connection, and enough of them would take every slot. MHD therefore
+ * runs on a thread of ours (MHD_run_wait), which after every round closes
+ * (shutdown(2), MHD then sees the end of the stream) any connection that
+ * has waited REQUEST_DEADLINE_S for its request since it was accepted or
+ * since its last answer was sent, or that has spent RESPONSE_DEADLINE_S
+ * on one answer. And when more than CONN_KEEP connections are open, the
+ * oldest of those still waiting for a request are closed first, so that
+ * MHD, which accepts up to CONN_LIMIT, always has room for a new scrape.
+ * Everything touching the connection list runs on that one thread, in
+ * MHD's callbacks or between its rounds, and MHD reports a connection
+ * closed before it closes the socket: a listed socket is always open.
  */
 #include "portnote/live.h"
 
@@ -25,16 +39,31 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <uthash.h>
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
-/* A scraper that stalls must not pin a connection slot for long. */
+/* A scraper that stalls must not pin a connection slot for long: MHD's
+ * idle timeout, and the deadlines below on the whole of a request. */
 #define CONN_TIMEOUT_S 10
-#define CONN_LIMIT 64
+/* From the accept (or the end of the previous answer) to the request's
+ * last header line; a scrape on a working network takes milliseconds. */
+#define REQUEST_DEADLINE_S 3.0
+/* From the request to the last byte of its answer. */
+#define RESPONSE_DEADLINE_S 10.0
+/* Connections kept open; beyond, the oldest waiting ones are closed. */
+#define CONN_KEEP 64
+/* What MHD accepts: the reserve above CONN_KEEP takes new connections
+ * until the next round closes the oldest. */
+#define CONN_RESERVE 16
+#define CONN_LIMIT (CONN_KEEP + CONN_RESERVE)
+/* Longest wait in one round of MHD_run_wait: how soon stop is noticed. */
+#define ROUND_MS 200
 /* "[" + a numeric host with its scope + "]:65535" */
 #define ADDR_TEXT_SIZE (NI_MAXHOST + 16)
 
@@ -65,10 +94,26 @@ struct totals {
 	uint64_t nonip[PN_NONIP_COUNT];
 };
 
+/* One open HTTP connection, in accept order; the MHD socket context. */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	bool answering; /* between a request and the end of its answer */
+	bool closing;	/* shut down, waiting for MHD to close it */
+	double since;	/* start of the current phase, CLOCK_MONOTONIC */
+};
+
 struct pn_metrics {
 	struct MHD_Daemon *daemon;
 	unsigned port;
 	unsigned top;
+
+	/* The thread that runs MHD, and what only it touches. */
+	pthread_t thread;
+	bool thread_started;
+	atomic_bool stopping;
+	struct conn *conns, *conns_tail;
+	size_t n_open; /* listed and not closing */
 
 	/* Touched only by pn_metrics_update's caller. */
 	struct svc *services; /* hash of every service seen */
@@ -652,6 +697,125 @@ static enum MHD_Result queue(struct MHD_Connection *c, unsigned status,
 	return ret;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Closes a connection from our side; MHD notices on its next round. */
+static void conn_close(struct pn_metrics *m, struct conn *k)
+{
+	if (k->closing)
+		return;
+	shutdown(k->fd, SHUT_RDWR);
+	k->closing = true;
+	m->n_open--;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c,
+			  void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct pn_metrics *m = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+		    c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		struct conn *k = info ? calloc(1, sizeof *k) : NULL;
+		*socket_context = k;
+		if (!k) {
+			/* Untracked, it could outlive every deadline. */
+			if (info)
+				shutdown(info->connect_fd, SHUT_RDWR);
+			return;
+		}
+		k->fd = info->connect_fd;
+		k->since = now_s();
+		k->prev = m->conns_tail;
+		if (m->conns_tail)
+			m->conns_tail->next = k;
+		else
+			m->conns = k;
+		m->conns_tail = k;
+		m->n_open++;
+		return;
+	}
+	struct conn *k = *socket_context;
+	if (!k)
+		return;
+	if (!k->closing)
+		m->n_open--;
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		m->conns = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	else
+		m->conns_tail = k->prev;
+	free(k);
+	*socket_context = NULL;
+}
+
+/* An answer is sent (or given up): the connection waits again. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)req_cls;
+	(void)toe;
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *k = info ? info->socket_context : NULL;
+	if (k) {
+		k->answering = false;
+		k->since = now_s();
+	}
+}
+
+/* Closes the connections past their deadline, then the oldest waiting
+ * ones while more than CONN_KEEP are open. Returns the milliseconds until
+ * the next deadline, at most ROUND_MS. */
+static int32_t sweep(struct pn_metrics *m)
+{
+	double now = now_s(), next = ROUND_MS / 1000.0;
+	for (struct conn *k = m->conns; k; k = k->next) {
+		if (k->closing)
+			continue;
+		double left =
+		    k->since - now +
+		    (k->answering ? RESPONSE_DEADLINE_S : REQUEST_DEADLINE_S);
+		if (left <= 0)
+			conn_close(m, k);
+		else if (left < next)
+			next = left;
+	}
+	while (m->n_open > CONN_KEEP) {
+		struct conn *oldest = NULL;
+		for (struct conn *k = m->conns; k; k = k->next)
+			if (!k->closing && !k->answering &&
+			    (!oldest || k->since < oldest->since))
+				oldest = k;
+		if (!oldest)
+			break; /* all answering: their deadline bounds them */
+		conn_close(m, oldest);
+	}
+	return (int32_t)(next * 1000.0) + 1;
+}
+
+static void *serve(void *arg)
+{
+	struct pn_metrics *m = arg;
+	int32_t wait_ms = ROUND_MS;
+	while (!atomic_load(&m->stopping)) {
+		if (MHD_run_wait(m->daemon, wait_ms) != MHD_YES)
+			break;
+		wait_ms = sweep(m);
+	}
+	return NULL;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 			      const char *url, const char *method,
 			      const char *version, const char *upload_data,
@@ -663,6 +827,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	(void)upload_data_size;
 	(void)req_cls;
 	static const char not_found[] = "Not found: metrics are at /metrics\n";
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *k = info ? info->socket_context : NULL;
+	if (k && !k->answering) {
+		k->answering = true;
+		k->since = now_s();
+	}
 	static const char not_allowed[] = "Method not allowed: use GET\n";
 	const char *plain = "text/plain; charset=utf-8";
 	struct MHD_Response *r;
@@ -872,6 +1043,7 @@ struct pn_metrics *pn_metrics_start(const char *addr_port,
 		return NULL;
 	}
 	m->top = top_services;
+	atomic_init(&m->stopping, false);
 
 	/* Served until the first update: the fixed families, at zero. */
 	struct pn_live_snapshot empty = {0};
@@ -890,14 +1062,17 @@ struct pn_metrics *pn_metrics_start(const char *addr_port,
 		pn_metrics_stop(m);
 		return NULL;
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+	/* No internal thread: serve() runs MHD, with the deadlines. */
+	unsigned flags = MHD_USE_AUTO;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* From here MHD owns fd: it closes it on failure and on stop. */
 	m->daemon = MHD_start_daemon(
 	    flags, 0, NULL, NULL, handle, m, MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_END);
 	if (!m->daemon) {
 		char where[ADDR_TEXT_SIZE];
 		addr_text(&ss, ss_len, where, sizeof where);
@@ -907,6 +1082,12 @@ struct pn_metrics *pn_metrics_start(const char *addr_port,
 		pn_metrics_stop(m);
 		return NULL;
 	}
+	if (pthread_create(&m->thread, NULL, serve, m) != 0) {
+		set_err(err, err_size, "cannot start the HTTP server's thread");
+		pn_metrics_stop(m);
+		return NULL;
+	}
+	m->thread_started = true;
 	return m;
 }
 
@@ -933,7 +1114,11 @@ void pn_metrics_stop(struct pn_metrics *m)
 {
 	if (!m)
 		return;
-	/* Joins MHD's thread: no request runs after this. */
+	/* After the join no request runs; MHD_stop_daemon then closes the
+	 * connections, reporting each to on_connection. */
+	atomic_store(&m->stopping, true);
+	if (m->thread_started)
+		pthread_join(m->thread, NULL);
 	if (m->daemon)
 		MHD_stop_daemon(m->daemon);
 	struct svc *s, *tmp;
