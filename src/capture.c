@@ -30,15 +30,48 @@ void pn_capture_options_init(struct pn_capture_options *opts)
 
 /* The handle being read, for the signal handler's pcap_breakloop. */
 static pcap_t *volatile current;
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, stop_signal, stop_asked;
+
+/* Signals that end a run with its outputs whole: SIGINT, SIGTERM and
+ * SIGHUP (a closed terminal or SSH session) end it as asked; SIGUSR1,
+ * SIGUSR2 and SIGALRM end it too, and the command then dies of them as
+ * their default would have (pn_capture_reraise), with nothing lost. */
+static const int stop_signals[] = {SIGINT,  SIGTERM, SIGHUP,
+				   SIGUSR1, SIGUSR2, SIGALRM};
+#define N_STOP_SIGNALS (sizeof stop_signals / sizeof stop_signals[0])
 
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (!stop_signal)
+		stop_signal = sig;
 	stop_requested = 1;
 	pcap_t *p = current;
 	if (p)
 		pcap_breakloop(p);
+}
+
+void pn_capture_stop(void)
+{
+	stop_asked = 1;
+	pcap_t *p = current;
+	if (p)
+		pcap_breakloop(p);
+}
+
+void pn_capture_hold_signals(bool hold)
+{
+	for (size_t i = 0; i < N_STOP_SIGNALS; i++)
+		signal(stop_signals[i], hold ? SIG_IGN : SIG_DFL);
+}
+
+void pn_capture_reraise(void)
+{
+	int sig = stop_signal;
+	if (sig != SIGUSR1 && sig != SIGUSR2 && sig != SIGALRM)
+		return;
+	fflush(NULL);
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 struct loop {
@@ -509,7 +542,7 @@ static bool read_source(struct loop *l, const char *who, FILE *diag)
 	for (;;) {
 		if (l->src.live)
 			wait_live(l->p);
-		if (l->stop || stop_requested)
+		if (l->stop || stop_requested || stop_asked)
 			return true;
 		int n = pcap_dispatch(l->p, -1, on_packet, (u_char *)l);
 		if (n == PCAP_ERROR) {
@@ -522,7 +555,8 @@ static bool read_source(struct loop *l, const char *who, FILE *diag)
 				(unsigned long long)l->src.frame);
 			return false;
 		}
-		if (n == PCAP_ERROR_BREAK || l->stop || stop_requested)
+		if (n == PCAP_ERROR_BREAK || l->stop || stop_requested ||
+		    stop_asked)
 			return true;
 		if (l->deadline > 0 && monotonic() >= l->deadline) {
 			l->stop = true;
@@ -578,14 +612,15 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 	if (opts->n_files > 1)
 		read_order(opts, order, who, diag);
 
-	struct sigaction sa, old_int, old_term;
+	struct sigaction sa, old[N_STOP_SIGNALS];
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: a blocking read must return so the loop can end. */
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	for (size_t i = 0; i < N_STOP_SIGNALS; i++)
+		sigaction(stop_signals[i], &sa, &old[i]);
 	stop_requested = 0;
+	stop_asked = 0;
 
 	struct loop l = {.opts = opts, .fn = fn, .ctx = ctx, .stats = stats};
 	if (opts->duration > 0)
@@ -593,7 +628,8 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 	enum pn_capture_result result = PN_CAPTURE_OK;
 	int n_sources = opts->n_files > 0 ? opts->n_files : 1;
 
-	for (int i = 0; i < n_sources && !l.stop && !stop_requested; i++) {
+	for (int i = 0;
+	     i < n_sources && !l.stop && !stop_requested && !stop_asked; i++) {
 		char err[PCAP_ERRBUF_SIZE] = "";
 		bool live = opts->n_files == 0;
 		const char *name = live ? opts->iface : opts->files[order[i]];
@@ -660,8 +696,9 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 	if (order != &one)
 		free(order);
 	stats->interrupted = stop_requested;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	stats->signal = stop_signal;
+	for (size_t i = 0; i < N_STOP_SIGNALS; i++)
+		sigaction(stop_signals[i], &old[i], NULL);
 	if (result == PN_CAPTURE_OK && stats->sources_failed)
 		result = PN_CAPTURE_DAMAGED;
 	return result;

@@ -269,6 +269,10 @@ static void on_flow_end(void *ctx, const struct pn_flow *f)
 	} else {
 		flows_header(r);
 		pn_flow_print(r->out, r->cli->format, r->cli->reg, r->ann, f);
+		/* What follows would be lost too (a full disk, a reader
+		 * gone). */
+		if (pn_out_failed(r->out))
+			pn_capture_stop();
 	}
 }
 

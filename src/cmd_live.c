@@ -28,8 +28,8 @@ static const char usage[] =
     "chosen on, and registry flags. On a terminal a full-screen view\n"
     "(keys: b p f sort by bytes, packets, flows; space pauses; u shows\n"
     "unregistered ports; q quits); otherwise one snapshot per interval,\n"
-    "as text or JSON lines. Ctrl-C, SIGTERM or --duration end the run\n"
-    "with the stats report. A registered port does not prove what\n"
+    "as text or JSON lines. Ctrl-C, SIGTERM, SIGHUP or --duration end the\n"
+    "run with the stats report. A registered port does not prove what\n"
     "traffic is.\n"
     "\n"
     "  -i, --interface IF      capture from IF ('any' for all)\n"
@@ -669,18 +669,17 @@ int pn_cmd_live(int argc, char **argv)
 	static char outbuf[1 << 16];
 	setvbuf(stdout, outbuf, _IOLBF, sizeof outbuf);
 
-	/* The capture loop catches SIGINT and SIGTERM while it runs and then
-	 * puts back what it found: ignoring them until the terminal is given
-	 * back keeps a second Ctrl-C from leaving it in curses mode. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
+	/* The capture loop catches the signals that end a run while it runs
+	 * and then puts back what it found: ignoring them until the terminal
+	 * is given back keeps a second Ctrl-C from leaving it in curses
+	 * mode. */
+	pn_capture_hold_signals(true);
 	struct pn_capture_stats stats;
 	enum pn_capture_result result = pn_capture_run(
 	    &own.capture.opts, on_packet, on_open, &r, &stats, who, stderr);
 	if (r.view_on)
 		pn_view_stop();
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	pn_capture_hold_signals(false);
 	pn_flow_flush(r.table);
 	if (!r.failed && result != PN_CAPTURE_FATAL &&
 	    result != PN_CAPTURE_USAGE) {
@@ -700,7 +699,7 @@ int pn_cmd_live(int argc, char **argv)
 	int out_err = pn_out_error(stdout);
 	if (r.stdout_err)
 		out_err = r.stdout_err; /* the first one, the cause */
-	if (out_err) {
+	if (pn_out_lost(out_err)) {
 		pn_out_report(who, PN_STDOUT_NAME, out_err);
 		r.failed = true;
 	}

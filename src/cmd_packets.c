@@ -649,7 +649,10 @@ static bool on_packet(void *ctx, const struct pn_capture_source *src,
 	if (r->pcapng &&
 	    pn_pcapng_packet(r->pcapng, r->interface, h, bytes, text) != 0)
 		return false; /* pn_pcapng_close reports the error */
-	return true;
+	/* A lost write to standard output (a full disk, a reader gone) ends
+	 * the run after this packet, which -w still holds: what follows
+	 * would be lost too. */
+	return !pn_out_failed(r->out);
 }
 
 struct own_options {

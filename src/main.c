@@ -1,8 +1,11 @@
 /* portnote — annotate traffic with the IANA service name and port registry.
  * main hands the words after the program name to a subcommand. */
+#include "portnote/capture.h"
 #include "portnote/cli.h"
 #include "portnote/commands.h"
+#include "portnote/output.h"
 
+#include <signal.h>
 #include <string.h>
 
 static const char usage[] =
@@ -70,11 +73,20 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* A reader that goes away (`| head`) is seen as EPIPE where the
+	 * output is written, so the run ends with its other outputs (-w,
+	 * --flows-out) whole instead of being killed mid-write. */
+	struct sigaction pipe_was;
+	sigaction(SIGPIPE, NULL, &pipe_was);
+	pn_out_quiet_epipe(pipe_was.sa_handler != SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
 	int rc = run(argc, argv);
 	/* The commands check their own output; this catches what they leave
 	 * (help, --version) so that no lost write ends with status 0. */
 	if (pn_out_flush(stdout, PN_STDOUT_NAME, "portnote") &&
 	    rc == PN_EXIT_OK)
 		rc = PN_EXIT_FAIL;
+	pn_capture_reraise();
+	pn_out_reraise_sigpipe();
 	return rc;
 }

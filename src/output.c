@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <csv.h>
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -223,12 +225,55 @@ const char *pn_time_text(uint64_t us, char buf[40])
 /* Why the last pn_out_write failed: stdio keeps no errno of its own. */
 static _Thread_local int write_errno;
 
+/* SIGPIPE's default was in force when portnote started: a reader that
+ * went away ends the run quietly, and the process then dies of SIGPIPE
+ * (pn_out_reraise_sigpipe). A caller that ignored SIGPIPE asked for EPIPE
+ * as an error instead. */
+static bool epipe_quiet, epipe_seen;
+
+void pn_out_quiet_epipe(bool quiet)
+{
+	epipe_quiet = quiet;
+}
+
+bool pn_out_lost(int err)
+{
+	return err && !(err == EPIPE && epipe_quiet);
+}
+
+void pn_out_reraise_sigpipe(void)
+{
+	if (!epipe_seen || !epipe_quiet)
+		return;
+	fflush(stderr);
+	signal(SIGPIPE, SIG_DFL);
+	raise(SIGPIPE);
+}
+
 size_t pn_out_write(const void *p, size_t n, FILE *f)
 {
 	size_t w = fwrite(p, 1, n, f);
 	if (w != n)
 		write_errno = errno;
 	return w;
+}
+
+/* True when `fd` is a pipe or socket whose reader is gone: the cause of a
+ * failed write stdio did not keep. */
+static bool reader_gone(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	return fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
+bool pn_out_failed(FILE *f)
+{
+	if (!ferror(f))
+		return false;
+	/* Just after the failing write: its errno is still the cause. */
+	if (!write_errno)
+		write_errno = errno;
+	return true;
 }
 
 int pn_out_error(FILE *f)
@@ -242,11 +287,18 @@ int pn_out_error(FILE *f)
 	int e = flushed != 0 ? errno : write_errno;
 	clearerr(f);
 	write_errno = 0;
+	if (!e && reader_gone(fileno(f)))
+		e = EPIPE;
+	if (e == EPIPE)
+		epipe_seen = true;
 	return e ? e : -1;
 }
 
 void pn_out_report(const char *who, const char *name, int err)
 {
+	/* The reader went away (`| head`): it chose to read no more. */
+	if (!pn_out_lost(err))
+		return;
 	fprintf(stderr, "%s: %s: %s\n", who, pn_safe(name),
 		err > 0 ? strerror(err) : "write error");
 }
@@ -256,7 +308,7 @@ int pn_out_flush(FILE *f, const char *name, const char *who)
 	int e = pn_out_error(f);
 	if (e)
 		pn_out_report(who, name, e);
-	return e ? -1 : 0;
+	return pn_out_lost(e) ? -1 : 0;
 }
 
 int pn_out_close(FILE *f, const char *name, const char *who)

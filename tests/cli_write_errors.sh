@@ -93,6 +93,39 @@ for args in "packets -r $demo" "lookup 443/tcp" "stats -r $demo"; do
 		"standard output" "Broken pipe" "$status" "$tmp/err"
 done
 
+# --- EPIPE with SIGPIPE's default ------------------------------------------
+# The reader goes away after it started (its end closed before portnote
+# writes): no message, the run stops early, -w is put in place whole, and
+# portnote then dies of SIGPIPE as its default would (status 141).
+for args in "packets -r $demo -w $tmp/epipe.pcapng" "lookup 443/tcp"; do
+	rm -f "$tmp/epipe.pcapng"
+	(
+		trap - PIPE
+		read -r _ <"$tmp/go"
+		# shellcheck disable=SC2086
+		exec "$portnote" $args 2>"$tmp/err"
+	) | {
+		exec 0<&-
+		echo go >"$tmp/go"
+	}
+	status=${PIPESTATUS[0]}
+	if [[ $status -eq 141 ]] && ! grep -q "Broken pipe\|write error" "$tmp/err"; then
+		ok "$args, reader gone: killed by SIGPIPE at the end (141), no message"
+	else
+		bad "$args, reader gone: exit $status, $(tail -2 "$tmp/err")"
+	fi
+	if [[ $args == packets* ]]; then
+		n=$(grep -o '^portnote packets: [0-9]* packet' "$tmp/err" | grep -o '[0-9]*' | head -1)
+		if [[ -s $tmp/epipe.pcapng ]] && ! ls "$tmp"/epipe.pcapng.* >/dev/null 2>&1 &&
+			{ ! command -v capinfos >/dev/null ||
+				[[ $(capinfos -M -c "$tmp/epipe.pcapng" 2>/dev/null | awk '/Number of packets/ { print $NF }') == "$n" ]]; }; then
+			ok "$args, reader gone: -w holds every packet read ($n), in place"
+		else
+			bad "$args, reader gone: -w $(ls -la "$tmp"/epipe.pcapng* 2>&1 | head -2), read $n"
+		fi
+	fi
+done
+
 # --- root: a small tmpfs, live --flows-out ---------------------------------
 if [[ $(id -u) -ne 0 ]]; then
 	echo "skip: tmpfs and live checks need root"

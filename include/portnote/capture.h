@@ -66,7 +66,8 @@ struct pn_capture_stats {
 	int sources_failed; /* not opened, unsupported, or ended by damage */
 	int sources_read;   /* opened and read, to the end or to damage: 0
 			       when no input could be read at all */
-	bool interrupted;   /* SIGINT or SIGTERM */
+	bool interrupted;   /* a signal ended the run */
+	int signal;	    /* which: SIGINT, SIGTERM, SIGHUP, SIGUSR1, ... */
 	/* Packets whose capture time is earlier than the one before them
 	 * (files given out of order, clock steps), and the largest step. */
 	uint64_t time_steps_back;
@@ -102,6 +103,20 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 				      pn_capture_open_fn on_open, void *ctx,
 				      struct pn_capture_stats *stats,
 				      const char *who, FILE *diag);
+
+/* Ends the current run after the packet being handed over, as if the
+ * input had ended (not counted as interrupted): e.g. when standard output
+ * is gone. Safe to call from a capture or flow callback. */
+void pn_capture_stop(void);
+
+/* While a run is not going: ignore the signals that end one (hold), or
+ * give them back their default actions. */
+void pn_capture_hold_signals(bool hold);
+
+/* After the outputs of a run ended by SIGUSR1, SIGUSR2 or SIGALRM are
+ * complete: dies of that signal, as its default action would have. Does
+ * nothing otherwise (SIGINT, SIGTERM, SIGHUP end runs cleanly). */
+void pn_capture_reraise(void);
 
 /* Compiles the filter expression (for Ethernet) to tell a bad one before
  * any output: false after a message naming libpcap's complaint. */

@@ -60,24 +60,39 @@ void pn_out_safe_text(FILE *out, const char *s);
  * NULL stays NULL. For printf arguments: printf("# %s\n", pn_safe(name)). */
 const char *pn_safe(const char *s);
 
-/* Lost writes. Output is data: a write that fails (a full disk, EPIPE when
- * SIGPIPE is ignored) must not end with exit status 0. */
+/* Lost writes. Output is data: a write that fails (a full disk, a device
+ * error) must not end with exit status 0. A reader that goes away (`|
+ * head`) is EPIPE (main ignores SIGPIPE so that the run can end with its
+ * other outputs whole): if SIGPIPE's default was in force when portnote
+ * started, that is no error to report, and portnote dies of SIGPIPE at
+ * the end as it would have; if the caller ignored SIGPIPE, it is a lost
+ * write like any other. */
+void pn_out_quiet_epipe(bool quiet);
+/* Whether an error of pn_out_error is a lost write to report. */
+bool pn_out_lost(int err);
+/* At the very end: dies of SIGPIPE if a quiet EPIPE was seen. */
+void pn_out_reraise_sigpipe(void);
 
 /* fwrite that remembers why it failed, for writes that bypass stdio's
  * buffer (whose error a later fflush can no longer name). */
 size_t pn_out_write(const void *p, size_t n, FILE *f);
+
+/* ferror(f), keeping errno as the cause when it is: for a check made right
+ * after writing (fprintf leaves no cause that a later flush could name). */
+bool pn_out_failed(FILE *f);
 
 /* Flushes `f` and checks it for a write error, now or since the last
  * check: 0 if there was none, else its errno (-1 if its cause is unknown),
  * with the stream's error cleared so that it is reported once. */
 int pn_out_error(FILE *f);
 
-/* Prints "WHO: NAME: reason" on stderr for an error of pn_out_error. */
+/* Prints "WHO: NAME: reason" on stderr for an error of pn_out_error
+ * that pn_out_lost counts. */
 void pn_out_report(const char *who, const char *name, int err);
 
-/* pn_out_error, and on an error prints "WHO: NAME: reason" on stderr ("portnote
- * flows: standard output: No space left on device") and returns -1; 0
- * otherwise. */
+/* pn_out_error, and on a lost write prints "WHO: NAME: reason" on stderr
+ * ("portnote flows: standard output: No space left on device") and returns
+ * -1; 0 otherwise. */
 int pn_out_flush(FILE *f, const char *name, const char *who);
 
 /* pn_out_flush, then fclose (not for stdout or stderr, which stay open):
