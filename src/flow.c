@@ -201,6 +201,14 @@ static void flow_end(struct pn_flow_table *t, struct pn_flow *f,
 	t->free_flows = f;
 }
 
+/* Whether `d` of capture time has passed at `now` since `since`. Compared
+ * by difference, which saturates only where it is beyond any timeout:
+ * since + d would saturate too, and then equal `now` at the range's end. */
+static inline bool passed(pn_time_us now, pn_time_us since, int64_t d)
+{
+	return pn_time_sub(now, since) >= d;
+}
+
 static int64_t list_timeout(const struct pn_flow_table *t, int list)
 {
 	return list == LIST_CLOSING ? t->cfg.linger_us : t->cfg.idle_us[list];
@@ -238,8 +246,8 @@ static void sweep(struct pn_flow_table *t)
 		int64_t timeout = list_timeout(t, l);
 		struct pn_flow *f;
 		while ((f = t->oldest[l]) &&
-		       pn_time_add(f->queued_us, timeout) <= t->now_us) {
-			if (pn_time_add(f->seen_us, timeout) > t->now_us) {
+		       passed(t->now_us, f->queued_us, timeout)) {
+			if (!passed(t->now_us, f->seen_us, timeout)) {
 				requeue(t, f);
 				continue;
 			}
@@ -469,7 +477,7 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 	if (ts_us > t->high_us)
 		t->high_us = ts_us;
 	if (t->now_us >= t->next_sweep_us ||
-	    pn_time_add(t->now_us, 1000000) < t->next_sweep_us) {
+	    pn_time_sub(t->next_sweep_us, t->now_us) > 1000000) {
 		sweep(t);
 		t->next_sweep_us = pn_time_add(t->now_us, 1000000);
 	}
@@ -484,7 +492,7 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 		int64_t timeout = f->closing ? t->cfg.linger_us
 					     : t->cfg.idle_us[f->key.transport];
 		if ((f->seen_us <= ts_us &&
-		     pn_time_add(f->seen_us, timeout) <= ts_us) ||
+		     passed(ts_us, f->seen_us, timeout)) ||
 		    (f->closing && opens(p))) {
 			flow_end(t, f,
 				 f->closing ? (enum pn_flow_end)f->closing
@@ -530,7 +538,7 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 	f->packets[src]++;
 	f->bytes[src] += p->wirelen;
 	/* Requeue at most once per second of capture time (see requeue()). */
-	if (ts_us > pn_time_add(f->queued_us, REQUEUE_US))
+	if (pn_time_sub(ts_us, f->queued_us) > REQUEUE_US)
 		requeue(t, f);
 	if (p->l4 == PN_L4_TCP)
 		f->tcp_flags[src] |= p->tcp_flags;
@@ -651,8 +659,7 @@ void pn_flow_flush(struct pn_flow_table *t)
 		while (t->oldest[l]) {
 			struct pn_flow *f = t->oldest[l];
 			enum pn_flow_end why = PN_END_INPUT;
-			if (pn_time_add(f->seen_us, list_timeout(t, l)) <=
-			    t->now_us)
+			if (passed(t->now_us, f->seen_us, list_timeout(t, l)))
 				why = l == LIST_CLOSING
 					  ? (enum pn_flow_end)f->closing
 					  : PN_END_IDLE;
