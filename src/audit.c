@@ -1375,10 +1375,10 @@ static void add_traffic(struct pn_audit_traffic *t,
  * microsecond does the guess decide. */
 static int initiator(const struct pn_flow *f)
 {
-	uint64_t a = f->first_us[0], b = f->first_us[1];
-	if (a && (!b || a < b))
+	if (!f->packets[1] ||
+	    (f->packets[0] && f->first_us[0] < f->first_us[1]))
 		return 0;
-	if (b && (!a || b < a))
+	if (!f->packets[0] || f->first_us[1] < f->first_us[0])
 		return 1;
 	return !f->server;
 }

@@ -105,10 +105,9 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr,
 	l->stats->packets++;
 	l->stats->bytes += hdr->len;
 	/* Microseconds: every source is opened at that precision. */
-	uint64_t ts_us =
-	    (uint64_t)hdr->ts.tv_sec * 1000000u + (uint64_t)hdr->ts.tv_usec;
+	pn_time_us ts_us = pn_time_from_timeval(&hdr->ts);
 	if (ts_us < l->stats->previous_us) {
-		uint64_t step = l->stats->previous_us - ts_us;
+		int64_t step = pn_time_sub(l->stats->previous_us, ts_us);
 		l->stats->time_steps_back++;
 		if (step > l->stats->time_step_back_max_us)
 			l->stats->time_step_back_max_us = step;
@@ -456,26 +455,26 @@ static pcap_t *open_file(const char *name, char err[PCAP_ERRBUF_SIZE])
 	return p;
 }
 
-/* The capture time of a file's first packet, or UINT64_MAX when it has
+/* The capture time of a file's first packet, or PN_TIME_MAX when it has
  * none or cannot be read (its error is reported when it is read). */
-static uint64_t first_time(const char *name)
+static pn_time_us first_time(const char *name)
 {
 	char err[PCAP_ERRBUF_SIZE];
 	pcap_t *p = pcap_open_offline_with_tstamp_precision(
 	    name, PCAP_TSTAMP_PRECISION_MICRO, err);
 	if (!p)
-		return UINT64_MAX;
+		return PN_TIME_MAX;
 	struct pcap_pkthdr *h;
 	const u_char *bytes;
-	uint64_t t = UINT64_MAX;
+	pn_time_us t = PN_TIME_MAX;
 	if (pcap_next_ex(p, &h, &bytes) == 1)
-		t = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+		t = pn_time_from_timeval(&h->ts);
 	pcap_close(p);
 	return t;
 }
 
 struct timed_file {
-	uint64_t first_us;
+	pn_time_us first_us;
 	int index;
 };
 
@@ -599,6 +598,7 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 				      const char *who, FILE *diag)
 {
 	memset(stats, 0, sizeof *stats);
+	stats->previous_us = PN_TIME_MIN;
 	if (opts->filter && !pn_capture_check_filter(opts, who, diag))
 		return PN_CAPTURE_USAGE;
 	int one = 0,

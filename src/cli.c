@@ -299,7 +299,7 @@ static bool parse_idle(const char *arg, struct pn_flow_config *cfg)
 		double s = strtod(item, &end);
 		if (*end || errno || !(s > 0) || !isfinite(s) || s > 1e9)
 			return false;
-		uint64_t us = (uint64_t)(s * 1e6);
+		int64_t us = (int64_t)(s * 1e6);
 		for (int k = 0; k < PN_TRANSPORT_COUNT; k++)
 			if (t < 0 || t == k)
 				cfg->idle_us[k] = us;

@@ -112,14 +112,6 @@ static const char *const csv_header[] = {"transport",
 					 "end"};
 #define CSV_COLUMNS ((int)(sizeof csv_header / sizeof csv_header[0]))
 
-static uint64_t flow_first(const struct pn_flow *f)
-{
-	if (!f->first_us[0] || !f->first_us[1])
-		return f->first_us[0] | f->first_us[1];
-	return f->first_us[0] < f->first_us[1] ? f->first_us[0]
-					       : f->first_us[1];
-}
-
 /* The flow's PN_FF_* flags as names joined by sep. */
 static const char *flags_text(uint16_t flags, const char *sep, bool quoted,
 			      char *buf, size_t size)
@@ -145,11 +137,13 @@ void pn_flow_print(FILE *out, enum pn_format format,
 {
 	int srv = f->server, cli = !srv;
 	enum pn_transport t = (enum pn_transport)f->key.transport;
-	char ca[INET6_ADDRSTRLEN], sa[INET6_ADDRSTRLEN], first[40], last[40],
-	    service[512], fc[12], fs[12], flags[160];
+	char ca[INET6_ADDRSTRLEN], sa[INET6_ADDRSTRLEN],
+	    first[PN_TIME_TEXT_SIZE], last[PN_TIME_TEXT_SIZE], service[512],
+	    fc[12], fs[12], flags[160];
 	pn_addr_text(f->key.addr[cli], f->key.ip_version, ca);
 	pn_addr_text(f->key.addr[srv], f->key.ip_version, sa);
-	pn_time_text(flow_first(f), first);
+	pn_time_us first_us = pn_flow_first_us(f);
+	pn_time_text(first_us, first);
 	pn_time_text(f->seen_us, last);
 	pn_flow_service(reg, ann, f, service, sizeof service);
 	pn_tcp_flags_text(f->tcp_flags[cli], fc);
@@ -161,7 +155,7 @@ void pn_flow_print(FILE *out, enum pn_format format,
 		char port[1024];
 		pn_annotate_port(ann, t, sport, port, sizeof port);
 		fprintf(out, "%s %.6fs %s %s.%u > %s.%u: %s (basis %s); ",
-			first, (double)(f->seen_us - flow_first(f)) / 1e6,
+			first, (double)pn_time_sub(f->seen_us, first_us) / 1e6,
 			pn_transport_name(t), ca, f->key.port[cli], sa, sport,
 			port, pn_basis_name(f->basis));
 		fprintf(out,

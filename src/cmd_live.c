@@ -143,8 +143,8 @@ struct run {
 	struct pn_flow_table *table;
 	struct pn_service_stats *stats; /* the final report */
 	struct service *services;
-	uint64_t snapshot_us; /* wall clock of the previous snapshot */
-	uint64_t start_us;
+	pn_time_us snapshot_us; /* wall clock of the previous snapshot */
+	pn_time_us start_us;
 	double next_snapshot; /* monotonic */
 	struct pn_live_snapshot snap;
 	uint32_t snap_cap;
@@ -158,11 +158,11 @@ struct run {
 	int stdout_err, flows_err;
 };
 
-static uint64_t wall_us(void)
+static pn_time_us wall_us(void)
 {
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
-	return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+	return pn_time_from_timeval(&tv);
 }
 
 static double monotonic(void)
@@ -170,12 +170,6 @@ static double monotonic(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t flow_first_us(const struct pn_flow *f)
-{
-	uint64_t a = f->first_us[0], b = f->first_us[1];
-	return !a ? b : !b ? a : a < b ? a : b;
 }
 
 static struct service *service_of(struct run *r, const struct pn_flow *f)
@@ -216,7 +210,7 @@ static void on_flow_end(void *ctx, const struct pn_flow *f)
 	s->ended_bytes[0] += f->bytes[cli];
 	s->ended_bytes[1] += f->bytes[srv];
 	/* Started and ended between two snapshots: never seen active. */
-	if (flow_first_us(f) > r->snapshot_us)
+	if (pn_flow_first_us(f) > r->snapshot_us)
 		s->pub.flows++;
 	pn_service_stats_add(r->stats, f);
 	if (r->flows_out)
@@ -235,7 +229,7 @@ static void add_active(void *ctx, const struct pn_flow *f)
 	s->pub.bytes[1] += f->bytes[srv];
 	s->pub.active++;
 	s->pub.basis[f->basis]++;
-	if (flow_first_us(f) > r->snapshot_us)
+	if (pn_flow_first_us(f) > r->snapshot_us)
 		s->pub.flows++;
 }
 
@@ -289,7 +283,7 @@ void pn_live_sort(struct pn_live_snapshot *snap, enum pn_live_sort key)
 /* Builds r->snap: service totals are ended flows plus the counters of the
  * active ones, and rates the difference to the previous snapshot. */
 static void take_snapshot(struct run *r, const struct pn_capture_stats *cs,
-			  uint64_t now)
+			  pn_time_us now)
 {
 	struct service *s, *tmp;
 	HASH_ITER(hh, r->services, s, tmp)
@@ -301,7 +295,7 @@ static void take_snapshot(struct run *r, const struct pn_capture_stats *cs,
 	}
 	pn_flow_foreach(r->table, add_active, r);
 
-	double dt = (double)(now - r->snapshot_us) / 1e6;
+	double dt = (double)pn_time_sub(now, r->snapshot_us) / 1e6;
 	if (dt <= 0)
 		dt = 1e-6;
 	uint32_t n = HASH_COUNT(r->services);
@@ -338,7 +332,7 @@ static void take_snapshot(struct run *r, const struct pn_capture_stats *cs,
 	struct pn_live_snapshot *sn = &r->snap;
 	sn->iface = r->own->capture.opts.iface;
 	sn->registry_date = pn_registry_date_text(r->cli->reg);
-	sn->elapsed = (double)(now - r->start_us) / 1e6;
+	sn->elapsed = (double)pn_time_sub(now, r->start_us) / 1e6;
 	sn->interval = dt;
 	sn->packets = cs->packets;
 	sn->bytes = cs->bytes;
@@ -377,7 +371,7 @@ static void flags_json(FILE *out, uint16_t flags)
 static void write_snapshot_json(const struct run *r, FILE *out)
 {
 	const struct pn_live_snapshot *sn = &r->snap;
-	char when[40];
+	char when[PN_TIME_TEXT_SIZE];
 	fprintf(out, "{\"type\":\"snapshot\",\"time\":\"%s\",\"interface\":\"",
 		pn_time_text(r->snapshot_us, when));
 	pn_json_escape(out, sn->iface);
@@ -449,7 +443,7 @@ static void write_snapshot_json(const struct run *r, FILE *out)
 static void write_snapshot_text(const struct run *r, FILE *out)
 {
 	const struct pn_live_snapshot *sn = &r->snap;
-	char when[40];
+	char when[PN_TIME_TEXT_SIZE];
 	fprintf(out,
 		"%s %s: %.0f pkt/s, %.0f bit/s; %llu packets; active flows "
 		"%llu",
@@ -557,9 +551,7 @@ static bool on_packet(void *ctx, const struct pn_capture_source *src,
 	if (r->failed)
 		return false;
 	if (p->l4 != PN_L4_NONE)
-		pn_flow_push(r->table, p,
-			     (uint64_t)h->ts.tv_sec * 1000000u +
-				 (uint64_t)h->ts.tv_usec);
+		pn_flow_push(r->table, p, pn_time_from_timeval(&h->ts));
 	return true;
 }
 
@@ -592,7 +584,7 @@ static bool on_tick(void *ctx, const struct pn_capture_stats *cs)
 	struct run *r = ctx;
 	if (r->failed || r->stdout_err || r->flows_err)
 		return false;
-	uint64_t now = wall_us();
+	pn_time_us now = wall_us();
 	pn_flow_tick(r->table, now);
 	if (r->view_on) {
 		enum pn_view_action a = pn_view_keys(&r->view);

@@ -47,8 +47,8 @@ struct run {
 	struct pn_pcapng *pcapng;
 	uint32_t interface;
 	bool several_files;
-	bool live;	 /* lines go out one by one */
-	time_t last_sec; /* cache for the formatted second */
+	bool live;	     /* lines go out one by one */
+	pn_time_us last_sec; /* cache for the formatted second */
 	char sec_text[24];
 	size_t sec_len;
 	bool header_done;
@@ -82,24 +82,27 @@ static void addr_text(const struct pn_packet *p, const uint8_t *a,
 	pn_addr_text(a, p->ip_version, buf);
 }
 
-/* "2026-01-15T09:00:00.123456Z": the second is formatted once and reused
- * for every packet within it. */
+/* "2026-01-15T09:00:00.123456Z" (pn_time_text): the second is formatted
+ * once and reused for every packet within it. */
 static size_t time_text(struct run *r, const struct pcap_pkthdr *h,
-			char buf[40])
+			char buf[PN_TIME_TEXT_SIZE])
 {
-	if (h->ts.tv_sec != r->last_sec || !r->sec_text[0]) {
-		struct tm tm;
-		time_t sec = h->ts.tv_sec;
-		gmtime_r(&sec, &tm);
-		strftime(r->sec_text, sizeof r->sec_text, "%Y-%m-%dT%H:%M:%S",
-			 &tm);
-		r->last_sec = h->ts.tv_sec;
-		r->sec_len = strlen(r->sec_text);
+	pn_time_us t = pn_time_from_timeval(&h->ts);
+	if (!pn_time_is_iso(t))
+		return strlen(pn_time_text(t, buf));
+	pn_time_us sec = t / PN_US_PER_SEC;
+	if (sec != r->last_sec || !r->sec_len) {
+		char whole[PN_TIME_TEXT_SIZE];
+		pn_time_text(sec * PN_US_PER_SEC, whole);
+		/* "YYYY-MM-DDTHH:MM:SS", without ".000000Z" */
+		r->sec_len = strlen(whole) - 8;
+		memcpy(r->sec_text, whole, r->sec_len);
+		r->last_sec = sec;
 	}
 	size_t n = r->sec_len;
 	memcpy(buf, r->sec_text, n);
 	buf[n++] = '.';
-	unsigned long us = (unsigned long)h->ts.tv_usec % 1000000u;
+	unsigned long us = (unsigned long)(t % PN_US_PER_SEC);
 	for (int i = 5; i >= 0; i--, us /= 10)
 		buf[n + (size_t)i] = (char)('0' + us % 10);
 	buf[n + 6] = 'Z';
@@ -357,7 +360,7 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 		      const struct pcap_pkthdr *h, const struct pn_packet *p)
 {
 	struct line *l = &lines;
-	char t[40], tmp[16];
+	char t[PN_TIME_TEXT_SIZE], tmp[16];
 	l->start = l->n;
 	if (l->head_of == src->name) {
 		put_mem(l, l->head, l->head_len);
@@ -506,7 +509,7 @@ static const char *const csv_header[] = {
 static void csv_line(struct run *r, const struct pn_capture_source *src,
 		     const struct pcap_pkthdr *h, const struct pn_packet *p)
 {
-	char frame[24], t[40], caplen[12], len[12],
+	char frame[24], t[PN_TIME_TEXT_SIZE], caplen[12], len[12],
 	    vlan[16] = "", ip[4] = "", sa[INET6_ADDRSTRLEN] = "",
 	    da[INET6_ADDRSTRLEN] = "", proto[4] = "", sport[8] = "",
 	    dport[8] = "", flags[12] = "", chunk[4] = "", code[12] = "",
@@ -633,7 +636,7 @@ static bool on_packet(void *ctx, const struct pn_capture_source *src,
 		describe(r, p, h, text, sizeof text);
 	switch (r->cli->format) {
 	case PN_FORMAT_TEXT: {
-		char t[40];
+		char t[PN_TIME_TEXT_SIZE];
 		time_text(r, h, t);
 		fprintf(r->out, "%s #%llu %s\n", t,
 			(unsigned long long)src->frame, text);

@@ -58,7 +58,7 @@ struct slab {
  * and using it (see pn_flow_push). */
 struct event {
 	struct pn_flow_key key;
-	uint64_t ts_us;
+	pn_time_us ts_us;
 	uint32_t wirelen;
 	unsigned hashv;
 	enum pn_l4 l4;
@@ -80,8 +80,8 @@ struct pn_flow_table {
 	struct pn_flow *oldest[N_LISTS], *newest[N_LISTS];
 	struct pn_flow *free_flows; /* linked through `newer` */
 	struct slab *slabs;
-	uint64_t now_us, next_sweep_us;
-	uint64_t high_us; /* the latest capture time seen */
+	pn_time_us now_us, next_sweep_us;
+	pn_time_us high_us; /* the latest capture time seen */
 	struct pn_flow_counters counters;
 	struct event pending[PIPELINE];
 	unsigned pending_head, pending_count;
@@ -90,11 +90,11 @@ struct pn_flow_table {
 void pn_flow_config_init(struct pn_flow_config *cfg)
 {
 	cfg->max_flows = PN_FLOW_MAX;
-	cfg->idle_us[PN_TCP] = PN_FLOW_IDLE_TCP * 1000000ull;
-	cfg->idle_us[PN_UDP] = PN_FLOW_IDLE_UDP * 1000000ull;
-	cfg->idle_us[PN_SCTP] = PN_FLOW_IDLE_SCTP * 1000000ull;
-	cfg->idle_us[PN_DCCP] = PN_FLOW_IDLE_DCCP * 1000000ull;
-	cfg->linger_us = PN_FLOW_LINGER * 1000000ull;
+	cfg->idle_us[PN_TCP] = PN_FLOW_IDLE_TCP * (int64_t)PN_US_PER_SEC;
+	cfg->idle_us[PN_UDP] = PN_FLOW_IDLE_UDP * (int64_t)PN_US_PER_SEC;
+	cfg->idle_us[PN_SCTP] = PN_FLOW_IDLE_SCTP * (int64_t)PN_US_PER_SEC;
+	cfg->idle_us[PN_DCCP] = PN_FLOW_IDLE_DCCP * (int64_t)PN_US_PER_SEC;
+	cfg->linger_us = PN_FLOW_LINGER * (int64_t)PN_US_PER_SEC;
 }
 
 const char *pn_basis_name(enum pn_basis b)
@@ -129,6 +129,8 @@ struct pn_flow_table *pn_flow_table_create(const struct pn_flow_config *cfg,
 	t->reg = reg;
 	t->on_end = on_end;
 	t->ctx = ctx;
+	/* No time has been seen: the first packet sets the clock. */
+	t->now_us = t->next_sweep_us = t->high_us = PN_TIME_MIN;
 	return t;
 }
 
@@ -199,7 +201,15 @@ static void flow_end(struct pn_flow_table *t, struct pn_flow *f,
 	t->free_flows = f;
 }
 
-static uint64_t list_timeout(const struct pn_flow_table *t, int list)
+/* Whether `d` of capture time has passed at `now` since `since`. Compared
+ * by difference, which saturates only where it is beyond any timeout:
+ * since + d would saturate too, and then equal `now` at the range's end. */
+static inline bool passed(pn_time_us now, pn_time_us since, int64_t d)
+{
+	return pn_time_sub(now, since) >= d;
+}
+
+static int64_t list_timeout(const struct pn_flow_table *t, int list)
 {
 	return list == LIST_CLOSING ? t->cfg.linger_us : t->cfg.idle_us[list];
 }
@@ -212,7 +222,7 @@ static uint64_t list_timeout(const struct pn_flow_table *t, int list)
  * eviction settle a head that has seen packets since it was queued by
  * queueing it again. So expiry is as exact as the sweep, and a settled
  * head is the list's least recently seen flow. */
-#define REQUEUE_US 1000000u
+#define REQUEUE_US 1000000
 
 static void requeue(struct pn_flow_table *t, struct pn_flow *f)
 {
@@ -233,11 +243,11 @@ static struct pn_flow *settled_head(struct pn_flow_table *t, int list)
 static void sweep(struct pn_flow_table *t)
 {
 	for (int l = 0; l < N_LISTS; l++) {
-		uint64_t timeout = list_timeout(t, l);
+		int64_t timeout = list_timeout(t, l);
 		struct pn_flow *f;
 		while ((f = t->oldest[l]) &&
-		       f->queued_us + timeout <= t->now_us) {
-			if (f->seen_us + timeout > t->now_us) {
+		       passed(t->now_us, f->queued_us, timeout)) {
+			if (!passed(t->now_us, f->seen_us, timeout)) {
 				requeue(t, f);
 				continue;
 			}
@@ -436,7 +446,7 @@ static void note_close(struct pn_flow *f, const struct event *p, int src)
 	}
 }
 
-static void make_event(const struct pn_packet *p, uint64_t ts_us,
+static void make_event(const struct pn_packet *p, pn_time_us ts_us,
 		       struct event *e)
 {
 	e->src = (uint8_t)pn_flow_key_from_packet(p, &e->key);
@@ -456,7 +466,7 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 {
 	const struct pn_flow_key k = p->key;
 	int src = p->src;
-	uint64_t ts_us = p->ts_us;
+	pn_time_us ts_us = p->ts_us;
 	unsigned hashv = p->hashv;
 	/* The clock follows capture time both ways: files given out of
 	 * order and clock steps back move it back, and then nothing ends
@@ -467,9 +477,9 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 	if (ts_us > t->high_us)
 		t->high_us = ts_us;
 	if (t->now_us >= t->next_sweep_us ||
-	    t->now_us + 1000000 < t->next_sweep_us) {
+	    pn_time_sub(t->next_sweep_us, t->now_us) > 1000000) {
 		sweep(t);
-		t->next_sweep_us = t->now_us + 1000000;
+		t->next_sweep_us = pn_time_add(t->now_us, 1000000);
 	}
 
 	struct pn_flow *f;
@@ -479,10 +489,10 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 	 * other traffic happened to trigger a sweep. A SYN on a closed flow
 	 * opens a new one. */
 	if (f) {
-		uint64_t timeout = f->closing
-				       ? t->cfg.linger_us
-				       : t->cfg.idle_us[f->key.transport];
-		if ((f->seen_us <= ts_us && f->seen_us + timeout <= ts_us) ||
+		int64_t timeout = f->closing ? t->cfg.linger_us
+					     : t->cfg.idle_us[f->key.transport];
+		if ((f->seen_us <= ts_us &&
+		     passed(ts_us, f->seen_us, timeout)) ||
 		    (f->closing && opens(p))) {
 			flow_end(t, f,
 				 f->closing ? (enum pn_flow_end)f->closing
@@ -496,6 +506,7 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 		f = flow_alloc(t);
 		memset(f, 0, sizeof *f);
 		f->key = k;
+		f->seen_us = ts_us; /* before it is queued */
 		const struct pn_registry *reg = t->reg;
 		f->slot[0] = reg->table[k.transport][k.port[0]];
 		f->slot[1] = reg->table[k.transport][k.port[1]];
@@ -516,17 +527,18 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 			t->counters.peak = t->counters.active;
 	}
 
-	f->packets[src]++;
-	f->bytes[src] += p->wirelen;
-	/* Times are kept as first and last, whatever order they came in. */
-	if (!f->first_us[src] || ts_us < f->first_us[src])
+	/* Times are kept as first and last, whatever order they came in;
+	 * a side's times mean something once it has sent a packet. */
+	if (!f->packets[src] || ts_us < f->first_us[src])
 		f->first_us[src] = ts_us;
-	if (ts_us > f->last_us[src])
+	if (!f->packets[src] || ts_us > f->last_us[src])
 		f->last_us[src] = ts_us;
 	if (ts_us > f->seen_us)
 		f->seen_us = ts_us;
+	f->packets[src]++;
+	f->bytes[src] += p->wirelen;
 	/* Requeue at most once per second of capture time (see requeue()). */
-	if (ts_us > f->queued_us + REQUEUE_US)
+	if (pn_time_sub(ts_us, f->queued_us) > REQUEUE_US)
 		requeue(t, f);
 	if (p->l4 == PN_L4_TCP)
 		f->tcp_flags[src] |= p->tcp_flags;
@@ -546,7 +558,7 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 }
 
 struct pn_flow *pn_flow_packet(struct pn_flow_table *t,
-			       const struct pn_packet *p, uint64_t ts_us)
+			       const struct pn_packet *p, pn_time_us ts_us)
 {
 	pn_flow_drain(t);
 	struct event e;
@@ -563,7 +575,7 @@ static const UT_hash_bucket *bucket_of(const struct pn_flow_table *t,
 }
 
 void pn_flow_push(struct pn_flow_table *t, const struct pn_packet *p,
-		  uint64_t ts_us)
+		  pn_time_us ts_us)
 {
 	if (t->pending_count == PIPELINE) {
 		process(t, &t->pending[t->pending_head]);
@@ -601,9 +613,7 @@ bool pn_flow_capture(void *table, const struct pn_capture_source *src,
 	(void)src;
 	(void)bytes;
 	if (p->l4 != PN_L4_NONE)
-		pn_flow_push(table, p,
-			     (uint64_t)h->ts.tv_sec * 1000000u +
-				 (uint64_t)h->ts.tv_usec);
+		pn_flow_push(table, p, pn_time_from_timeval(&h->ts));
 	return true;
 }
 
@@ -616,14 +626,14 @@ void pn_flow_drain(struct pn_flow_table *t)
 	}
 }
 
-void pn_flow_tick(struct pn_flow_table *t, uint64_t now_us)
+void pn_flow_tick(struct pn_flow_table *t, pn_time_us now_us)
 {
 	pn_flow_drain(t);
 	if (now_us > t->now_us)
 		t->now_us = now_us;
 	if (t->now_us >= t->next_sweep_us) {
 		sweep(t);
-		t->next_sweep_us = t->now_us + 1000000;
+		t->next_sweep_us = pn_time_add(t->now_us, 1000000);
 	}
 }
 
@@ -649,7 +659,7 @@ void pn_flow_flush(struct pn_flow_table *t)
 		while (t->oldest[l]) {
 			struct pn_flow *f = t->oldest[l];
 			enum pn_flow_end why = PN_END_INPUT;
-			if (f->seen_us + list_timeout(t, l) <= t->now_us)
+			if (passed(t->now_us, f->seen_us, list_timeout(t, l)))
 				why = l == LIST_CLOSING
 					  ? (enum pn_flow_end)f->closing
 					  : PN_END_IDLE;

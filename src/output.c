@@ -212,14 +212,43 @@ const char *pn_tcp_flags_text(uint8_t f, char buf[12])
 	return buf;
 }
 
-const char *pn_time_text(uint64_t us, char buf[40])
+static _Atomic uint64_t time_outside;
+
+const char *pn_time_text(pn_time_us us, char buf[PN_TIME_TEXT_SIZE])
 {
+	if (!pn_time_is_iso(us)) {
+		/* The magnitude as unsigned: -INT64_MIN does not fit. */
+		uint64_t m = us < 0 ? -(uint64_t)us : (uint64_t)us;
+		snprintf(buf, PN_TIME_TEXT_SIZE, "@%s%llu.%06u",
+			 us < 0 ? "-" : "",
+			 (unsigned long long)(m / PN_US_PER_SEC),
+			 (unsigned)(m % PN_US_PER_SEC));
+		time_outside++;
+		return buf;
+	}
 	struct tm tm;
-	time_t sec = (time_t)(us / 1000000);
+	time_t sec = (time_t)(us / PN_US_PER_SEC);
 	gmtime_r(&sec, &tm);
-	size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, 40 - n, ".%06uZ", (unsigned)(us % 1000000));
+	size_t n = strftime(buf, PN_TIME_TEXT_SIZE, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, PN_TIME_TEXT_SIZE - n, ".%06uZ",
+		 (unsigned)(us % PN_US_PER_SEC));
 	return buf;
+}
+
+uint64_t pn_time_outside_count(void)
+{
+	return time_outside;
+}
+
+void pn_time_note(FILE *out, const char *who)
+{
+	uint64_t n = time_outside;
+	if (n)
+		fprintf(out,
+			"%s: note: %llu time%s outside 1970-9999 %s printed as "
+			"seconds since 1970 (@SECONDS)\n",
+			who, (unsigned long long)n, n == 1 ? "" : "s",
+			n == 1 ? "is" : "are");
 }
 
 /* Why the last pn_out_write failed: stdio keeps no errno of its own. */

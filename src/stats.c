@@ -193,6 +193,7 @@ void pn_stats_summary_text(FILE *out, const char *who,
 	if (s->interrupted)
 		fputs("; interrupted", out);
 	fputc('\n', out);
+	pn_time_note(out, who);
 	if (s->have_pcap_stats)
 		fprintf(out,
 			"%s: libpcap: %u received, %u dropped for lack of "
@@ -270,9 +271,9 @@ void pn_stats_summary_json(FILE *out, const struct pn_capture_stats *s)
 			sep = ",";
 		}
 	fprintf(out,
-		"},\"time_steps_back\":%llu,\"time_step_back_max_us\":%llu",
+		"},\"time_steps_back\":%llu,\"time_step_back_max_us\":%lld",
 		(unsigned long long)s->time_steps_back,
-		(unsigned long long)s->time_step_back_max_us);
+		(long long)s->time_step_back_max_us);
 	fputs(",\"pcap\":", out);
 	if (s->have_pcap_stats)
 		fprintf(out,
@@ -360,7 +361,7 @@ struct service {
 	uint8_t transport;
 	uint16_t port_min, port_max;
 	uint64_t flows, packets[2], bytes[2]; /* [0] client to server */
-	uint64_t first_us, last_us;
+	pn_time_us first_us, last_us;
 	uint64_t basis[PN_BASIS_COUNT];
 	uint64_t flagged[PN_FF_COUNT];
 	struct addr_set clients, servers;
@@ -485,18 +486,14 @@ static void account(struct service *v, const struct pn_flow *f)
 {
 	int srv = f->server, cli = !srv;
 	uint16_t port = f->key.port[srv];
-	uint64_t first =
-	    f->first_us[0] && f->first_us[1]
-		? (f->first_us[0] < f->first_us[1] ? f->first_us[0]
-						   : f->first_us[1])
-		: f->first_us[0] | f->first_us[1];
+	pn_time_us first = pn_flow_first_us(f);
 	if (v->flows == 0 || port < v->port_min)
 		v->port_min = port;
 	if (v->flows == 0 || port > v->port_max)
 		v->port_max = port;
 	if (v->flows == 0 || first < v->first_us)
 		v->first_us = first;
-	if (f->seen_us > v->last_us)
+	if (v->flows == 0 || f->seen_us > v->last_us)
 		v->last_us = f->seen_us;
 	v->flows++;
 	v->packets[0] += f->packets[cli];
@@ -587,9 +584,12 @@ static void text_flags(FILE *out, const struct service *v)
 		}
 }
 
-/* Time of day, for the text table: the header gives the full range. */
-static const char *clock_text(uint64_t us, char buf[16])
+/* Time of day, for the text table: the header gives the full range. A
+ * time outside 1970-9999 is written whole, as seconds (pn_time_text). */
+static const char *clock_text(pn_time_us us, char buf[PN_TIME_TEXT_SIZE])
 {
+	if (!pn_time_is_iso(us))
+		return pn_time_text(us, buf);
 	struct tm tm;
 	time_t sec = (time_t)(us / 1000000);
 	gmtime_r(&sec, &tm);
@@ -599,7 +599,7 @@ static const char *clock_text(uint64_t us, char buf[16])
 
 static void text_row(FILE *out, const struct service *v, const char *label)
 {
-	char ports[16], a[16], b[16];
+	char ports[16], a[PN_TIME_TEXT_SIZE], b[PN_TIME_TEXT_SIZE];
 	fprintf(
 	    out,
 	    "%-24s %-5s %-11s %6llu %8llu %8llu %11llu %11llu %7llu %7llu  "
@@ -626,7 +626,7 @@ static void text_row(FILE *out, const struct service *v, const char *label)
 
 static void json_service(FILE *out, const struct service *v, const char *name)
 {
-	char ports[16], a[40], b[40];
+	char ports[16], a[PN_TIME_TEXT_SIZE], b[PN_TIME_TEXT_SIZE];
 	fputs("{\"service\":\"", out);
 	pn_json_escape(out, name);
 	fputs("\",\"transport\":", out);
@@ -685,7 +685,8 @@ static const char *const csv_header[] = {"service",
 
 static void csv_service(FILE *out, const struct service *v, const char *name)
 {
-	char num[7 + PN_BASIS_COUNT + PN_FF_COUNT][24], ports[16], a[40], b[40];
+	char num[7 + PN_BASIS_COUNT + PN_FF_COUNT][24], ports[16],
+	    a[PN_TIME_TEXT_SIZE], b[PN_TIME_TEXT_SIZE];
 	const char *row[CSV_COLUMNS];
 	uint64_t values[] = {v->flows,
 			     v->packets[0],
@@ -734,7 +735,7 @@ static void sum_into(struct service *sum, const struct service *v)
 		sum->port_max = v->port_max;
 	if (sum->flows == 0 || v->first_us < sum->first_us)
 		sum->first_us = v->first_us;
-	if (v->last_us > sum->last_us)
+	if (sum->flows == 0 || v->last_us > sum->last_us)
 		sum->last_us = v->last_us;
 	sum->flows += v->flows;
 	for (int d = 0; d < 2; d++) {
@@ -786,7 +787,7 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 			percent(t->basis[PN_BASIS_PORT_CLASS], t->flows),
 			percent(t->basis[PN_BASIS_NONE], t->flows));
 		if (t->flows) {
-			char a[40], b[40];
+			char a[PN_TIME_TEXT_SIZE], b[PN_TIME_TEXT_SIZE];
 			fprintf(out, "# seen from %s to %s\n",
 				pn_time_text(t->first_us, a),
 				pn_time_text(t->last_us, b));

@@ -175,7 +175,7 @@ static struct pn_packet dccp4(const char *src, uint16_t sport, const char *dst,
 	return p;
 }
 
-static struct pn_flow *feed(struct fx *x, struct pn_packet p, uint64_t ts)
+static struct pn_flow *feed(struct fx *x, struct pn_packet p, int64_t ts)
 {
 	struct pn_flow *f = pn_flow_packet(x->t, &p, ts);
 	assert_non_null(f);
@@ -979,6 +979,91 @@ static void test_idle_udp_default(void **state)
 	assert_int_equal(n->created, 3);
 }
 
+/* Time 0 (1970-01-01T00:00:00Z) is a time like any other: it does not
+ * mean "that side sent nothing". */
+static void test_time_zero_first_packet(void **state)
+{
+	struct fx *x = *state;
+	struct pn_packet q = udp4(C, 40000, S, 53, 60);
+	struct pn_packet r = udp4(S, 53, C, 40000, 80);
+	struct pn_flow *f = feed(x, q, 0);
+	assert_ptr_equal(feed(x, r, 500), f);
+	assert_ptr_equal(feed(x, q, 1000), f);
+	int c = f->server == 0 ? 1 : 0;
+	assert_int_equal(f->packets[c], 2);
+	assert_int_equal(f->packets[!c], 1);
+	assert_true(f->first_us[c] == 0);
+	assert_true(f->last_us[c] == 1000);
+	assert_true(f->first_us[!c] == 500);
+	assert_true(f->seen_us == 1000);
+	pn_flow_flush(x->t);
+	assert_int_equal(x->n_ended, 1);
+	assert_int_equal(x->ended[0].end, PN_END_INPUT);
+}
+
+/* Before 1970 (libpcap reads ts_sec 0xffffffff as -1 s): idle timeouts
+ * count from there, and a side is never taken for silent. */
+static void test_negative_times(void **state)
+{
+	struct fx *x = *state;
+	const int64_t t = -1000000; /* 1969-12-31T23:59:59Z */
+	struct pn_packet q = udp4(C, 40000, S, 53, 60);
+	struct pn_packet r = udp4(S, 53, C, 40000, 80);
+	struct pn_flow *f = feed(x, q, t);
+	assert_ptr_equal(feed(x, r, t + 500), f);
+	assert_int_equal(x->n_ended, 0);
+	assert_int_equal(f->packets[0], 1);
+	assert_int_equal(f->packets[1], 1);
+	assert_true((int64_t)f->seen_us == t + 500);
+	tick(x, t + 59 * (int64_t)SEC);
+	assert_int_equal(x->n_ended, 0);
+	tick(x, t + 61 * (int64_t)SEC);
+	assert_int_equal(x->n_ended, 1);
+	assert_int_equal(x->ended[0].end, PN_END_IDLE);
+	assert_int_equal(x->ended[0].packets[0] + x->ended[0].packets[1], 2);
+	assert_true((int64_t)x->ended[0].first_us[0] < 0 &&
+		    (int64_t)x->ended[0].first_us[1] < 0);
+
+	/* -2^31 s, then on across 1970: two flows, each whole. */
+	open_table(x);
+	const int64_t m = -2147483648ll * (int64_t)SEC;
+	f = feed(x, q, m);
+	assert_ptr_equal(feed(x, r, m + (int64_t)SEC), f);
+	assert_int_equal(x->n_ended, 0);
+	f = feed(x, q, -(int64_t)SEC / 2);
+	assert_ptr_equal(feed(x, r, (int64_t)SEC / 2), f);
+	assert_int_equal(x->n_ended, 1); /* the first, idle */
+	assert_int_equal(x->ended[0].end, PN_END_IDLE);
+	pn_flow_flush(x->t);
+	assert_int_equal(x->n_ended, 2);
+	assert_int_equal(x->ended[1].end, PN_END_INPUT);
+	assert_int_equal(x->ended[1].packets[0] + x->ended[1].packets[1], 2);
+}
+
+/* At the ends of the range the idle arithmetic saturates: nothing wraps
+ * round to end a flow early. */
+static void test_times_at_the_ends(void **state)
+{
+	struct fx *x = *state;
+	struct pn_packet q = udp4(C, 40000, S, 53, 60);
+	struct pn_packet r = udp4(S, 53, C, 40000, 80);
+	struct pn_flow *f = feed(x, q, INT64_MAX - 10);
+	assert_ptr_equal(feed(x, r, INT64_MAX), f);
+	assert_int_equal(x->n_ended, 0);
+	pn_flow_flush(x->t);
+	assert_int_equal(x->n_ended, 1);
+	assert_int_equal(x->ended[0].end, PN_END_INPUT);
+
+	open_table(x);
+	f = feed(x, q, INT64_MIN);
+	assert_ptr_equal(feed(x, r, INT64_MIN + 10), f);
+	assert_int_equal(x->n_ended, 0);
+	pn_flow_flush(x->t);
+	assert_int_equal(x->n_ended, 1);
+	assert_int_equal(x->ended[0].end, PN_END_INPUT);
+	assert_int_equal(x->ended[0].packets[0] + x->ended[0].packets[1], 2);
+}
+
 /* TCP, SCTP and DCCP: 300 s by default. */
 static void test_idle_defaults_other_transports(void **state)
 {
@@ -1227,6 +1312,9 @@ int main(void)
 	    T(test_idle_configured),
 	    T(test_idle_timeout_exact_between_sweeps),
 	    T(test_flush),
+	    T(test_time_zero_first_packet),
+	    T(test_negative_times),
+	    T(test_times_at_the_ends),
 	    T(test_evict_least_recent),
 	    T(test_evict_bounded),
 	    T(test_names),

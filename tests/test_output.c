@@ -213,6 +213,83 @@ static void test_safe_text(void **state)
 }
 
 /* A lost write is reported: pn_out_flush on /dev/full fails, and once. */
+/* ISO 8601 from 1970 to 9999, seconds since 1970 outside, never a broken
+ * year; written the second way, a time is counted. */
+static void test_time_text(void **state)
+{
+	(void)state;
+	static const struct {
+		int64_t us;
+		const char *text;
+	} cases[] = {
+	    {0, "1970-01-01T00:00:00.000000Z"},
+	    {1, "1970-01-01T00:00:00.000001Z"},
+	    {1768467600123456, "2026-01-15T09:00:00.123456Z"},
+	    {2147483647000000, "2038-01-19T03:14:07.000000Z"},
+	    {4294967295000000, "2106-02-07T06:28:15.000000Z"},
+	    {253402300799999999, "9999-12-31T23:59:59.999999Z"},
+	    {253402300800000000, "@253402300800.000000"},
+	    {568971820800123456, "@568971820800.123456"},
+	    {-1, "@-0.000001"},
+	    {-1000000, "@-1.000000"},
+	    {-999500, "@-0.999500"},
+	    {-2147483648000000, "@-2147483648.000000"},
+	    {INT64_MAX, "@9223372036854.775807"},
+	    {INT64_MIN, "@-9223372036854.775808"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char buf[40];
+		assert_string_equal(pn_time_text(cases[i].us, buf),
+				    cases[i].text);
+	}
+}
+
+static void test_time_outside_counted(void **state)
+{
+	(void)state;
+	char buf[PN_TIME_TEXT_SIZE];
+	uint64_t n = pn_time_outside_count();
+	pn_time_text(0, buf);
+	pn_time_text(PN_TIME_ISO_END - 1, buf);
+	assert_int_equal(pn_time_outside_count(), n);
+	pn_time_text(-1, buf);
+	pn_time_text(PN_TIME_ISO_END, buf);
+	assert_int_equal(pn_time_outside_count(), n + 2);
+	assert_true(pn_time_is_iso(0) && !pn_time_is_iso(-1));
+	assert_true(pn_time_is_iso(PN_TIME_ISO_END - 1) &&
+		    !pn_time_is_iso(PN_TIME_ISO_END));
+}
+
+/* libpcap's struct timeval to microseconds: negative seconds (a classic
+ * pcap's 32-bit field, sign-extended), carries, and the range's ends. */
+static void test_time_from_timeval(void **state)
+{
+	(void)state;
+	struct timeval tv = {-1, 0};
+	assert_true(pn_time_from_timeval(&tv) == -1000000);
+	tv = (struct timeval){-1, 500};
+	assert_true(pn_time_from_timeval(&tv) == -999500);
+	tv = (struct timeval){-2147483648ll, 0};
+	assert_true(pn_time_from_timeval(&tv) == -2147483648000000ll);
+	tv = (struct timeval){4294967295ll, 999999};
+	assert_true(pn_time_from_timeval(&tv) == 4294967295999999ll);
+	tv = (struct timeval){1, 1500000};
+	assert_true(pn_time_from_timeval(&tv) == 2500000);
+	tv = (struct timeval){INT64_MAX / 1000000, 775807};
+	assert_true(pn_time_from_timeval(&tv) == INT64_MAX);
+	tv = (struct timeval){INT64_MAX / 1000000, 999999};
+	assert_true(pn_time_from_timeval(&tv) == PN_TIME_MAX);
+	tv = (struct timeval){INT64_MAX / 1000000 + 1, 0};
+	assert_true(pn_time_from_timeval(&tv) == PN_TIME_MAX);
+	tv = (struct timeval){INT64_MIN / 1000000 - 1, 0};
+	assert_true(pn_time_from_timeval(&tv) == PN_TIME_MIN);
+	assert_true(pn_time_add(INT64_MAX, 1) == PN_TIME_MAX);
+	assert_true(pn_time_add(INT64_MIN, -1) == PN_TIME_MIN);
+	assert_true(pn_time_sub(INT64_MAX, -1) == INT64_MAX);
+	assert_true(pn_time_sub(INT64_MIN, 1) == INT64_MIN);
+	assert_true(pn_time_sub(0, -1000000) == 1000000);
+}
+
 static void test_out_flush_full(void **state)
 {
 	(void)state;
@@ -234,6 +311,9 @@ int main(void)
 	    cmocka_unit_test(test_pcapng_create_fails),
 	    cmocka_unit_test(test_safe_text),
 	    cmocka_unit_test(test_out_flush_full),
+	    cmocka_unit_test(test_time_text),
+	    cmocka_unit_test(test_time_outside_counted),
+	    cmocka_unit_test(test_time_from_timeval),
 	};
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #define PORTNOTE_CAPTURE_H
 
 #include "portnote/decode.h"
+#include "portnote/timeus.h"
 
 #include <pcap/pcap.h>
 #include <stdbool.h>
@@ -71,8 +72,8 @@ struct pn_capture_stats {
 	/* Packets whose capture time is earlier than the one before them
 	 * (files given out of order, clock steps), and the largest step. */
 	uint64_t time_steps_back;
-	uint64_t time_step_back_max_us;
-	uint64_t previous_us;
+	int64_t time_step_back_max_us;
+	pn_time_us previous_us; /* PN_TIME_MIN before the first packet */
 	bool have_pcap_stats;
 	struct pcap_stat pcap; /* live: libpcap's counters at the end */
 	struct pn_decode_counters decode;

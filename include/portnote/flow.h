@@ -78,11 +78,14 @@ struct pn_flow_key {
 struct pn_flow {
 	struct pn_flow_key key;
 	UT_hash_handle hh;
-	struct pn_flow *older, *newer;	  /* its idle list, oldest first */
-	uint64_t packets[2], bytes[2];	  /* sent by endpoint 0, endpoint 1 */
-	uint64_t first_us[2], last_us[2]; /* 0: that side sent nothing */
-	uint64_t seen_us;		  /* last packet either way */
-	uint64_t queued_us;   /* when it joined its idle list (see flow.c) */
+	struct pn_flow *older, *newer; /* its idle list, oldest first */
+	uint64_t packets[2], bytes[2]; /* sent by endpoint 0, endpoint 1 */
+	/* Capture times of each side's first and last packet: meaningful
+	 * only when packets[side] > 0 (any time, 1970-01-01 and earlier
+	 * too, is a valid one). */
+	pn_time_us first_us[2], last_us[2];
+	pn_time_us seen_us;   /* last packet either way */
+	pn_time_us queued_us; /* when it joined its idle list (see flow.c) */
 	uint16_t slot[2];     /* registry slot of each endpoint's port */
 	uint16_t flags;	      /* PN_FF_* for the server side */
 	uint8_t tcp_flags[2]; /* union of flags each side sent */
@@ -97,8 +100,8 @@ struct pn_flow {
 
 struct pn_flow_config {
 	uint32_t max_flows;
-	uint64_t idle_us[PN_TRANSPORT_COUNT];
-	uint64_t linger_us;
+	int64_t idle_us[PN_TRANSPORT_COUNT]; /* durations, > 0 */
+	int64_t linger_us;
 };
 
 struct pn_flow_counters {
@@ -120,13 +123,13 @@ struct pn_flow_table *pn_flow_table_create(const struct pn_flow_config *cfg,
 /* Accounts one decoded packet that has a transport (l4 != PN_L4_NONE) at
  * capture time ts_us, ending flows whose time has come. Returns the flow. */
 struct pn_flow *pn_flow_packet(struct pn_flow_table *t,
-			       const struct pn_packet *p, uint64_t ts_us);
+			       const struct pn_packet *p, pn_time_us ts_us);
 
 /* The same, for a stream of packets: the packet is taken now and accounted
  * a few packets later, which lets the table fetch its memory ahead of
  * time. pn_flow_drain accounts everything taken so far. */
 void pn_flow_push(struct pn_flow_table *t, const struct pn_packet *p,
-		  uint64_t ts_us);
+		  pn_time_us ts_us);
 void pn_flow_drain(struct pn_flow_table *t);
 
 /* A pn_capture_fn whose ctx is the flow table: every packet with a
@@ -137,7 +140,18 @@ bool pn_flow_capture(void *table, const struct pn_capture_source *src,
 
 /* Live capture: accounts the packets taken so far and lets the clock run
  * to now_us even when no packet arrives, so idle flows still end. */
-void pn_flow_tick(struct pn_flow_table *t, uint64_t now_us);
+void pn_flow_tick(struct pn_flow_table *t, pn_time_us now_us);
+
+/* The capture time of a flow's first packet, either way. */
+static inline pn_time_us pn_flow_first_us(const struct pn_flow *f)
+{
+	if (!f->packets[0])
+		return f->first_us[1];
+	if (!f->packets[1])
+		return f->first_us[0];
+	return f->first_us[0] < f->first_us[1] ? f->first_us[0]
+					       : f->first_us[1];
+}
 
 /* Calls fn for every active flow (after pn_flow_drain, for exact counts). */
 void pn_flow_foreach(const struct pn_flow_table *t,

@@ -4,6 +4,8 @@
 #ifndef PORTNOTE_OUTPUT_H
 #define PORTNOTE_OUTPUT_H
 
+#include "portnote/timeus.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,8 +29,29 @@ const char *pn_addr_text(const uint8_t addr[16], int ip_version, char *buf);
 /* TCP flags in tcpdump's letters (FSRPUWE, ACK as '.'), "-" for none. */
 const char *pn_tcp_flags_text(uint8_t flags, char buf[12]);
 
-/* Microseconds since the epoch as "2026-01-15T09:00:00.000000Z". */
-const char *pn_time_text(uint64_t us, char buf[40]);
+/* Capture times, in every output (text, JSON, CSV, live): ISO 8601 UTC
+ * with microseconds, "2026-01-15T09:00:00.000000Z", for times from
+ * 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z; any other time as
+ * "@" and its seconds since 1970 with six decimals ("@-1.000000",
+ * "@253402300800.000000"), never as a broken ISO 8601 year. JSON and CSV
+ * carry the same text as a string. Each time written the second way is
+ * counted for pn_time_note. */
+#define PN_TIME_TEXT_SIZE 40
+#define PN_TIME_ISO_END ((pn_time_us)253402300800 * PN_US_PER_SEC)
+
+static inline int pn_time_is_iso(pn_time_us us)
+{
+	return us >= 0 && us < PN_TIME_ISO_END;
+}
+
+const char *pn_time_text(pn_time_us us, char buf[PN_TIME_TEXT_SIZE]);
+
+/* How many times pn_time_text wrote as seconds in this run. */
+uint64_t pn_time_outside_count(void);
+
+/* When there were any, one line on `out`: "WHO: note: N times outside
+ * 1970-9999 are printed as seconds since 1970 (@SECONDS)". */
+void pn_time_note(FILE *out, const char *who);
 
 /* A JSON string, or null for NULL. */
 json_t *pn_json_str(const char *s);
