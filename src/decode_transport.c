@@ -28,6 +28,18 @@ enum {
 	PN_DCCP_SYNCACK = 9, /* the last type defined; 10-15 are reserved */
 };
 
+/* A header cut after its ports (pn_decode_need_ports): the ports, no
+ * payload, and whatever the caller could still read. */
+static enum pn_decode_status ports_only(struct pn_decoder *d, enum pn_l4 l4,
+					uint16_t sport, uint16_t dport)
+{
+	d->pkt->l4 = l4;
+	d->pkt->sport = sport;
+	d->pkt->dport = dport;
+	pn_decode_set_payload(d, d->rd.len);
+	return PN_OK;
+}
+
 enum pn_decode_status pn_decode_tcp(struct pn_decoder *d)
 {
 	struct pn_packet *pkt = d->pkt;
@@ -47,12 +59,8 @@ enum pn_decode_status pn_decode_tcp(struct pn_decoder *d)
 		/* The flags are byte 13: known only if it was captured, so a
 		 * handshake is never inferred from bytes that are not there. */
 		pkt->has_tcp_flags = pn_rd_peek_u8(&d->rd, 9, &flags);
-		pkt->l4 = PN_L4_TCP;
-		pkt->sport = sport;
-		pkt->dport = dport;
 		pkt->tcp_flags = flags;
-		pn_decode_set_payload(d, d->rd.len);
-		return PN_OK;
+		return ports_only(d, PN_L4_TCP, sport, dport);
 	}
 	pn_rd_skip(&d->rd, 8); /* sequence and acknowledgement numbers */
 	pn_rd_u8(&d->rd, &offset);
@@ -98,12 +106,8 @@ enum pn_decode_status pn_decode_udp(struct pn_decoder *d, bool lite)
 	pn_rd_u16be(&d->rd, &dport);
 	if (cut) {
 		/* Length and checksum cut: nothing left to check. */
-		pkt->l4 = PN_L4_UDP;
 		pkt->udplite = lite;
-		pkt->sport = sport;
-		pkt->dport = dport;
-		pn_decode_set_payload(d, d->rd.len);
-		return PN_OK;
+		return ports_only(d, PN_L4_UDP, sport, dport);
 	}
 	pn_rd_u16be(&d->rd, &len);
 	pn_rd_skip(&d->rd, 2); /* checksum */
@@ -156,13 +160,8 @@ enum pn_decode_status pn_decode_sctp(struct pn_decoder *d)
 		return st;
 	pn_rd_u16be(&d->rd, &sport);
 	pn_rd_u16be(&d->rd, &dport);
-	if (cut) {
-		pkt->l4 = PN_L4_SCTP;
-		pkt->sport = sport;
-		pkt->dport = dport;
-		pn_decode_set_payload(d, d->rd.len);
-		return PN_OK;
-	}
+	if (cut)
+		return ports_only(d, PN_L4_SCTP, sport, dport);
 	pn_rd_skip(&d->rd, 8); /* verification tag, checksum */
 
 	/* Only the first chunk's type is needed (INIT marks the client); a
@@ -240,11 +239,7 @@ enum pn_decode_status pn_decode_dccp(struct pn_decoder *d)
 	if (cut) {
 		/* The type (byte 8) is unknown: it is never taken as a
 		 * Request, whose value is 0. */
-		pkt->l4 = PN_L4_DCCP;
-		pkt->sport = sport;
-		pkt->dport = dport;
-		pn_decode_set_payload(d, d->rd.len);
-		return PN_OK;
+		return ports_only(d, PN_L4_DCCP, sport, dport);
 	}
 	pn_rd_u8(&d->rd, &offset);
 	pn_rd_skip(&d->rd, 3); /* CCVal, CsCov, checksum */

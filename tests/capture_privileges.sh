@@ -21,14 +21,8 @@ export LC_ALL=C TZ=UTC
 # shellcheck source=tests/lib.sh
 . "$srcdir/tests/lib.sh"
 
-if [[ $(id -u) -ne 0 ]]; then
-	echo "skip: needs root (network namespaces, capture)"
-	exit 77
-fi
-if ! command -v ip >/dev/null 2>&1; then
-	echo "skip: ip is not installed"
-	exit 77
-fi
+need_root "network namespaces, capture"
+need_tools ip
 
 ns=pn-priv-$$
 tmp=$(mktemp -d)

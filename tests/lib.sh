@@ -32,3 +32,22 @@ need_tshark() {
 	fi
 	export HOME="$1" XDG_CONFIG_HOME="$1"
 }
+
+# Skips the test unless it runs as root; the argument says what for.
+need_root() {
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "skip: needs root ($1)"
+		exit 77
+	fi
+}
+
+# Skips the test unless every named tool is installed.
+need_tools() {
+	local tool
+	for tool in "$@"; do
+		if ! command -v "$tool" >/dev/null 2>&1; then
+			echo "skip: $tool is not installed"
+			exit 77
+		fi
+	done
+}

@@ -25,16 +25,8 @@ export LC_ALL=C TZ=UTC
 # shellcheck source=tests/lib.sh
 . "$srcdir/tests/lib.sh"
 
-if [[ $(id -u) -ne 0 ]]; then
-	echo "skip: needs root (network namespaces, capture)"
-	exit 77
-fi
-for tool in ip socat; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "skip: $tool is not installed"
-		exit 77
-	fi
-done
+need_root "network namespaces, capture"
+need_tools ip socat
 
 ns=pn-live-$$
 tmp=$(mktemp -d)

@@ -22,12 +22,9 @@ portnote=${1:?usage: metrics_slow.sh PORTNOTE SRCDIR}
 srcdir=${2:?usage: metrics_slow.sh PORTNOTE SRCDIR}
 export LC_ALL=C TZ=UTC
 
-for tool in curl python3; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "skip: $tool is not installed"
-		exit 77
-	fi
-done
+# shellcheck source=tests/lib.sh
+. "$srcdir/tests/lib.sh"
+need_tools curl python3
 if [[ ! -d /sys/class/net/lo ]]; then
 	echo "skip: no loopback interface lo"
 	exit 77
@@ -50,8 +47,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-# shellcheck source=tests/lib.sh
-. "$srcdir/tests/lib.sh"
 
 port_in_use() {
 	local hex
