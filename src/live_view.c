@@ -401,9 +401,13 @@ static int flags_width(unsigned flags)
 	return n;
 }
 
+/* One column per basis, in the order of enum pn_basis. */
+_Static_assert(PN_BASIS_COUNT == 5, "draw_row and draw_table print five "
+				    "basis columns");
+
 static void draw_row(struct pen *p, const struct pn_live_service *v, int w)
 {
-	char label[320], a[32], b[32], c[32], s[4][8];
+	char label[320], a[32], b[32], c[32], s[PN_BASIS_COUNT][8];
 	service_label(v, label, sizeof label);
 	int dim = v->registered ? 0 : A_DIM;
 	if ((int)strlen(label) > w)
@@ -415,11 +419,11 @@ static void draw_row(struct pen *p, const struct pn_live_service *v, int w)
 		uint32_t part = v->basis[i] > act ? act : v->basis[i];
 		share_text(part, act, s[i], sizeof s[i]);
 	}
-	put(p, 0, "  %10s %7s %7lu %6s %5s %5s %5s %5s  ",
+	put(p, 0, "  %10s %7s %7lu %6s %5s %5s %5s %5s %5s  ",
 	    bits_text(v->bits_per_s, a, sizeof a),
 	    count_text(v->packets_per_s, b, sizeof b), (unsigned long)act,
-	    count_text(v->new_flows_per_s, c, sizeof c), s[0], s[1], s[2],
-	    s[3]);
+	    count_text(v->new_flows_per_s, c, sizeof c), s[0], s[1], s[2], s[3],
+	    s[4]);
 	const char *sep = "";
 	for (unsigned f = 0; f < PN_FF_COUNT; f++) {
 		if (!(v->flags & (1u << f)))
@@ -494,8 +498,8 @@ static void draw_table(struct pen *p, const struct pn_live_snapshot *s,
 		    width[i], col[i]);
 	}
 	/* Share of the active flows per basis of the server side. */
-	put(p, head, " %5s %5s %5s %5s  %s", "hand%", "reg%", "cls%", "none%",
-	    "flags");
+	put(p, head, " %5s %5s %5s %5s %5s  %s", "hand%", "reg%", "1st%",
+	    "cls%", "none%", "flags");
 	next_line(p);
 
 	if (n_listed == 0) {

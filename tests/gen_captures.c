@@ -2085,7 +2085,8 @@ static void pppoe_discovery(struct cap *c, const uint8_t dst[6],
 
 	be16(b + 2, session);
 	be16(b + 4, (uint32_t)tlen);
-	memcpy(b + 6, t, tlen);
+	if (tlen)
+		memcpy(b + 6, t, tlen);
 	eth_frame(c, dst, src, NULL, 0, 0x8863, b, 6 + tlen);
 }
 

@@ -330,7 +330,16 @@ gaps=$(grep '"type":"snapshot"' "$tmp/out.jsonl" | jq -rs '
 	[.[].elapsed] as $e | {n: length, max: ([range(1; $e | length) | $e[.] - $e[. - 1]] | max // 0)}
 	| "\(.n) \(.max * 1000 | floor)"')
 read -r n_snap max_gap_ms <<<"$gaps"
-if ((n_snap >= seconds / interval && max_gap_ms <= 3 * interval * 1000)); then
+# Under AddressSanitizer the packet path runs several times slower while the
+# load generator does not: the view is judged on the normal build, and here
+# only required not to stop.
+slack=1
+if ldd "$portnote" 2>/dev/null | grep -q 'libasan'; then
+	slack=2
+	echo "note: sanitizer build: snapshots judged with twice the slack"
+fi
+if ((n_snap * slack >= seconds / interval &&
+	max_gap_ms <= 3 * slack * interval * 1000)); then
 	ok "$n_snap snapshots, at most $max_gap_ms ms apart (interval $interval s)"
 else
 	bad "$n_snap snapshots, up to $max_gap_ms ms apart (interval $interval s): the view stalled"
