@@ -45,7 +45,8 @@ while IFS=, read -r service transport _; do
 	else
 		want="\"row_transport\":\"$transport\""
 	fi
-	if grep -E "\"name\":\"$service\"" <<<"$json" | grep -Eq "$want"; then
+	# Not grep -q: under pipefail, an early exit would fail the pipe.
+	if grep -E "\"name\":\"$service\"" <<<"$json" | grep -E "$want" >/dev/null; then
 		ok "portnote lookup $service has ${transport:-a} port"
 	else
 		bad "portnote lookup $service has no ${transport:-} port"
