@@ -317,6 +317,9 @@ static bool rec_tls(const struct in *in, struct pn_evidence *ev)
 	uint16_t version = 0, rlen = 0, hlen_hi = 0;
 	uint32_t hlen;
 
+	/* TLS runs over a stream; its datagram form is DTLS. */
+	if (!in->stream)
+		return false;
 	pn_rd_init(&rd, in->p, in->len);
 	if (!pn_rd_u8(&rd, &type) || !pn_rd_u16be(&rd, &version) ||
 	    !pn_rd_u16be(&rd, &rlen) || !pn_rd_u8(&rd, &hs) ||
