@@ -20,6 +20,20 @@
 
 #include "portnote/evidence.h"
 
+/* Port-blind by construction: the entry points take the bytes, the
+ * transport and the direction, and nothing else. */
+_Static_assert(_Generic(&pn_evidence_recognize,
+			bool (*)(enum pn_l4, bool, const uint8_t *, size_t,
+				 struct pn_evidence *) : 1,
+			default : 0),
+	       "pn_evidence_recognize sees no port");
+_Static_assert(_Generic(&pn_evidence_check,
+			bool (*)(enum pn_proto, enum pn_l4, bool,
+				 const uint8_t *, size_t,
+				 struct pn_evidence *) : 1,
+			default : 0),
+	       "pn_evidence_check sees no port");
+
 /* Binary samples. TLS: captured from OpenSSL 3.0 through Python's ssl
  * module and memory BIOs (no network); the rest hand-built from the
  * specifications cited in src/evidence.c. */
@@ -603,6 +617,15 @@ static bool run(enum pn_proto proto, enum pn_l4 l4, bool from_client,
 static void test_samples(void **state)
 {
 	(void)state;
+	/* Every recognizer has a sample. */
+	for (int q = PN_P_NONE + 1; q < PN_P_COUNT; q++) {
+		bool has = false;
+		for (size_t i = 0; i < NSAMPLES; i++)
+			has |= samples[i].proto == (enum pn_proto)q;
+		if (pn_evidence_implemented((enum pn_proto)q) && !has)
+			fail_msg("no sample for %s",
+				 pn_proto_name((enum pn_proto)q));
+	}
 	for (size_t i = 0; i < NSAMPLES; i++) {
 		const struct sample *s = &samples[i];
 		struct pn_evidence ev;
