@@ -548,8 +548,10 @@ static bool dns_message(const uint8_t *p, size_t len, struct pn_evidence *ev)
 	/* RCODE 0-10 (RFC 6895 section 2.3: the rest need EDNS). */
 	if ((flags & 0xf) > 10)
 		return false;
-	/* One question in practice; a few at most. */
-	if (qd < 1 || qd > 4 || an > 256 || ns > 256 || ar > 256)
+	/* One question in practice, a few at most; none in a multicast DNS
+	 * response (RFC 6762 section 6), which starts with an answer. */
+	bool answer = qd == 0 && (flags & 0x8000) && opcode == 0 && an > 0;
+	if ((qd < 1 && !answer) || qd > 4 || an > 256 || ns > 256 || ar > 256)
 		return false;
 	/* A query carries no answers, except IQUERY's and UPDATE's. */
 	if (!(flags & 0x8000) && opcode == 0 && an > 0)
@@ -572,6 +574,15 @@ static bool dns_message(const uint8_t *p, size_t len, struct pn_evidence *ev)
 	}
 	if (!pn_rd_u16be(&rd, &qtype) || !pn_rd_u16be(&rd, &qclass))
 		return false;
+	if (answer) {
+		/* The answer's TTL and RDLENGTH are there (section
+		 * 4.1.3); its data may be cut. The class's top bit is
+		 * mDNS's cache-flush bit (RFC 6762 section 10.2). */
+		uint32_t ttl = 0;
+		uint16_t rdlen = 0;
+		if (!pn_rd_u32be(&rd, &ttl) || !pn_rd_u16be(&rd, &rdlen))
+			return false;
+	}
 	/* QTYPE 0 is reserved; QCLASS IN, CH, HS, NONE, ANY (section
 	 * 3.2.4, RFC 2136), with mDNS's unicast-response bit (RFC 6762
 	 * section 5.4). */
@@ -581,7 +592,7 @@ static bool dns_message(const uint8_t *p, size_t len, struct pn_evidence *ev)
 		return false;
 	if ((qclass & 0x8000) && cls != 1)
 		return false;
-	found(ev, PN_P_DNS, "qname=");
+	found(ev, PN_P_DNS, answer ? "name=" : "qname=");
 	if (nlen == 0)
 		puts_(ev->token, sizeof ev->token, ".");
 	put(ev->token, sizeof ev->token, name, nlen);

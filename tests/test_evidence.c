@@ -192,6 +192,14 @@ static const uint8_t mdns_query[] = {
     0x05, 0x6c, 0x6f, 0x63, 0x61, 0x6c, 0x00, 0x00, 0x0c, 0x80, 0x01,
 };
 
+/* mDNS announcement (RFC 6762 8.3): no question, printer.local A, cache-flush
+ * (41 bytes) */
+static const uint8_t mdns_announcement[] = {
+    0x00, 0x00, 0x84, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+    0x00, 0x07, 0x70, 0x72, 0x69, 0x6e, 0x74, 0x65, 0x72, 0x05, 0x6c,
+    0x6f, 0x63, 0x61, 0x6c, 0x00, 0x00, 0x01, 0x80, 0x01, 0x00, 0x00,
+    0x00, 0x78, 0x00, 0x04, 0xc0, 0xa8, 0x01, 0x14,
+};
 /* SNMPv2c GetRequest sysDescr.0, community public (43 bytes) */
 static const uint8_t snmp_v2c_get[] = {
     0x30, 0x29, 0x02, 0x01, 0x01, 0x04, 0x06, 0x70, 0x75, 0x62, 0x6c,
@@ -501,6 +509,7 @@ static const struct sample samples[] = {
     B(PN_P_DNS, UDP, S, dns_response, "qname=example.org", "response"),
     B(PN_P_DNS, TCP, C, dns_tcp_query, "qname=example.org", "query"),
     B(PN_P_DNS, UDP, C, mdns_query, "qname=_ipp._tcp.local", "query"),
+    B(PN_P_DNS, UDP, C, mdns_announcement, "name=printer.local", "response"),
     T(PN_P_SMTP, TCP, S, smtp_greeting, NULL, ""),
     T(PN_P_SMTP, TCP, C, smtp_ehlo, "EHLO client.example.org", ""),
     T(PN_P_FTP, TCP, S, ftp_greeting, "220 (vsFTPd 3.0.3)", ""),
@@ -760,6 +769,9 @@ static const struct miss misses[] = {
     M("DNS class 2 (CSNET)", UDP, C,
       "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01\x61\x00\x00"
       "\x01\x00\x02"),
+    M("DNS query with no question and an answer", UDP, C,
+      "\x12\x34\x01\x00\x00\x00\x00\x01\x00\x00\x00\x00\x01\x61\x00\x00"
+      "\x01\x00\x01\x00\x00\x00\x10\x00\x04\x01\x02\x03\x04"),
     M("DNS name not terminated", UDP, C,
       "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03\x61\x62\x63"),
     M("HTTP/2 SETTINGS ACK first", TCP, S,
