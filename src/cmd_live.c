@@ -210,7 +210,7 @@ static void on_flow_end(void *ctx, const struct pn_flow *f)
 	s->ended_bytes[0] += f->bytes[cli];
 	s->ended_bytes[1] += f->bytes[srv];
 	/* Started and ended between two snapshots: never seen active. */
-	if (pn_flow_first_us(f) > r->snapshot_us)
+	if (!f->walked)
 		s->pub.flows++;
 	pn_service_stats_add(r->stats, f);
 	if (r->flows_out)
@@ -229,7 +229,7 @@ static void add_active(void *ctx, const struct pn_flow *f)
 	s->pub.bytes[1] += f->bytes[srv];
 	s->pub.active++;
 	s->pub.basis[f->basis]++;
-	if (pn_flow_first_us(f) > r->snapshot_us)
+	if (!f->walked)
 		s->pub.flows++;
 }
 

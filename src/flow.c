@@ -637,11 +637,13 @@ void pn_flow_tick(struct pn_flow_table *t, pn_time_us now_us)
 	}
 }
 
-void pn_flow_foreach(const struct pn_flow_table *t,
+void pn_flow_foreach(struct pn_flow_table *t,
 		     void (*fn)(void *ctx, const struct pn_flow *f), void *ctx)
 {
-	for (const struct pn_flow *f = t->hash; f; f = f->hh.next)
+	for (struct pn_flow *f = t->hash; f; f = f->hh.next) {
 		fn(ctx, f);
+		f->walked = true;
+	}
 }
 
 void pn_flow_flush(struct pn_flow_table *t)

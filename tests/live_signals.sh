@@ -57,13 +57,13 @@ traffic() {
 	done
 }
 
-# Waits until the live run has seen the traffic (its text snapshots name
-# mdns with N flows), at most 10 s.
+# Waits until the live run has seen the traffic (a JSON snapshot gives
+# mdns all N flows), at most 10 s.
 wait_seen() {
 	local out=$1 i
 	for ((i = 0; i < 100; i++)); do
-		grep -Eq "mdns.*\b$N\b" "$out" 2>/dev/null && return 0
-		grep -q "\"flows\":$N," "$out" 2>/dev/null && return 0
+		grep -o '{"service":"mdns"[^}]*}' "$out" 2>/dev/null |
+			grep -E "\"flows\":$N[,}]" >/dev/null && return 0
 		sleep 0.1
 	done
 	return 1

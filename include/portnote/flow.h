@@ -96,6 +96,7 @@ struct pn_flow {
 	uint8_t list;	      /* which idle list holds it */
 	uint8_t closing;      /* PN_END_FIN or PN_END_RST once closed: the flow
 				 lingers briefly, then ends with that reason */
+	bool walked;	      /* passed to pn_flow_foreach before */
 };
 
 struct pn_flow_config {
@@ -153,8 +154,11 @@ static inline pn_time_us pn_flow_first_us(const struct pn_flow *f)
 					       : f->first_us[1];
 }
 
-/* Calls fn for every active flow (after pn_flow_drain, for exact counts). */
-void pn_flow_foreach(const struct pn_flow_table *t,
+/* Calls fn for every active flow (after pn_flow_drain, for exact counts),
+ * then marks it walked: a flow whose `walked` is false in fn or when it
+ * ends was never in an earlier walk (live counts new flows so, whatever
+ * their packets' capture times say against the wall clock). */
+void pn_flow_foreach(struct pn_flow_table *t,
 		     void (*fn)(void *ctx, const struct pn_flow *f), void *ctx);
 
 /* Ends every remaining flow with PN_END_INPUT (draining pushed packets
