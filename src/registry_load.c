@@ -635,10 +635,12 @@ static int build_table(struct loader *ld, struct pn_registry *reg)
 {
 	const struct pn_entry *entries = reg->entries;
 	size_t n_cells = (size_t)PN_TRANSPORT_COUNT * 65536;
-	/* Counts are size_t and the loader bounded their sum by
-	 * PN_REGISTRY_MAX_CELLS, so neither they nor the products below can
-	 * wrap. */
-	size_t *start = xmalloc((n_cells + 1) * sizeof *start);
+	/* The loader bounded the cells by PN_REGISTRY_MAX_CELLS, far below
+	 * what 32-bit counts hold, so neither they nor the products below can
+	 * wrap; the check after counting restates it. */
+	_Static_assert(PN_REGISTRY_MAX_CELLS < UINT32_MAX / 2,
+		       "cell counts are 32-bit");
+	uint32_t *start = xmalloc((n_cells + 1) * sizeof *start);
 	/* Count entries per cell, then place them in registry order. */
 	for (uint32_t i = 0; i < reg->n_entries; i++)
 		for (int t = 0; t < PN_TRANSPORT_COUNT; t++)
@@ -649,14 +651,13 @@ static int build_table(struct loader *ld, struct pn_registry *reg)
 	for (size_t c = 0; c < n_cells; c++)
 		start[c + 1] += start[c];
 	if (start[n_cells] > PN_REGISTRY_MAX_CELLS) {
-		size_t cells = start[n_cells];
+		uint32_t cells = start[n_cells];
 		free(start);
-		fail(ld, 1, "internal: %zu table cells exceed the bound",
-		     cells);
+		fail(ld, 1, "internal: %u table cells exceed the bound", cells);
 		return -1;
 	}
 	uint32_t *cell = xmalloc(start[n_cells] * sizeof *cell);
-	size_t *fill = xmalloc(n_cells * sizeof *fill);
+	uint32_t *fill = xmalloc(n_cells * sizeof *fill);
 	memcpy(fill, start, n_cells * sizeof *fill);
 	for (uint32_t i = 0; i < reg->n_entries; i++)
 		for (int t = 0; t < PN_TRANSPORT_COUNT; t++)
