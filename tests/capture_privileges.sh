@@ -41,12 +41,8 @@ cleanup() {
 	rm -rf "$tmp" "$rootonly"
 }
 trap cleanup EXIT
-if ! ip netns add "$ns" 2>/dev/null; then
-	echo "skip: cannot create a network namespace"
-	exit 77
-fi
+netns_up "$ns"
 in_ns() { ip netns exec "$ns" "$@"; }
-in_ns ip link set lo up
 nobody_uid=$(id -u nobody)
 nobody_gid=$(id -g nobody)
 

@@ -51,3 +51,14 @@ need_tools() {
 		fi
 	done
 }
+
+# Creates network namespace $1 with its loopback up, or skips the test
+# (77) when namespaces cannot be made here. The caller's EXIT trap deletes
+# it.
+netns_up() {
+	if ! ip netns add "$1" 2>/dev/null; then
+		echo "skip: cannot create a network namespace"
+		exit 77
+	fi
+	ip netns exec "$1" ip link set lo up
+}

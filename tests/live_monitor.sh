@@ -43,12 +43,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-if ! ip netns add "$ns" 2>/dev/null; then
-	echo "skip: cannot create a network namespace"
-	exit 77
-fi
+netns_up "$ns"
 in_ns() { ip netns exec "$ns" "$@"; }
-in_ns ip link set lo up
 
 N_TCP=5 N_UDP=7
 payload=$(head -c 1000 /dev/zero | tr '\0' x)

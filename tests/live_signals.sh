@@ -42,11 +42,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-if ! ip netns add "$ns" 2>/dev/null; then
-	echo "skip: cannot create a network namespace"
-	exit 77
-fi
-ip netns exec "$ns" ip link set lo up
+netns_up "$ns"
 N=20
 
 traffic() {

@@ -67,12 +67,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-if ! ip netns add "$ns" 2>/dev/null; then
-	echo "skip: cannot create a network namespace"
-	exit 77
-fi
+netns_up "$ns"
 in_ns() { ip netns exec "$ns" "$@"; }
-in_ns ip link set lo up
 # Client ports of TCP connections from the Dynamic range (unregistered:
 # the server side is the listener even without the handshake), and below
 # the generator's UDP source ports (61000 and up).
