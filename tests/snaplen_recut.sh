@@ -82,25 +82,6 @@ snaplens=(54 64 68 96)
 # check.awk ORIG_CSV CUT_CSV TS_TSV ORIG_FLOWS CUT_FLOWS; variables: name,
 # snap. Prints the result line (and mismatches); exit 1 on any mismatch.
 cat >"$tmp/check.awk" <<'EOF'
-# RFC 4180 split of one CSV record without embedded newlines.
-function csvsplit(line, out,    n, i, c, f, q, L) {
-	n = 0; f = ""; q = 0; L = length(line)
-	for (i = 1; i <= L; i++) {
-		c = substr(line, i, 1)
-		if (q) {
-			if (c == "\"") {
-				if (substr(line, i + 1, 1) == "\"") { f = f "\""; i++ }
-				else q = 0
-			} else f = f c
-		} else if (c == "\"") q = 1
-		else if (c == ",") { out[++n] = f; f = "" }
-		else f = f c
-	}
-	out[++n] = f
-	return n
-}
-function fam(t) { return t == "udplite" ? "udp" : t }
-function nth(s, k,    a, n) { n = split(s, a, ";"); return k <= n ? a[k] : "" }
 function miss(msg) {
 	nbad++
 	if (nbad <= 5) msgs = msgs sprintf("\n  frame %s: %s", cur, msg)
@@ -343,7 +324,7 @@ for f in "${files[@]}"; do
 			fail=$((fail + 1))
 			continue
 		fi
-		if awk -F'\t' -v name="$name" -v snap="$n" -v verbose="${SNAPLEN_RECUT_VERBOSE:-}" -f "$tmp/check.awk" \
+		if awk -F'\t' -v name="$name" -v snap="$n" -v verbose="${SNAPLEN_RECUT_VERBOSE:-}" -f "$srcdir/tests/lib.awk" -f "$tmp/check.awk" \
 			"$tmp/o.csv" "$tmp/c.csv" "$tmp/ts.tsv" "$tmp/of.csv" "$tmp/cf.csv"; then
 			pass=$((pass + 1))
 		else

@@ -97,30 +97,10 @@ BEGIN {
 	split("frame status reason warnings transport sport dport ip_proto", nk, " ")
 	for (i in nk) need[nk[i]] = 1
 }
-# RFC 4180 split of one CSV record without embedded newlines.
-function csvsplit(line, out,    n, i, c, f, q, L) {
-	n = 0; f = ""; q = 0; L = length(line)
-	for (i = 1; i <= L; i++) {
-		c = substr(line, i, 1)
-		if (q) {
-			if (c == "\"") {
-				if (substr(line, i + 1, 1) == "\"") { f = f "\""; i++ }
-				else q = 0
-			} else f = f c
-		} else if (c == "\"") q = 1
-		else if (c == ",") { out[++n] = f; f = "" }
-		else f = f c
-	}
-	out[++n] = f
-	return n
-}
-function fam(t) { return t == "udplite" ? "udp" : t }
 function protonum(t) {
 	return t == "tcp" ? 6 : t == "udp" ? 17 : t == "udplite" ? 136 : \
 	       t == "sctp" ? 132 : t == "dccp" ? 33 : -1
 }
-# nth value of a ';'-aggregated tshark field
-function nth(s, k,    a, n) { n = split(s, a, ";"); return k <= n ? a[k] : "" }
 function bump(cat) { ecount[cat]++; explained++ }
 function disagree(msg) {
 	disagreed++
@@ -300,7 +280,7 @@ compare_file() {
 		echo "  $name: portnote exit 0 but reported: $msg"
 		return 1
 	fi
-	awk -F'\t' -v name="$name" -v limit="$limit" -v extra_cat="$extra" -f "$tmp/compare.awk" "$tmp/pn.csv" "$tmp/ts.tsv"
+	awk -F'\t' -v name="$name" -v limit="$limit" -v extra_cat="$extra" -f "$srcdir/tests/lib.awk" -f "$tmp/compare.awk" "$tmp/pn.csv" "$tmp/ts.tsv"
 }
 
 shopt -s nullglob
