@@ -1,7 +1,8 @@
 /* audit.c — the static and traffic audit of a ruleset (see audit.h). */
 #include "portnote/audit.h"
 #include "portnote/annotate.h"
-#include "portnote/stats.h"
+#include "portnote/flowprint.h"
+#include "portnote/summary.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

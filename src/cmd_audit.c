@@ -5,7 +5,7 @@
 #include "portnote/cli.h"
 #include "portnote/commands.h"
 #include "portnote/flow.h"
-#include "portnote/stats.h"
+#include "portnote/summary.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,9 @@
 #include "portnote/cli.h"
 #include "portnote/commands.h"
 #include "portnote/flow.h"
+#include "portnote/flowprint.h"
 #include "portnote/stats.h"
+#include "portnote/summary.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -89,155 +91,6 @@ struct run {
 	bool header_done;
 };
 
-static const char *const csv_header[] = {"transport",
-					 "vlan",
-					 "client",
-					 "client_port",
-					 "server",
-					 "server_port",
-					 "basis",
-					 "service",
-					 "server_port_class",
-					 "server_port_status",
-					 "services",
-					 "flags",
-					 "first",
-					 "last",
-					 "packets_c2s",
-					 "bytes_c2s",
-					 "packets_s2c",
-					 "bytes_s2c",
-					 "tcp_flags_c2s",
-					 "tcp_flags_s2c",
-					 "end"};
-#define CSV_COLUMNS ((int)(sizeof csv_header / sizeof csv_header[0]))
-
-/* The flow's PN_FF_* flags as names joined by sep. */
-static const char *flags_text(uint16_t flags, const char *sep, bool quoted,
-			      char *buf, size_t size)
-{
-	size_t n = 0;
-	buf[0] = '\0';
-	for (unsigned b = 0; b < PN_FF_COUNT; b++)
-		if (flags & (1u << b)) {
-			int w =
-			    snprintf(buf + n, size - n, "%s%s%s%s",
-				     n ? sep : "", quoted ? "\"" : "",
-				     pn_flow_flag_name(b), quoted ? "\"" : "");
-			if (w < 0 || (size_t)w >= size - n)
-				break;
-			n += (size_t)w;
-		}
-	return buf;
-}
-
-void pn_flow_print(FILE *out, enum pn_format format,
-		   const struct pn_registry *reg, struct pn_annotator *ann,
-		   const struct pn_flow *f)
-{
-	int srv = f->server, cli = !srv;
-	enum pn_transport t = (enum pn_transport)f->key.transport;
-	char ca[INET6_ADDRSTRLEN], sa[INET6_ADDRSTRLEN],
-	    first[PN_TIME_TEXT_SIZE], last[PN_TIME_TEXT_SIZE], service[512],
-	    fc[12], fs[12], flags[160];
-	pn_addr_text(f->key.addr[cli], f->key.ip_version, ca);
-	pn_addr_text(f->key.addr[srv], f->key.ip_version, sa);
-	pn_time_us first_us = pn_flow_first_us(f);
-	pn_time_text(first_us, first);
-	pn_time_text(f->seen_us, last);
-	pn_flow_service(reg, ann, f, service, sizeof service);
-	pn_tcp_flags_text(f->tcp_flags[cli], fc);
-	pn_tcp_flags_text(f->tcp_flags[srv], fs);
-	uint16_t sport = f->key.port[srv];
-	const struct pn_port_words *w = pn_annotate(ann, t, sport);
-
-	if (format == PN_FORMAT_TEXT) {
-		char port[1024];
-		pn_annotate_port(ann, t, sport, port, sizeof port);
-		fprintf(out, "%s %.6fs %s %s.%u > %s.%u: %s (basis %s); ",
-			first, (double)pn_time_sub(f->seen_us, first_us) / 1e6,
-			pn_transport_name(t), ca, f->key.port[cli], sa, sport,
-			port, pn_basis_name(f->basis));
-		fprintf(out,
-			"c>s %llu pkts %llu bytes, s>c %llu pkts %llu bytes",
-			(unsigned long long)f->packets[cli],
-			(unsigned long long)f->bytes[cli],
-			(unsigned long long)f->packets[srv],
-			(unsigned long long)f->bytes[srv]);
-		if (t == PN_TCP)
-			fprintf(out, "; tcp %s/%s", fc, fs);
-		if (f->key.vlan)
-			fprintf(out, "; vlan %u", f->key.vlan);
-		fprintf(out, "; ended %s", pn_flow_end_name(f->end));
-		if (f->flags)
-			fprintf(out, "; flags %s",
-				flags_text(f->flags, ",", false, flags,
-					   sizeof flags));
-		fputc('\n', out);
-	} else if (format == PN_FORMAT_JSON) {
-		fprintf(
-		    out,
-		    "{\"type\":\"flow\",\"transport\":\"%s\",\"vlan\":%u,"
-		    "\"client\":\"%s\",\"client_port\":%u,\"server\":\"%s\","
-		    "\"server_port\":%u,\"basis\":\"%s\",\"service\":\"",
-		    pn_transport_name(t), f->key.vlan, ca, f->key.port[cli], sa,
-		    sport, pn_basis_name(f->basis));
-		pn_json_escape(out, service);
-		fprintf(out,
-			"\",\"server_port_class\":\"%s\","
-			"\"server_port_status\":\"%s\",\"services\":%s,"
-			"\"flags\":[%s],\"first\":\"%s\",\"last\":\"%s\","
-			"\"packets_c2s\":%llu,\"bytes_c2s\":%llu,"
-			"\"packets_s2c\":%llu,\"bytes_s2c\":%llu",
-			pn_port_class_name(pn_port_class(sport)), w->status,
-			w->names_json,
-			flags_text(f->flags, ",", true, flags, sizeof flags),
-			first, last, (unsigned long long)f->packets[cli],
-			(unsigned long long)f->bytes[cli],
-			(unsigned long long)f->packets[srv],
-			(unsigned long long)f->bytes[srv]);
-		if (t == PN_TCP)
-			fprintf(out,
-				",\"tcp_flags_c2s\":\"%s\","
-				"\"tcp_flags_s2c\":\"%s\"",
-				fc, fs);
-		fprintf(out, ",\"end\":\"%s\"}\n", pn_flow_end_name(f->end));
-	} else {
-		char vlan[8], cp[8], spt[8], n[4][24];
-		snprintf(vlan, sizeof vlan, "%u", f->key.vlan);
-		snprintf(cp, sizeof cp, "%u", f->key.port[cli]);
-		snprintf(spt, sizeof spt, "%u", sport);
-		uint64_t nums[4] = {f->packets[cli], f->bytes[cli],
-				    f->packets[srv], f->bytes[srv]};
-		for (int i = 0; i < 4; i++)
-			snprintf(n[i], sizeof n[i], "%llu",
-				 (unsigned long long)nums[i]);
-		const char *row[CSV_COLUMNS] = {
-		    pn_transport_name(t),
-		    f->key.vlan ? vlan : "",
-		    ca,
-		    cp,
-		    sa,
-		    spt,
-		    pn_basis_name(f->basis),
-		    service,
-		    pn_port_class_name(pn_port_class(sport)),
-		    w->status,
-		    w->names_csv,
-		    flags_text(f->flags, ";", false, flags, sizeof flags),
-		    first,
-		    last,
-		    n[0],
-		    n[1],
-		    n[2],
-		    n[3],
-		    t == PN_TCP ? fc : "",
-		    t == PN_TCP ? fs : "",
-		    pn_flow_end_name(f->end)};
-		pn_out_csv_row(out, row, CSV_COLUMNS);
-	}
-}
-
 /* The header of `flows`, printed before the first flow (or at the end,
  * when none ended): a run that can read no input prints nothing. */
 static void flows_header(struct run *r)
@@ -252,7 +105,7 @@ static void flows_header(struct run *r)
 			"prove what the traffic is\n",
 			pn_registry_date_text(r->cli->reg));
 	if (r->cli->format == PN_FORMAT_CSV)
-		pn_out_csv_row(r->out, csv_header, CSV_COLUMNS);
+		pn_flow_csv_header(r->out);
 }
 
 static void on_flow_end(void *ctx, const struct pn_flow *f)

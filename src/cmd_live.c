@@ -6,8 +6,10 @@
 #include "portnote/cli.h"
 #include "portnote/commands.h"
 #include "portnote/flow.h"
+#include "portnote/flowprint.h"
 #include "portnote/live.h"
 #include "portnote/stats.h"
+#include "portnote/summary.h"
 
 #include <errno.h>
 #include <signal.h>

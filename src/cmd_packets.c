@@ -6,7 +6,7 @@
 #include "portnote/cli.h"
 #include "portnote/commands.h"
 #include "portnote/pcapng.h"
-#include "portnote/stats.h"
+#include "portnote/summary.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>

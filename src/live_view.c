@@ -7,7 +7,7 @@
  */
 #include "portnote/live.h"
 
-#include "portnote/stats.h"
+#include "portnote/flowprint.h"
 
 #include <curses.h>
 #include <math.h>

@@ -1,0 +1,37 @@
+/* flowprint.h — one flow in words: what its server port is registered
+ * for, the names of its flags, and the record `portnote flows` prints. */
+#ifndef PORTNOTE_FLOWPRINT_H
+#define PORTNOTE_FLOWPRINT_H
+
+#include "portnote/annotate.h"
+#include "portnote/flow.h"
+#include "portnote/output.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Names of PN_FF_* flags, as used in every output. */
+const char *pn_flow_flag_name(unsigned bit_index);
+#define PN_FF_COUNT 5
+
+/* One ended flow as a record of `portnote flows` (text, a JSON line, or a
+ * CSV row without the header). */
+void pn_flow_print(FILE *out, enum pn_format format,
+		   const struct pn_registry *reg, struct pn_annotator *ann,
+		   const struct pn_flow *f);
+
+/* The CSV header row matching pn_flow_print's rows. */
+void pn_flow_csv_header(FILE *out);
+
+/* What a port is registered for on transport t, into buf: "http, www,
+ * www-http", or "unnamed tcp/N" / "unregistered tcp/N". */
+const char *pn_port_service(const struct pn_registry *reg,
+			    struct pn_annotator *ann, enum pn_transport t,
+			    uint16_t port, char *buf, size_t size);
+
+/* The service key of an ended flow, as above, into buf. */
+const char *pn_flow_service(const struct pn_registry *reg,
+			    struct pn_annotator *ann, const struct pn_flow *f,
+			    char *buf, size_t size);
+
+#endif
