@@ -716,6 +716,8 @@ int pn_cmd_audit(int argc, char **argv)
 	if (traffic) {
 		struct pn_flow_config fcfg;
 		pn_flow_config_init(&fcfg);
+		/* The audit does not judge payloads yet. */
+		fcfg.evidence = false;
 		struct pn_flow_table *table =
 		    pn_flow_table_create(&fcfg, cli.reg, on_flow_end, audit);
 		if (!table) {

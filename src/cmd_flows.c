@@ -22,7 +22,8 @@
 	"(defaults)\n"                                                         \
 	"  --max-flows N        keep at most N flows; the least recently "     \
 	"seen one is\n"                                                        \
-	"                       ended early to make room (default 1000000)\n"
+	"                       ended early to make room (default 1000000)\n"  \
+	"  --no-evidence        do not examine payloads (no verdicts)\n"
 
 static const char flows_usage[] =
     "usage: portnote flows [options] -r FILE... | -i IFACE\n"
@@ -56,6 +57,8 @@ static const char stats_usage[] =
     "could be read at all, the errors are all that is printed); 2 on bad\n"
     "usage.\n";
 
+enum { OPT_NO_EVIDENCE = PN_OPT_FIRST_OWN };
+
 struct own_options {
 	struct pn_cli_capture capture;
 	struct pn_flow_config flows;
@@ -70,6 +73,10 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 	if ((opt == PN_OPT_TOP || opt == PN_OPT_SORT) && !o->is_stats)
 		return pn_cli_usage_error(cli, "--top and --sort are options "
 					       "of 'portnote stats'");
+	if (opt == OPT_NO_EVIDENCE) {
+		o->flows.evidence = false;
+		return 0;
+	}
 	int sort = (int)o->sort;
 	int rc = pn_cli_report_option(cli, opt, arg, &o->top, &sort);
 	o->sort = (enum pn_sort)sort;
@@ -88,6 +95,7 @@ struct run {
 	struct pn_flow_table *table;
 	struct pn_service_stats *services; /* stats only */
 	FILE *out;
+	bool evidence; /* payload verdicts examined and shown */
 	bool header_done;
 };
 
@@ -115,7 +123,8 @@ static void on_flow_end(void *ctx, const struct pn_flow *f)
 		pn_service_stats_add(r->services, f);
 	} else {
 		flows_header(r);
-		pn_flow_print(r->out, r->cli->format, r->cli->reg, r->ann, f);
+		pn_flow_print(r->out, r->cli->format, r->cli->reg, r->ann, f,
+			      r->evidence);
 		/* What follows would be lost too (a full disk, a reader
 		 * gone). */
 		if (pn_out_failed(r->out))
@@ -144,10 +153,12 @@ static void inputs_text(const struct pn_capture_options *o, char *buf,
 
 static int run_command(int argc, char **argv, bool is_stats)
 {
-	static const struct option longopts[] = {PN_CAPTURE_LONGOPTS,
-						 PN_FLOW_LONGOPTS,
-						 PN_REPORT_LONGOPTS,
-						 {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	    PN_CAPTURE_LONGOPTS,
+	    PN_FLOW_LONGOPTS,
+	    PN_REPORT_LONGOPTS,
+	    {"no-evidence", no_argument, NULL, OPT_NO_EVIDENCE},
+	    {NULL, 0, NULL, 0}};
 	const char *who = is_stats ? "portnote stats" : "portnote flows";
 	struct own_options own = {.top = 20, .is_stats = is_stats};
 	pn_cli_capture_init(&own.capture);
@@ -178,10 +189,14 @@ static int run_command(int argc, char **argv, bool is_stats)
 	/* Live output goes out line by line, for whatever reads it. */
 	setvbuf(stdout, outbuf, own.capture.opts.iface ? _IOLBF : _IOFBF,
 		sizeof outbuf);
-	struct run r = {.cli = &cli, .out = stdout};
+	struct run r = {
+	    .cli = &cli, .out = stdout, .evidence = own.flows.evidence};
+	/* flows prints what showed each protocol; stats only counts. */
+	own.flows.keep_tokens = !is_stats;
 	r.ann = pn_annotator_create(cli.reg);
 	if (is_stats)
-		r.services = pn_service_stats_create(cli.reg, r.ann);
+		r.services =
+		    pn_service_stats_create(cli.reg, r.ann, own.flows.evidence);
 	r.table = pn_flow_table_create(&own.flows, cli.reg, on_flow_end, &r);
 	struct pn_capture_stats stats;
 	/* Flows spanning files stay whole only when time runs forward. */

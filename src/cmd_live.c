@@ -217,7 +217,7 @@ static void on_flow_end(void *ctx, const struct pn_flow *f)
 	pn_service_stats_add(r->stats, f);
 	if (r->flows_out)
 		pn_flow_print(r->flows_out, PN_FORMAT_JSON, r->cli->reg, r->ann,
-			      f);
+			      f, false);
 }
 
 static void add_active(void *ctx, const struct pn_flow *f)
@@ -548,12 +548,11 @@ static bool on_packet(void *ctx, const struct pn_capture_source *src,
 		      const struct pn_packet *p)
 {
 	(void)src;
-	(void)bytes;
 	struct run *r = ctx;
 	if (r->failed)
 		return false;
 	if (p->l4 != PN_L4_NONE)
-		pn_flow_push(r->table, p, pn_time_from_timeval(&h->ts));
+		pn_flow_push(r->table, p, bytes, pn_time_from_timeval(&h->ts));
 	return true;
 }
 
@@ -623,6 +622,8 @@ int pn_cmd_live(int argc, char **argv)
 	    .interval = 2, .top = 20, .metrics_services = 20};
 	pn_cli_capture_init(&own.capture);
 	pn_flow_config_init(&own.flows);
+	/* The live view shows no payload verdicts yet: none are examined. */
+	own.flows.evidence = false;
 	const struct pn_cli_options opts = {longopts, PN_CAPTURE_SHORTOPTS,
 					    take_option, &own};
 	struct pn_cli cli = {.command = "live"};
@@ -652,7 +653,7 @@ int pn_cmd_live(int argc, char **argv)
 		cli.format == PN_FORMAT_TEXT;
 	r.view.sort = own.sort;
 	r.ann = pn_annotator_create(cli.reg);
-	r.stats = pn_service_stats_create(cli.reg, r.ann);
+	r.stats = pn_service_stats_create(cli.reg, r.ann, false);
 	r.table = pn_flow_table_create(&own.flows, cli.reg, on_flow_end, &r);
 	if (!r.ann || !r.stats || !r.table) {
 		fputs("portnote live: out of memory\n", stderr);

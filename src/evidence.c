@@ -22,6 +22,7 @@
  */
 #include "portnote/evidence.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "portnote/rd.h"
@@ -1385,4 +1386,237 @@ const char *pn_proto_name(enum pn_proto proto)
 	if ((unsigned)proto >= PN_P_COUNT)
 		return "unknown";
 	return names[proto];
+}
+
+const char *pn_proto_title(enum pn_proto proto)
+{
+	static const char *const titles[PN_P_COUNT] = {
+	    [PN_P_NONE] = "nothing known",
+	    [PN_P_TLS] = "TLS",
+	    [PN_P_DTLS] = "DTLS",
+	    [PN_P_QUIC] = "QUIC",
+	    [PN_P_HTTP1] = "HTTP/1.x",
+	    [PN_P_HTTP2] = "HTTP/2",
+	    [PN_P_SSH] = "SSH",
+	    [PN_P_DNS] = "DNS",
+	    [PN_P_SMTP] = "SMTP",
+	    [PN_P_FTP] = "FTP",
+	    [PN_P_POP3] = "POP3",
+	    [PN_P_IMAP] = "IMAP",
+	    [PN_P_NTP] = "NTP",
+	    [PN_P_SIP] = "SIP",
+	    [PN_P_RTSP] = "RTSP",
+	    [PN_P_DHCP] = "DHCP/BOOTP",
+	    [PN_P_SNMP] = "SNMP",
+	    [PN_P_SYSLOG] = "syslog",
+	    [PN_P_MQTT] = "MQTT",
+	    [PN_P_REDIS] = "Redis",
+	    [PN_P_POSTGRESQL] = "PostgreSQL",
+	    [PN_P_MYSQL] = "MySQL",
+	    [PN_P_RDP] = "RDP",
+	    [PN_P_SMB] = "SMB",
+	    [PN_P_X11] = "X11",
+	    [PN_P_BITTORRENT] = "BitTorrent",
+	    [PN_P_STUN] = "STUN",
+	    [PN_P_WIREGUARD] = "WireGuard",
+	};
+
+	if ((unsigned)proto >= PN_P_COUNT)
+		return "unknown";
+	return titles[proto];
+}
+
+enum pn_proto pn_proto_parse(const char *name)
+{
+	for (int p = PN_P_NONE + 1; p < PN_P_COUNT; p++)
+		if (!strcmp(pn_proto_name((enum pn_proto)p), name))
+			return (enum pn_proto)p;
+	return PN_P_NONE;
+}
+
+/* --- A flow's evidence ------------------------------------------------ */
+
+/* What a payload that opens nothing could still be part of, once the
+ * opening was missed: a TLS record (RFC 8446 section 5.1: content type
+ * 20-23, legacy version 0x0301-0x0303, length at most 2^14 + 256), a QUIC
+ * short header (RFC 9000 section 17.3: form 0, fixed bit 1) or long
+ * header of version 1 or 2, a DTLS record of a later epoch (RFC 6347
+ * section 4.1). It never counts as "looks like": it only keeps a missed
+ * opening from reading as a mismatch. */
+static enum pn_proto later_packet(enum pn_l4 transport, const uint8_t *p,
+				  size_t len)
+{
+	if (len < 5)
+		return PN_P_NONE;
+	if (transport == PN_L4_TCP) {
+		unsigned rlen = (unsigned)p[3] << 8 | p[4];
+		if (p[0] >= 20 && p[0] <= 23 && p[1] == 3 && p[2] >= 1 &&
+		    p[2] <= 3 && rlen <= 16384 + 256)
+			return PN_P_TLS;
+		return PN_P_NONE;
+	}
+	if (transport != PN_L4_UDP)
+		return PN_P_NONE;
+	if (len >= 13 && p[0] >= 20 && p[0] <= 23 && p[1] == 0xfe &&
+	    (p[2] == 0xff || p[2] == 0xfd) && (p[3] | p[4]) != 0)
+		return PN_P_DTLS;
+	if ((p[0] & 0xc0) == 0x40 && len >= 21)
+		return PN_P_QUIC;
+	uint32_t version = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
+			   (uint32_t)p[3] << 8 | p[4];
+	if ((p[0] & 0xc0) == 0xc0 && (version == 1 || version == 0x6b3343cf))
+		return PN_P_QUIC;
+	return PN_P_NONE;
+}
+
+static void keep(struct pn_evidence *kept, const struct pn_evidence *ev)
+{
+	if (!kept)
+		return;
+	if (kept->proto == PN_P_NONE) {
+		*kept = *ev;
+	} else if (kept->proto == ev->proto && !kept->extra[0] &&
+		   strcmp(kept->token, ev->token) != 0) {
+		/* The other side's sign of the same protocol. */
+		put(kept->extra, sizeof kept->extra, ev->token,
+		    strlen(ev->token));
+	}
+}
+
+void pn_evidence_observe(struct pn_flow_evidence *ev, enum pn_l4 transport,
+			 int from, int server, bool weak,
+			 const uint8_t *payload, size_t len)
+{
+	if (!pn_evidence_wants(ev, from) || len == 0)
+		return;
+	ev->looked[from]++;
+	ev->bytes = len >= 255u - ev->bytes ? 255 : (uint8_t)(ev->bytes + len);
+	struct pn_evidence seen;
+	bool from_client = from != server;
+	if (pn_evidence_recognize(transport, from_client, payload, len,
+				  &seen) ||
+	    (weak && pn_evidence_recognize(transport, !from_client, payload,
+					   len, &seen))) {
+		ev->proto[from] = (uint8_t)seen.proto;
+		keep(ev->kept, &seen);
+	} else if (ev->later[from] == PN_P_NONE) {
+		ev->later[from] =
+		    (uint8_t)later_packet(transport, payload, len);
+	}
+}
+
+static int by_name(const void *key, const void *elem)
+{
+	return strcmp(key,
+		      ((const struct pn_service_protocols *)elem)->service);
+}
+
+uint32_t pn_evidence_service(const char *name, enum pn_transport t)
+{
+	if ((unsigned)t >= PN_TRANSPORT_COUNT)
+		return 0;
+	const struct pn_service_protocols *sp =
+	    bsearch(name, pn_service_protocols, pn_service_protocols_count,
+		    sizeof pn_service_protocols[0], by_name);
+	return sp ? sp->protocols[t] : 0;
+}
+
+uint32_t pn_evidence_expected(const struct pn_registry *reg,
+			      enum pn_transport t, uint16_t port)
+{
+	const struct pn_slot *slot = pn_registry_slot(reg, t, port);
+	uint32_t mask = 0;
+	for (unsigned i = 0; i < slot->count; i++) {
+		const struct pn_entry *e = pn_slot_entry(reg, slot, i);
+		if (e->kind == PN_KIND_SERVICE)
+			mask |= pn_evidence_service(
+			    pn_registry_str(reg, e->name), t);
+	}
+	return mask;
+}
+
+uint8_t pn_evidence_service_code(const struct pn_registry *reg, uint16_t port,
+				 uint32_t code)
+{
+	const struct pn_slot *slot = pn_registry_slot(reg, PN_DCCP, port);
+	for (unsigned i = 0; i < slot->count; i++) {
+		const struct pn_entry *e = pn_slot_entry(reg, slot, i);
+		if ((e->flags & PN_E_SERVICE_CODE) && e->service_code == code)
+			return PN_EV_CODE_LISTED;
+	}
+	return PN_EV_CODE_UNLISTED;
+}
+
+static bool in_mask(uint32_t mask, uint8_t proto)
+{
+	return proto != PN_P_NONE && (mask >> proto & 1u);
+}
+
+enum pn_payload_verdict pn_evidence_verdict(
+    const struct pn_flow_evidence *ev, const struct pn_registry *reg,
+    enum pn_transport t, uint16_t port, int server, bool start_seen,
+    enum pn_proto *looks_like, enum pn_verdict_why *why, uint32_t *expected)
+{
+	int client = !server;
+	uint32_t mask = pn_evidence_expected(reg, t, port);
+	bool registered = pn_registry_slot(reg, t, port)->flags & PN_S_SERVICE;
+	/* What it looked like: a protocol the port's services speak first,
+	 * then the server's side, then the client's. */
+	uint8_t seen = in_mask(mask, ev->proto[server])	  ? ev->proto[server]
+		       : in_mask(mask, ev->proto[client]) ? ev->proto[client]
+		       : ev->proto[server] != PN_P_NONE	  ? ev->proto[server]
+							  : ev->proto[client];
+	*looks_like = (enum pn_proto)seen;
+	*why = PN_VW_NONE;
+	*expected = mask;
+
+	if (ev->code != PN_EV_CODE_NONE) {
+		if (!registered) {
+			*why = PN_VW_UNREGISTERED;
+			return PN_V_UNVERIFIED;
+		}
+		return ev->code == PN_EV_CODE_LISTED ? PN_V_AGREES
+						     : PN_V_DIFFERS;
+	}
+	if (!ev->looked[0] && !ev->looked[1])
+		return PN_V_NO_PAYLOAD;
+	if (!registered) {
+		*why = PN_VW_UNREGISTERED;
+		return PN_V_UNVERIFIED;
+	}
+	if (seen != PN_P_NONE)
+		return in_mask(mask, seen) ? PN_V_AGREES : PN_V_DIFFERS;
+	/* Nothing matched: a mismatch only where the opening was seen, in
+	 * enough bytes, by recognizers of what the port is registered for. */
+	if (t != PN_TCP && t != PN_UDP)
+		*why = PN_VW_TRANSPORT;
+	else if (!mask)
+		*why = PN_VW_NO_MAPPING;
+	else if (!start_seen)
+		*why = PN_VW_START_UNSEEN;
+	else if (in_mask(mask, ev->later[0]) || in_mask(mask, ev->later[1]))
+		*why = PN_VW_LATER;
+	else if (ev->bytes < 8)
+		*why = PN_VW_FEW_BYTES;
+	return *why == PN_VW_NONE ? PN_V_DIFFERS : PN_V_UNVERIFIED;
+}
+
+const char *pn_payload_verdict_name(enum pn_payload_verdict v)
+{
+	static const char *const names[PN_V_COUNT] = {
+	    "no-payload", "unverified", "agrees", "differs"};
+	return (unsigned)v < PN_V_COUNT ? names[v] : "?";
+}
+
+const char *pn_verdict_why_name(enum pn_verdict_why w)
+{
+	static const char *const names[PN_VW_COUNT] = {
+	    "",
+	    "port-not-registered",
+	    "no-recognizer-for-service",
+	    "start-not-seen",
+	    "later-packets-only",
+	    "too-few-bytes",
+	    "transport-not-examined"};
+	return (unsigned)w < PN_VW_COUNT ? names[w] : "?";
 }

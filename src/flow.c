@@ -51,6 +51,7 @@ enum { LIST_CLOSING = PN_TRANSPORT_COUNT, N_LISTS };
 
 struct slab {
 	struct slab *next;
+	struct pn_evidence *tokens; /* one per flow, when kept */
 	struct pn_flow flows[SLAB_FLOWS];
 };
 
@@ -64,7 +65,12 @@ struct event {
 	enum pn_l4 l4;
 	uint8_t src; /* the sending endpoint */
 	uint8_t tcp_flags, sctp_chunk, dccp_type;
-	bool has_tcp_flags, has_sctp_chunk, has_dccp_type;
+	bool has_tcp_flags, has_sctp_chunk, has_dccp_type, has_service_code;
+	uint32_t service_code;
+	/* The payload's first bytes: the frame is gone by the time the
+	 * event is accounted. Copied only when evidence is examined. */
+	uint16_t payload_len;
+	uint8_t payload[PN_EVIDENCE_SNAP];
 };
 
 /* Packets between hashing a key (and prefetching its bucket) and looking
@@ -95,6 +101,8 @@ void pn_flow_config_init(struct pn_flow_config *cfg)
 	cfg->idle_us[PN_SCTP] = PN_FLOW_IDLE_SCTP * (int64_t)PN_US_PER_SEC;
 	cfg->idle_us[PN_DCCP] = PN_FLOW_IDLE_DCCP * (int64_t)PN_US_PER_SEC;
 	cfg->linger_us = PN_FLOW_LINGER * (int64_t)PN_US_PER_SEC;
+	cfg->evidence = true;
+	cfg->keep_tokens = false;
 }
 
 const char *pn_basis_name(enum pn_basis b)
@@ -102,6 +110,21 @@ const char *pn_basis_name(enum pn_basis b)
 	static const char *const names[] = {
 	    "handshake", "registry", "first-packet", "port-class", "none"};
 	return (unsigned)b < PN_BASIS_COUNT ? names[b] : "?";
+}
+
+enum pn_payload_verdict pn_flow_verdict(const struct pn_registry *reg,
+					const struct pn_flow *f,
+					enum pn_proto *looks_like,
+					enum pn_verdict_why *why,
+					uint32_t *expected)
+{
+	enum pn_transport t = (enum pn_transport)f->key.transport;
+	/* A datagram carries its opening in every packet that matters; a
+	 * stream only from its handshake on. */
+	bool start_seen = t != PN_TCP || f->basis == PN_BASIS_HANDSHAKE;
+	return pn_evidence_verdict(&f->ev, reg, t, f->key.port[f->server],
+				   f->server, start_seen, looks_like, why,
+				   expected);
 }
 
 const char *pn_flow_end_name(enum pn_flow_end e)
@@ -147,10 +170,17 @@ static struct pn_flow *flow_alloc(struct pn_flow_table *t)
 		struct slab *s = malloc(sizeof *s);
 		if (!s)
 			out_of_memory();
+		s->tokens = NULL;
+		if (t->cfg.evidence && t->cfg.keep_tokens) {
+			s->tokens = calloc(SLAB_FLOWS, sizeof *s->tokens);
+			if (!s->tokens)
+				out_of_memory();
+		}
 		s->next = t->slabs;
 		t->slabs = s;
 		for (int i = SLAB_FLOWS - 1; i >= 0; i--) {
 			s->flows[i].newer = t->free_flows;
+			s->flows[i].ev.kept = s->tokens ? &s->tokens[i] : NULL;
 			t->free_flows = &s->flows[i];
 		}
 	}
@@ -446,8 +476,8 @@ static void note_close(struct pn_flow *f, const struct event *p, int src)
 	}
 }
 
-static void make_event(const struct pn_packet *p, pn_time_us ts_us,
-		       struct event *e)
+static void make_event(const struct pn_flow_table *t, const struct pn_packet *p,
+		       const uint8_t *bytes, pn_time_us ts_us, struct event *e)
 {
 	e->src = (uint8_t)pn_flow_key_from_packet(p, &e->key);
 	HASH_VALUE(&e->key, sizeof e->key, e->hashv);
@@ -460,6 +490,37 @@ static void make_event(const struct pn_packet *p, pn_time_us ts_us,
 	e->has_sctp_chunk = p->has_sctp_chunk;
 	e->sctp_chunk = p->sctp_chunk;
 	e->dccp_type = p->dccp_type;
+	e->has_service_code = p->has_service_code;
+	e->service_code = p->service_code;
+	e->payload_len = 0;
+	if (t->cfg.evidence && p->payload_len && bytes) {
+		size_t n = p->payload_len < PN_EVIDENCE_SNAP ? p->payload_len
+							     : PN_EVIDENCE_SNAP;
+		memcpy(e->payload, bytes + p->payload_off, n);
+		e->payload_len = (uint16_t)n;
+	}
+}
+
+/* The first payloads of each side, and a DCCP-Request's service code. */
+static void look(const struct pn_flow_table *t, struct pn_flow *f,
+		 const struct event *p, int src)
+{
+	if (p->payload_len && pn_evidence_wants(&f->ev, src))
+		pn_evidence_observe(&f->ev, p->l4, src, f->server,
+				    f->basis > PN_BASIS_REGISTRY, p->payload,
+				    p->payload_len);
+	if (p->l4 == PN_L4_DCCP && p->has_service_code && p->has_dccp_type &&
+	    p->dccp_type == 0 /* Request */ && f->ev.code == PN_EV_CODE_NONE) {
+		f->ev.code = pn_evidence_service_code(t->reg, f->key.port[!src],
+						      p->service_code);
+		struct pn_evidence *kept = f->ev.kept;
+		if (kept && kept->proto == PN_P_NONE) {
+			char code[12];
+			snprintf(kept->token, sizeof kept->token,
+				 "service-code=%s",
+				 pn_service_code_text(p->service_code, code));
+		}
+	}
 }
 
 static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
@@ -504,7 +565,11 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 		if (t->counters.active >= t->cfg.max_flows)
 			evict_one(t);
 		f = flow_alloc(t);
+		struct pn_evidence *kept = f->ev.kept;
 		memset(f, 0, sizeof *f);
+		f->ev.kept = kept;
+		if (kept)
+			memset(kept, 0, sizeof *kept);
 		f->key = k;
 		f->seen_us = ts_us; /* before it is queued */
 		const struct pn_registry *reg = t->reg;
@@ -547,6 +612,8 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 		if (server >= 0)
 			set_server(t, f, server, PN_BASIS_HANDSHAKE);
 	}
+	if (t->cfg.evidence)
+		look(t, f, p, src);
 	if (!f->closing) {
 		note_close(f, p, src);
 		if (f->closing) {
@@ -558,11 +625,12 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 }
 
 struct pn_flow *pn_flow_packet(struct pn_flow_table *t,
-			       const struct pn_packet *p, pn_time_us ts_us)
+			       const struct pn_packet *p, const uint8_t *bytes,
+			       pn_time_us ts_us)
 {
 	pn_flow_drain(t);
 	struct event e;
-	make_event(p, ts_us, &e);
+	make_event(t, p, bytes, ts_us, &e);
 	return process(t, &e);
 }
 
@@ -575,7 +643,7 @@ static const UT_hash_bucket *bucket_of(const struct pn_flow_table *t,
 }
 
 void pn_flow_push(struct pn_flow_table *t, const struct pn_packet *p,
-		  pn_time_us ts_us)
+		  const uint8_t *bytes, pn_time_us ts_us)
 {
 	if (t->pending_count == PIPELINE) {
 		process(t, &t->pending[t->pending_head]);
@@ -584,7 +652,7 @@ void pn_flow_push(struct pn_flow_table *t, const struct pn_packet *p,
 	}
 	struct event *e =
 	    &t->pending[(t->pending_head + t->pending_count) % PIPELINE];
-	make_event(p, ts_us, e);
+	make_event(t, p, bytes, ts_us, e);
 	t->pending_count++;
 	if (!t->hash)
 		return;
@@ -611,9 +679,8 @@ bool pn_flow_capture(void *table, const struct pn_capture_source *src,
 		     const struct pn_packet *p)
 {
 	(void)src;
-	(void)bytes;
 	if (p->l4 != PN_L4_NONE)
-		pn_flow_push(table, p, pn_time_from_timeval(&h->ts));
+		pn_flow_push(table, p, bytes, pn_time_from_timeval(&h->ts));
 	return true;
 }
 
@@ -684,6 +751,7 @@ void pn_flow_table_destroy(struct pn_flow_table *t)
 	while (t->slabs) {
 		struct slab *s = t->slabs;
 		t->slabs = s->next;
+		free(s->tokens);
 		free(s);
 	}
 	free(t);

@@ -74,7 +74,12 @@ static const char *const csv_header[] = {"transport",
 					 "bytes_s2c",
 					 "tcp_flags_c2s",
 					 "tcp_flags_s2c",
-					 "end"};
+					 "end",
+					 "verdict",
+					 "looks_like",
+					 "evidence",
+					 "verdict_reason",
+					 "expected"};
 #define CSV_COLUMNS ((int)(sizeof csv_header / sizeof csv_header[0]))
 
 /* The flow's PN_FF_* flags as names joined by sep. */
@@ -96,9 +101,141 @@ static const char *flags_text(uint16_t flags, const char *sep, bool quoted,
 	return buf;
 }
 
+/* What showed the protocol: "sni=example.org, alpn=h2", raw (hostile)
+ * bytes, "" when the table kept no tokens. */
+static const char *tokens_text(const struct pn_flow *f, char *buf, size_t size)
+{
+	const struct pn_evidence *k = f->ev.kept;
+	buf[0] = '\0';
+	if (k && k->token[0])
+		snprintf(buf, size, "%s%s%s", k->token, k->extra[0] ? ", " : "",
+			 k->extra);
+	return buf;
+}
+
+/* The protocols of mask, by name (lower case, sep) or title (" or "). */
+static const char *protocols_text(uint32_t mask, bool titles, const char *sep,
+				  char *buf, size_t size)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int p = PN_P_NONE + 1; p < PN_P_COUNT; p++) {
+		if (!(mask >> p & 1u))
+			continue;
+		const char *name = titles ? pn_proto_title((enum pn_proto)p)
+					  : pn_proto_name((enum pn_proto)p);
+		int w = snprintf(buf + n, size - n, "%s%s", n ? sep : "", name);
+		if (w < 0 || (size_t)w >= size - n)
+			break;
+		n += (size_t)w;
+	}
+	return buf;
+}
+
+static const char *why_text(enum pn_verdict_why w, enum pn_transport t)
+{
+	switch (w) {
+	case PN_VW_UNREGISTERED:
+		return "the port is not registered";
+	case PN_VW_NO_MAPPING:
+		return "no recognizer for what the port is registered for";
+	case PN_VW_START_UNSEEN:
+		return "the connection's opening was not captured";
+	case PN_VW_LATER:
+		return "only later packets of what the port is registered for";
+	case PN_VW_FEW_BYTES:
+		return "too few payload bytes";
+	case PN_VW_TRANSPORT:
+		return t == PN_SCTP ? "SCTP payloads are not examined"
+				    : "DCCP payloads are not examined";
+	default:
+		return "";
+	}
+}
+
+void pn_flow_evidence_text(FILE *out, const struct pn_registry *reg,
+			   const struct pn_flow *f)
+{
+	enum pn_proto looks;
+	enum pn_verdict_why why;
+	uint32_t expected;
+	enum pn_transport t = (enum pn_transport)f->key.transport;
+	enum pn_payload_verdict v =
+	    pn_flow_verdict(reg, f, &looks, &why, &expected);
+	char tokens[PN_EVIDENCE_TOKEN + PN_EVIDENCE_EXTRA + 4], names[256];
+	tokens_text(f, tokens, sizeof tokens);
+
+	if (v == PN_V_NO_PAYLOAD) {
+		fputs("no payload", out);
+		return;
+	}
+	if (f->ev.code != PN_EV_CODE_NONE) {
+		fprintf(
+		    out, "DCCP service code%s%s %s for the port",
+		    tokens[0] ? " " : "",
+		    pn_safe(tokens[0] ? tokens + strlen("service-code=") : ""),
+		    f->ev.code == PN_EV_CODE_LISTED ? "listed" : "not listed");
+	} else if (looks != PN_P_NONE) {
+		fprintf(out, "payload looks like %s", pn_proto_title(looks));
+		if (tokens[0])
+			fprintf(out, " (%s)", pn_safe(tokens));
+	} else if (v == PN_V_DIFFERS) {
+		fprintf(out, "payload does not look like %s",
+			protocols_text(expected, true, " or ", names,
+				       sizeof names));
+	} else {
+		fputs("payload", out);
+	}
+	fprintf(out, ": %s", pn_payload_verdict_name(v));
+	if (v == PN_V_UNVERIFIED && why != PN_VW_NONE)
+		fprintf(out, ", %s", why_text(why, t));
+}
+
+/* ,"verdict":...,"looks_like":...,"evidence":[...],... of a JSON flow.
+ * Tokens are escaped as text first (control bytes and bytes that are not
+ * UTF-8 become \xNN), so the JSON is valid whatever the wire held. */
+static void json_evidence(FILE *out, const struct pn_registry *reg,
+			  const struct pn_flow *f)
+{
+	enum pn_proto looks;
+	enum pn_verdict_why why;
+	uint32_t expected;
+	enum pn_payload_verdict v =
+	    pn_flow_verdict(reg, f, &looks, &why, &expected);
+	fprintf(out, ",\"verdict\":\"%s\",\"looks_like\":",
+		pn_payload_verdict_name(v));
+	if (looks != PN_P_NONE)
+		fprintf(out, "\"%s\"", pn_proto_name(looks));
+	else
+		fputs("null", out);
+	fputs(",\"evidence\":[", out);
+	const struct pn_evidence *k = f->ev.kept;
+	if (k && k->token[0]) {
+		fputc('"', out);
+		pn_json_escape(out, pn_safe(k->token));
+		fputc('"', out);
+		if (k->extra[0]) {
+			fputs(",\"", out);
+			pn_json_escape(out, pn_safe(k->extra));
+			fputc('"', out);
+		}
+	}
+	fputs("],\"verdict_reason\":", out);
+	if (why != PN_VW_NONE)
+		fprintf(out, "\"%s\"", pn_verdict_why_name(why));
+	else
+		fputs("null", out);
+	fputs(",\"expected\":[", out);
+	for (int p = PN_P_NONE + 1, n = 0; p < PN_P_COUNT; p++)
+		if (expected >> p & 1u)
+			fprintf(out, "%s\"%s\"", n++ ? "," : "",
+				pn_proto_name((enum pn_proto)p));
+	fputc(']', out);
+}
+
 void pn_flow_print(FILE *out, enum pn_format format,
 		   const struct pn_registry *reg, struct pn_annotator *ann,
-		   const struct pn_flow *f)
+		   const struct pn_flow *f, bool evidence)
 {
 	int srv = f->server, cli = !srv;
 	enum pn_transport t = (enum pn_transport)f->key.transport;
@@ -123,6 +260,10 @@ void pn_flow_print(FILE *out, enum pn_format format,
 			first, (double)pn_time_sub(f->seen_us, first_us) / 1e6,
 			pn_transport_name(t), ca, f->key.port[cli], sa, sport,
 			port, pn_basis_name(f->basis));
+		if (evidence) {
+			pn_flow_evidence_text(out, reg, f);
+			fputs("; ", out);
+		}
 		fprintf(out,
 			"c>s %llu pkts %llu bytes, s>c %llu pkts %llu bytes",
 			(unsigned long long)f->packets[cli],
@@ -166,7 +307,10 @@ void pn_flow_print(FILE *out, enum pn_format format,
 				",\"tcp_flags_c2s\":\"%s\","
 				"\"tcp_flags_s2c\":\"%s\"",
 				fc, fs);
-		fprintf(out, ",\"end\":\"%s\"}\n", pn_flow_end_name(f->end));
+		fprintf(out, ",\"end\":\"%s\"", pn_flow_end_name(f->end));
+		if (evidence)
+			json_evidence(out, reg, f);
+		fputs("}\n", out);
 	} else {
 		char vlan[8], cp[8], spt[8], n[4][24];
 		snprintf(vlan, sizeof vlan, "%u", f->key.vlan);
@@ -177,6 +321,19 @@ void pn_flow_print(FILE *out, enum pn_format format,
 		for (int i = 0; i < 4; i++)
 			snprintf(n[i], sizeof n[i], "%llu",
 				 (unsigned long long)nums[i]);
+		enum pn_proto looks = PN_P_NONE;
+		enum pn_verdict_why why = PN_VW_NONE;
+		uint32_t expected = 0;
+		enum pn_payload_verdict v = PN_V_NO_PAYLOAD;
+		char tokens[PN_EVIDENCE_TOKEN + PN_EVIDENCE_EXTRA + 4],
+		    names[256];
+		tokens[0] = names[0] = '\0';
+		if (evidence) {
+			v = pn_flow_verdict(reg, f, &looks, &why, &expected);
+			tokens_text(f, tokens, sizeof tokens);
+			protocols_text(expected, false, ";", names,
+				       sizeof names);
+		}
 		const char *row[CSV_COLUMNS] = {
 		    pn_transport_name(t),
 		    f->key.vlan ? vlan : "",
@@ -198,7 +355,12 @@ void pn_flow_print(FILE *out, enum pn_format format,
 		    n[3],
 		    t == PN_TCP ? fc : "",
 		    t == PN_TCP ? fs : "",
-		    pn_flow_end_name(f->end)};
+		    pn_flow_end_name(f->end),
+		    evidence ? pn_payload_verdict_name(v) : "",
+		    looks != PN_P_NONE ? pn_proto_name(looks) : "",
+		    tokens,
+		    pn_verdict_why_name(why),
+		    names};
 		pn_out_csv_row(out, row, CSV_COLUMNS);
 	}
 }

@@ -34,6 +34,23 @@ struct service {
 	pn_time_us first_us, last_us;
 	uint64_t basis[PN_BASIS_COUNT];
 	uint64_t flagged[PN_FF_COUNT];
+	uint64_t verdict[PN_V_COUNT];
+	struct addr_set clients, servers;
+	UT_hash_handle hh;
+};
+
+/* Flows whose payload differs from what their server port is registered
+ * for, by server port and what the payload looked like. */
+struct differ_key {
+	uint16_t port;
+	uint8_t transport;
+	uint8_t looks_like; /* enum pn_proto; PN_P_NONE: like nothing known */
+};
+
+struct differ {
+	struct differ_key key;
+	uint32_t expected; /* what the port's services speak */
+	uint64_t flows, bytes;
 	struct addr_set clients, servers;
 	UT_hash_handle hh;
 };
@@ -41,12 +58,15 @@ struct service {
 struct pn_service_stats {
 	const struct pn_registry *reg;
 	struct pn_annotator *ann;
+	bool evidence;
 	struct service *by_key;
 	struct service total;
+	struct differ *differs;
 };
 
 struct pn_service_stats *pn_service_stats_create(const struct pn_registry *reg,
-						 struct pn_annotator *ann)
+						 struct pn_annotator *ann,
+						 bool evidence)
 {
 	struct pn_service_stats *s = calloc(1, sizeof *s);
 	if (!s) {
@@ -55,6 +75,7 @@ struct pn_service_stats *pn_service_stats_create(const struct pn_registry *reg,
 	}
 	s->reg = reg;
 	s->ann = ann;
+	s->evidence = evidence;
 	s->total.transport = PN_TRANSPORT_COUNT; /* all of them */
 	return s;
 }
@@ -152,7 +173,8 @@ static uint64_t addr_count(const struct addr_set *set)
 	return (uint64_t)set->count + set->zero;
 }
 
-static void account(struct service *v, const struct pn_flow *f)
+static void account(struct service *v, const struct pn_flow *f,
+		    enum pn_payload_verdict verdict)
 {
 	int srv = f->server, cli = !srv;
 	uint16_t port = f->key.port[srv];
@@ -174,8 +196,33 @@ static void account(struct service *v, const struct pn_flow *f)
 	for (unsigned b = 0; b < PN_FF_COUNT; b++)
 		if (f->flags & (1u << b))
 			v->flagged[b]++;
+	v->verdict[verdict]++;
 	add_addr(&v->clients, f->key.addr[cli]);
 	add_addr(&v->servers, f->key.addr[srv]);
+}
+
+static void add_differ(struct pn_service_stats *s, const struct pn_flow *f,
+		       enum pn_proto looks, uint32_t expected)
+{
+	int srv = f->server;
+	struct differ_key k = {f->key.port[srv], f->key.transport,
+			       (uint8_t)looks};
+	struct differ *d;
+	HASH_FIND(hh, s->differs, &k, sizeof k, d);
+	if (!d) {
+		d = calloc(1, sizeof *d);
+		if (!d) {
+			fprintf(stderr, "portnote: out of memory\n");
+			exit(70);
+		}
+		d->key = k;
+		d->expected = expected;
+		HASH_ADD(hh, s->differs, key, sizeof k, d);
+	}
+	d->flows++;
+	d->bytes += f->bytes[0] + f->bytes[1];
+	add_addr(&d->clients, f->key.addr[!srv]);
+	add_addr(&d->servers, f->key.addr[srv]);
 }
 
 void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f)
@@ -199,8 +246,17 @@ void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f)
 		v->transport = f->key.transport;
 		HASH_ADD(hh, s->by_key, key[0], len, v);
 	}
-	account(v, f);
-	account(&s->total, f);
+	enum pn_payload_verdict verdict = PN_V_NO_PAYLOAD;
+	if (s->evidence) {
+		enum pn_proto looks;
+		enum pn_verdict_why why;
+		uint32_t expected;
+		verdict = pn_flow_verdict(s->reg, f, &looks, &why, &expected);
+		if (verdict == PN_V_DIFFERS)
+			add_differ(s, f, looks, expected);
+	}
+	account(v, f, verdict);
+	account(&s->total, f, verdict);
 }
 
 static enum pn_sort sort_key;
@@ -267,13 +323,25 @@ static const char *clock_text(pn_time_us us, char buf[PN_TIME_TEXT_SIZE])
 	return buf;
 }
 
-static void text_row(FILE *out, const struct service *v, const char *label)
+/* Flows per verdict: agrees/differs/unverified/no-payload. */
+static const char *verdicts_text(const struct service *v, char buf[96])
 {
-	char ports[16], a[PN_TIME_TEXT_SIZE], b[PN_TIME_TEXT_SIZE];
+	snprintf(buf, 96, "%llu/%llu/%llu/%llu",
+		 (unsigned long long)v->verdict[PN_V_AGREES],
+		 (unsigned long long)v->verdict[PN_V_DIFFERS],
+		 (unsigned long long)v->verdict[PN_V_UNVERIFIED],
+		 (unsigned long long)v->verdict[PN_V_NO_PAYLOAD]);
+	return buf;
+}
+
+static void text_row(FILE *out, const struct service *v, const char *label,
+		     bool evidence)
+{
+	char ports[16], a[PN_TIME_TEXT_SIZE], b[PN_TIME_TEXT_SIZE], vt[96];
 	fprintf(
 	    out,
 	    "%-24s %-5s %-11s %6llu %8llu %8llu %11llu %11llu %7llu %7llu  "
-	    "%3u/%3u/%3u/%3u/%3u  %s-%s",
+	    "%3u/%3u/%3u/%3u/%3u  ",
 	    label,
 	    v->transport < PN_TRANSPORT_COUNT ? pn_transport_name(v->transport)
 					      : "-",
@@ -287,14 +355,17 @@ static void text_row(FILE *out, const struct service *v, const char *label)
 	    percent(v->basis[PN_BASIS_REGISTRY], v->flows),
 	    percent(v->basis[PN_BASIS_FIRST_PACKET], v->flows),
 	    percent(v->basis[PN_BASIS_PORT_CLASS], v->flows),
-	    percent(v->basis[PN_BASIS_NONE], v->flows),
-	    v->flows ? clock_text(v->first_us, a) : "-",
-	    v->flows ? clock_text(v->last_us, b) : "-");
+	    percent(v->basis[PN_BASIS_NONE], v->flows));
+	if (evidence)
+		fprintf(out, "%-19s  ", verdicts_text(v, vt));
+	fprintf(out, "%s-%s", v->flows ? clock_text(v->first_us, a) : "-",
+		v->flows ? clock_text(v->last_us, b) : "-");
 	text_flags(out, v);
 	fputc('\n', out);
 }
 
-static void json_service(FILE *out, const struct service *v, const char *name)
+static void json_service(FILE *out, const struct service *v, const char *name,
+			 bool evidence)
 {
 	char ports[16], a[PN_TIME_TEXT_SIZE], b[PN_TIME_TEXT_SIZE];
 	fputs("{\"service\":\"", out);
@@ -326,7 +397,16 @@ static void json_service(FILE *out, const struct service *v, const char *name)
 		fprintf(out, "%s\"%s\":%llu", i ? "," : "",
 			pn_flow_flag_name(i),
 			(unsigned long long)v->flagged[i]);
-	fputs("}}", out);
+	fputc('}', out);
+	if (evidence) {
+		fputs(",\"verdicts\":{", out);
+		for (int i = 0; i < PN_V_COUNT; i++)
+			fprintf(out, "%s\"%s\":%llu", i ? "," : "",
+				pn_payload_verdict_name(i),
+				(unsigned long long)v->verdict[i]);
+		fputc('}', out);
+	}
+	fputc('}', out);
 }
 
 static const char *const csv_header[] = {"service",
@@ -350,12 +430,17 @@ static const char *const csv_header[] = {"service",
 					 "unassigned",
 					 "dynamic",
 					 "unauthorized_use_reported",
-					 "ambiguous"};
+					 "ambiguous",
+					 "agrees",
+					 "differs",
+					 "unverified",
+					 "no_payload"};
 #define CSV_COLUMNS ((int)(sizeof csv_header / sizeof csv_header[0]))
 
-static void csv_service(FILE *out, const struct service *v, const char *name)
+static void csv_service(FILE *out, const struct service *v, const char *name,
+			bool evidence)
 {
-	char num[7 + PN_BASIS_COUNT + PN_FF_COUNT][24], ports[16],
+	char num[7 + PN_BASIS_COUNT + PN_FF_COUNT + PN_V_COUNT][24], ports[16],
 	    a[PN_TIME_TEXT_SIZE], b[PN_TIME_TEXT_SIZE];
 	const char *row[CSV_COLUMNS];
 	uint64_t values[] = {v->flows,
@@ -387,6 +472,17 @@ static void csv_service(FILE *out, const struct service *v, const char *name)
 			 (unsigned long long)v->flagged[i]);
 		row[12 + PN_BASIS_COUNT + i] = num[7 + PN_BASIS_COUNT + i];
 	}
+	/* In the order of the header: agrees, differs, unverified, none. */
+	static const enum pn_payload_verdict order[PN_V_COUNT] = {
+	    PN_V_AGREES, PN_V_DIFFERS, PN_V_UNVERIFIED, PN_V_NO_PAYLOAD};
+	for (int i = 0; i < PN_V_COUNT; i++) {
+		char *cell = num[7 + PN_BASIS_COUNT + PN_FF_COUNT + i];
+		cell[0] = '\0';
+		if (evidence)
+			snprintf(cell, sizeof num[0], "%llu",
+				 (unsigned long long)v->verdict[order[i]]);
+		row[12 + PN_BASIS_COUNT + PN_FF_COUNT + i] = cell;
+	}
 	pn_out_csv_row(out, row, CSV_COLUMNS);
 }
 
@@ -416,9 +512,124 @@ static void sum_into(struct service *sum, const struct service *v)
 		sum->basis[i] += v->basis[i];
 	for (unsigned i = 0; i < PN_FF_COUNT; i++)
 		sum->flagged[i] += v->flagged[i];
+	for (int i = 0; i < PN_V_COUNT; i++)
+		sum->verdict[i] += v->verdict[i];
 	/* Distinct addresses do not add up across services: merge the sets. */
 	add_addrs(&sum->clients, &v->clients);
 	add_addrs(&sum->servers, &v->servers);
+}
+
+static int by_flows(const void *a, const void *b)
+{
+	const struct differ *x = *(const struct differ *const *)a;
+	const struct differ *y = *(const struct differ *const *)b;
+	if (x->flows != y->flows)
+		return x->flows > y->flows ? -1 : 1;
+	if (x->key.transport != y->key.transport)
+		return x->key.transport < y->key.transport ? -1 : 1;
+	if (x->key.port != y->key.port)
+		return x->key.port < y->key.port ? -1 : 1;
+	return (x->key.looks_like > y->key.looks_like) -
+	       (x->key.looks_like < y->key.looks_like);
+}
+
+static struct differ **sorted_differs(struct pn_service_stats *s, unsigned *n)
+{
+	*n = HASH_COUNT(s->differs);
+	struct differ **all = calloc(*n ? *n : 1, sizeof *all);
+	if (!all) {
+		fprintf(stderr, "portnote: out of memory\n");
+		exit(70);
+	}
+	unsigned i = 0;
+	for (struct differ *d = s->differs; d; d = d->hh.next)
+		all[i++] = d;
+	qsort(all, *n, sizeof *all, by_flows);
+	return all;
+}
+
+/* "SSH", or "nothing known (not SIP)". */
+static const char *looks_text(const struct differ *d, char *buf, size_t size)
+{
+	if (d->key.looks_like != PN_P_NONE)
+		return pn_proto_title((enum pn_proto)d->key.looks_like);
+	size_t n = (size_t)snprintf(buf, size, "nothing known (not ");
+	for (int p = PN_P_NONE + 1; p < PN_P_COUNT && n < size; p++)
+		if (d->expected >> p & 1u)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s",
+					      buf[n - 1] == ' ' ? "" : " or ",
+					      pn_proto_title((enum pn_proto)p));
+	if (n < size)
+		snprintf(buf + n, size - n, ")");
+	return buf;
+}
+
+static void text_differs(FILE *out, struct pn_service_stats *s,
+			 struct differ **all, unsigned n)
+{
+	char names[512], port[24], looks[256];
+	fprintf(out,
+		"# payload differs from the registration: %u server "
+		"port%s\n",
+		n, n == 1 ? "" : "s");
+	if (!n)
+		return;
+	fprintf(out, "%-12s %-24s %-38s %6s %7s %7s %11s\n", "server port",
+		"registered for", "payload looks like", "flows", "clients",
+		"servers", "bytes");
+	for (unsigned i = 0; i < n; i++) {
+		const struct differ *d = all[i];
+		enum pn_transport t = (enum pn_transport)d->key.transport;
+		snprintf(port, sizeof port, "%u/%s", d->key.port,
+			 pn_transport_name(t));
+		pn_port_service(s->reg, s->ann, t, d->key.port, names,
+				sizeof names);
+		fprintf(out, "%-12s %-24s %-38s %6llu %7llu %7llu %11llu\n",
+			port, pn_safe(names),
+			looks_text(d, looks, sizeof looks),
+			(unsigned long long)d->flows,
+			(unsigned long long)addr_count(&d->clients),
+			(unsigned long long)addr_count(&d->servers),
+			(unsigned long long)d->bytes);
+	}
+}
+
+static void json_differs(FILE *out, struct pn_service_stats *s,
+			 struct differ **all, unsigned n)
+{
+	char names[512];
+	fputs(",\"payload_differs\":[", out);
+	for (unsigned i = 0; i < n; i++) {
+		const struct differ *d = all[i];
+		enum pn_transport t = (enum pn_transport)d->key.transport;
+		pn_port_service(s->reg, s->ann, t, d->key.port, names,
+				sizeof names);
+		fprintf(out,
+			"%s{\"transport\":\"%s\",\"port\":%u,"
+			"\"registered_for\":\"",
+			i ? "," : "", pn_transport_name(t), d->key.port);
+		pn_json_escape(out, names);
+		fputs("\",\"looks_like\":", out);
+		if (d->key.looks_like != PN_P_NONE)
+			fprintf(
+			    out, "\"%s\"",
+			    pn_proto_name((enum pn_proto)d->key.looks_like));
+		else
+			fputs("null", out);
+		fputs(",\"expected\":[", out);
+		for (int p = PN_P_NONE + 1, k = 0; p < PN_P_COUNT; p++)
+			if (d->expected >> p & 1u)
+				fprintf(out, "%s\"%s\"", k++ ? "," : "",
+					pn_proto_name((enum pn_proto)p));
+		fprintf(out,
+			"],\"flows\":%llu,\"clients\":%llu,\"servers\":%llu,"
+			"\"bytes\":%llu}",
+			(unsigned long long)d->flows,
+			(unsigned long long)addr_count(&d->clients),
+			(unsigned long long)addr_count(&d->servers),
+			(unsigned long long)d->bytes);
+	}
+	fputc(']', out);
 }
 
 void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
@@ -440,6 +651,9 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 		sum_into(&rest, all[i]);
 	const struct service *t = &s->total;
 	static const char *const sort_names[] = {"bytes", "packets", "flows"};
+	bool ev = s->evidence;
+	unsigned n_differs = 0;
+	struct differ **differs = sorted_differs(s, &n_differs);
 
 	if (fmt == PN_FORMAT_TEXT) {
 		fprintf(out,
@@ -462,24 +676,39 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 				pn_time_text(t->first_us, a),
 				pn_time_text(t->last_us, b));
 		}
+		if (ev)
+			fprintf(
+			    out,
+			    "# payload evidence: %llu of %llu flows carried "
+			    "payload; %llu agree with what their server port "
+			    "is registered for, %llu differ, %llu unverified "
+			    "(what the first payload bytes looked like, port-"
+			    "blind; not proof either)\n",
+			    (unsigned long long)(t->flows -
+						 t->verdict[PN_V_NO_PAYLOAD]),
+			    (unsigned long long)t->flows,
+			    (unsigned long long)t->verdict[PN_V_AGREES],
+			    (unsigned long long)t->verdict[PN_V_DIFFERS],
+			    (unsigned long long)t->verdict[PN_V_UNVERIFIED]);
 		fprintf(out, "# top %u of %u by %s\n", shown, n,
 			sort_names[info->sort]);
 		fprintf(
 		    out,
 		    "%-24s %-5s %-11s %6s %8s %8s %11s %11s %7s %7s  %-19s  "
-		    "%-17s  %s\n",
+		    "%s%-17s  flags\n",
 		    "registered for", "proto", "port", "flows", "pkts c>s",
 		    "pkts s>c", "bytes c>s", "bytes s>c", "clients", "servers",
-		    "basis% h/r/f/c/n", "seen (UTC)", "flags");
+		    "basis% h/r/f/c/n", ev ? "payload a/d/u/n      " : "",
+		    "seen (UTC)");
 		for (i = 0; i < shown; i++)
-			text_row(out, all[i], all[i]->name);
+			text_row(out, all[i], all[i]->name, ev);
 		if (shown < n) {
 			char label[64];
 			snprintf(label, sizeof label, "(%u more services)",
 				 n - shown);
-			text_row(out, &rest, label);
+			text_row(out, &rest, label, ev);
 		}
-		text_row(out, t, "(all flows)");
+		text_row(out, t, "(all flows)", ev);
 		fprintf(out, "# flags: ");
 		bool any = false;
 		for (unsigned b = 0; b < PN_FF_COUNT; b++)
@@ -496,6 +725,8 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 				any = true;
 			}
 		fprintf(out, "%s\n", any ? "" : "none");
+		if (ev)
+			text_differs(out, s, differs, n_differs);
 		if (info->flows && info->flows->ended[PN_END_EVICTED])
 			fprintf(out,
 				"# %llu flows were ended early by --max-flows; "
@@ -516,15 +747,17 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 			sort_names[info->sort], n);
 		for (i = 0; i < shown; i++) {
 			fputs(i ? "," : "", out);
-			json_service(out, all[i], all[i]->name);
+			json_service(out, all[i], all[i]->name, ev);
 		}
 		fputs("],\"other_services\":", out);
 		if (shown < n)
-			json_service(out, &rest, "(other services)");
+			json_service(out, &rest, "(other services)", ev);
 		else
 			fputs("null", out);
 		fputs(",\"all\":", out);
-		json_service(out, t, "(all flows)");
+		json_service(out, t, "(all flows)", ev);
+		if (ev)
+			json_differs(out, s, differs, n_differs);
 		if (info->flows) {
 			fputs(",\"flow_ends\":{", out);
 			for (int e = 1; e < PN_END_COUNT; e++)
@@ -539,14 +772,15 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 	} else {
 		pn_out_csv_row(out, csv_header, CSV_COLUMNS);
 		for (i = 0; i < shown; i++)
-			csv_service(out, all[i], all[i]->name);
+			csv_service(out, all[i], all[i]->name, ev);
 		if (shown < n)
-			csv_service(out, &rest, "(other services)");
-		csv_service(out, t, "(all flows)");
+			csv_service(out, &rest, "(other services)", ev);
+		csv_service(out, t, "(all flows)", ev);
 	}
 	free_set(&rest.clients);
 	free_set(&rest.servers);
 	free(all);
+	free(differs);
 }
 
 void pn_service_stats_destroy(struct pn_service_stats *s)
@@ -563,5 +797,13 @@ void pn_service_stats_destroy(struct pn_service_stats *s)
 	}
 	free_set(&s->total.clients);
 	free_set(&s->total.servers);
+	struct differ *d, *dtmp;
+	HASH_ITER(hh, s->differs, d, dtmp)
+	{
+		HASH_DEL(s->differs, d);
+		free_set(&d->clients);
+		free_set(&d->servers);
+		free(d);
+	}
 	free(s);
 }

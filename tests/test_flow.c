@@ -177,7 +177,7 @@ static struct pn_packet dccp4(const char *src, uint16_t sport, const char *dst,
 
 static struct pn_flow *feed(struct fx *x, struct pn_packet p, int64_t ts)
 {
-	struct pn_flow *f = pn_flow_packet(x->t, &p, ts);
+	struct pn_flow *f = pn_flow_packet(x->t, &p, NULL, ts);
 	assert_non_null(f);
 	return f;
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "portnote/decode.h"
+#include "portnote/registry.h"
 
 /* Values are stable only within a build; names (pn_proto_name) are the
  * stable interface. */
@@ -94,5 +95,119 @@ bool pn_evidence_implemented(enum pn_proto proto);
 /* Lower-case stable names: "none", "tls", "dtls", "quic", "http", "http2",
  * "ssh", "dns", ...; "unknown" out of range. */
 const char *pn_proto_name(enum pn_proto proto);
+
+/* Upper-case names for people: "TLS", "HTTP/1.x", "PostgreSQL", ... */
+const char *pn_proto_title(enum pn_proto proto);
+
+/* A protocol name (pn_proto_name) back to its value; PN_P_NONE when
+ * unknown. */
+enum pn_proto pn_proto_parse(const char *name);
+
+/* --- A flow's evidence -------------------------------------------------
+ *
+ * What a flow's first payload looked like is decided from at most the
+ * first PN_EVIDENCE_LOOKS payload-carrying packets of each endpoint, and
+ * of each at most the first PN_EVIDENCE_SNAP bytes (no reassembly). The
+ * flow table keeps the observation (struct pn_flow_evidence); the verdict
+ * is derived from it and the registry when asked for. */
+
+#define PN_EVIDENCE_LOOKS 2
+#define PN_EVIDENCE_SNAP 256
+
+enum pn_payload_verdict {
+	PN_V_NO_PAYLOAD, /* no payload in either direction */
+	PN_V_UNVERIFIED, /* cannot tell; see enum pn_verdict_why */
+	PN_V_AGREES,	 /* looks like what a registered service speaks */
+	PN_V_DIFFERS,	 /* seen, and looks like nothing the port's
+			    registered services speak */
+	PN_V_COUNT,
+};
+
+/* Why a verdict is unverified, or what a differs without a protocol
+ * rests on. */
+enum pn_verdict_why {
+	PN_VW_NONE,
+	PN_VW_UNREGISTERED, /* the server port is not registered */
+	PN_VW_NO_MAPPING,   /* its services speak nothing a recognizer knows,
+			       and nothing matched */
+	PN_VW_START_UNSEEN, /* TCP without the handshake: the payload seen
+			       is not the opening */
+	PN_VW_LATER,	    /* looks like a later packet of what the port is
+			       registered for (TLS record, QUIC short header) */
+	PN_VW_FEW_BYTES,    /* too few bytes to tell */
+	PN_VW_TRANSPORT,    /* no recognizers for the transport (SCTP, DCCP
+			       data) */
+	PN_VW_COUNT,
+};
+
+/* DCCP: what a DCCP-Request's service code said against the registry. */
+enum {
+	PN_EV_CODE_NONE,
+	PN_EV_CODE_LISTED,   /* the registry lists the code for the port */
+	PN_EV_CODE_UNLISTED, /* it does not */
+};
+
+/* What one flow's payload showed, per endpoint (0, 1 of the flow key):
+ * 8 bytes in the flow, plus a pointer to its tokens when the table keeps
+ * them. */
+struct pn_flow_evidence {
+	struct pn_evidence *kept; /* tokens of the first match, or NULL */
+	uint8_t proto[2];	  /* enum pn_proto matched, or PN_P_NONE */
+	uint8_t later[2];	  /* enum pn_proto a later packet could be */
+	uint8_t looked[2];	  /* payload packets examined */
+	uint8_t bytes;		  /* payload bytes examined, saturating */
+	uint8_t code;		  /* PN_EV_CODE_* */
+};
+
+/* Examines one payload-carrying packet from endpoint `from` of a flow
+ * whose server endpoint is `server`; `weak` says the server side is a
+ * guess (then a payload that matches nothing is tried the other way
+ * round too). Does nothing once that endpoint has been decided. */
+void pn_evidence_observe(struct pn_flow_evidence *ev, enum pn_l4 transport,
+			 int from, int server, bool weak,
+			 const uint8_t *payload, size_t len);
+
+/* Whether endpoint `from` still wants its payload examined. */
+static inline bool pn_evidence_wants(const struct pn_flow_evidence *ev,
+				     int from)
+{
+	return ev->proto[from] == PN_P_NONE &&
+	       ev->looked[from] < PN_EVIDENCE_LOOKS;
+}
+
+/* data/service-protocols.csv, generated at build time (src/gen/
+ * protogen.c): sorted by service, a mask per enum pn_transport. */
+struct pn_service_protocols {
+	const char *service;
+	uint32_t protocols[PN_TRANSPORT_COUNT];
+};
+extern const struct pn_service_protocols pn_service_protocols[];
+extern const size_t pn_service_protocols_count;
+
+/* The protocols the registered services of a port speak on transport t
+ * (bit 1u << enum pn_proto each), from data/service-protocols.csv. */
+uint32_t pn_evidence_expected(const struct pn_registry *reg,
+			      enum pn_transport t, uint16_t port);
+
+/* The protocols one registered service name speaks on transport t. */
+uint32_t pn_evidence_service(const char *name, enum pn_transport t);
+
+/* A flow's verdict. server: its server endpoint; port: the server port;
+ * start_seen: the flow's opening was captured (TCP handshake; always true
+ * for datagrams). *looks_like gets the protocol the payload looked like
+ * (PN_P_NONE when nothing matched), *why the reason of an unverified (or
+ * of a differs without a protocol), *expected the protocols the port's
+ * services speak. */
+enum pn_payload_verdict pn_evidence_verdict(
+    const struct pn_flow_evidence *ev, const struct pn_registry *reg,
+    enum pn_transport t, uint16_t port, int server, bool start_seen,
+    enum pn_proto *looks_like, enum pn_verdict_why *why, uint32_t *expected);
+
+const char *pn_payload_verdict_name(enum pn_payload_verdict v);
+const char *pn_verdict_why_name(enum pn_verdict_why w);
+
+/* The PN_EV_CODE_* of a DCCP-Request's service code sent to `port`. */
+uint8_t pn_evidence_service_code(const struct pn_registry *reg, uint16_t port,
+				 uint32_t code);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "portnote/capture.h"
 #include "portnote/decode.h"
+#include "portnote/evidence.h"
 #include "portnote/registry.h"
 
 #include <stdbool.h>
@@ -97,12 +98,15 @@ struct pn_flow {
 	uint8_t closing;      /* PN_END_FIN or PN_END_RST once closed: the flow
 				 lingers briefly, then ends with that reason */
 	bool walked;	      /* passed to pn_flow_foreach before */
+	struct pn_flow_evidence ev; /* what its first payload looked like */
 };
 
 struct pn_flow_config {
 	uint32_t max_flows;
 	int64_t idle_us[PN_TRANSPORT_COUNT]; /* durations, > 0 */
 	int64_t linger_us;
+	bool evidence;	  /* examine first payloads (pn_flow_evidence) */
+	bool keep_tokens; /* and keep what showed it, for printing */
 };
 
 struct pn_flow_counters {
@@ -124,13 +128,16 @@ struct pn_flow_table *pn_flow_table_create(const struct pn_flow_config *cfg,
 /* Accounts one decoded packet that has a transport (l4 != PN_L4_NONE) at
  * capture time ts_us, ending flows whose time has come. Returns the flow. */
 struct pn_flow *pn_flow_packet(struct pn_flow_table *t,
-			       const struct pn_packet *p, pn_time_us ts_us);
+			       const struct pn_packet *p, const uint8_t *bytes,
+			       pn_time_us ts_us);
 
 /* The same, for a stream of packets: the packet is taken now and accounted
  * a few packets later, which lets the table fetch its memory ahead of
- * time. pn_flow_drain accounts everything taken so far. */
+ * time (the first PN_EVIDENCE_SNAP payload bytes are copied, as the
+ * frame's bytes may not outlive the call). pn_flow_drain accounts
+ * everything taken so far. bytes is the frame p was decoded from. */
 void pn_flow_push(struct pn_flow_table *t, const struct pn_packet *p,
-		  pn_time_us ts_us);
+		  const uint8_t *bytes, pn_time_us ts_us);
 void pn_flow_drain(struct pn_flow_table *t);
 
 /* A pn_capture_fn whose ctx is the flow table: every packet with a
@@ -181,6 +188,14 @@ int pn_flow_guess_server(const struct pn_registry *reg, enum pn_transport t,
 /* PN_FF_* flags of a server port, and ambiguity of the pair. */
 uint16_t pn_flow_port_flags(const struct pn_registry *reg, enum pn_transport t,
 			    const uint16_t port[2], int server);
+
+/* A flow's payload verdict (see pn_evidence_verdict), judged against
+ * what its server port is registered for. */
+enum pn_payload_verdict pn_flow_verdict(const struct pn_registry *reg,
+					const struct pn_flow *f,
+					enum pn_proto *looks_like,
+					enum pn_verdict_why *why,
+					uint32_t *expected);
 
 const char *pn_basis_name(enum pn_basis b);
 const char *pn_flow_end_name(enum pn_flow_end e);

@@ -15,10 +15,17 @@ const char *pn_flow_flag_name(unsigned bit_index);
 #define PN_FF_COUNT 5
 
 /* One ended flow as a record of `portnote flows` (text, a JSON line, or a
- * CSV row without the header). */
+ * CSV row without the header); with `evidence`, its payload verdict too
+ * (CSV keeps those columns, empty, without). */
 void pn_flow_print(FILE *out, enum pn_format format,
 		   const struct pn_registry *reg, struct pn_annotator *ann,
-		   const struct pn_flow *f);
+		   const struct pn_flow *f, bool evidence);
+
+/* The payload verdict in words, escaped for text: "payload looks like SSH
+ * (SSH-2.0-OpenSSH_9.2p1): differs", "payload does not look like SIP:
+ * differs", "payload: unverified, the port is not registered". */
+void pn_flow_evidence_text(FILE *out, const struct pn_registry *reg,
+			   const struct pn_flow *f);
 
 /* The CSV header row matching pn_flow_print's rows. */
 void pn_flow_csv_header(FILE *out);

@@ -18,8 +18,12 @@ struct pn_service_stats;
 
 enum pn_sort { PN_SORT_BYTES, PN_SORT_PACKETS, PN_SORT_FLOWS };
 
+/* With `evidence`, flows are counted per payload verdict too, and those
+ * whose payload differs from the registration are grouped by server port
+ * and what they looked like. */
 struct pn_service_stats *pn_service_stats_create(const struct pn_registry *reg,
-						 struct pn_annotator *ann);
+						 struct pn_annotator *ann,
+						 bool evidence);
 void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f);
 
 struct pn_report_info {
