@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "portnote/evidence.h"
+#include "portnote/registry.h"
 
 /* Port-blind by construction: the entry points take the bytes, the
  * transport and the direction, and nothing else. */
@@ -1000,6 +1001,158 @@ static void test_random_signature_start(void **state)
 	random_rates("signature-start", PN_EVIDENCE_RANDOM / 2, gen_sig);
 }
 
+/* --- Verdicts: a flow's observation against the built-in registry ----- */
+
+static enum pn_payload_verdict judge(const struct pn_flow_evidence *ev,
+				     enum pn_transport t, uint16_t port,
+				     bool start_seen, enum pn_proto *looks,
+				     enum pn_verdict_why *why)
+{
+	uint32_t expected;
+	/* Endpoint 1 is the server, endpoint 0 the client. */
+	return pn_evidence_verdict(ev, pn_registry_builtin(), t, port, 1,
+				   start_seen, looks, why, &expected);
+}
+
+static void observe(struct pn_flow_evidence *ev, enum pn_l4 l4, int from,
+		    const char *bytes)
+{
+	pn_evidence_observe(ev, l4, from, 1, false, (const uint8_t *)bytes,
+			    strlen(bytes));
+}
+
+static void test_verdicts(void **state)
+{
+	(void)state;
+	enum pn_proto looks;
+	enum pn_verdict_why why;
+	struct pn_flow_evidence ev;
+
+	/* No payload at all. */
+	memset(&ev, 0, sizeof ev);
+	assert_int_equal(judge(&ev, PN_TCP, 443, true, &looks, &why),
+			 PN_V_NO_PAYLOAD);
+
+	/* SSH on 443/tcp differs and is named; on 22/tcp it agrees. */
+	memset(&ev, 0, sizeof ev);
+	observe(&ev, PN_L4_TCP, 1, ssh_server);
+	observe(&ev, PN_L4_TCP, 0, ssh_client);
+	assert_int_equal(judge(&ev, PN_TCP, 443, true, &looks, &why),
+			 PN_V_DIFFERS);
+	assert_int_equal(looks, PN_P_SSH);
+	assert_int_equal(judge(&ev, PN_TCP, 22, true, &looks, &why),
+			 PN_V_AGREES);
+
+	/* Plain text on 5060/udp (sip): differs, like nothing known; three
+	 * bytes are too few to tell. */
+	memset(&ev, 0, sizeof ev);
+	observe(&ev, PN_L4_UDP, 0, "hello from a plain socket\n");
+	assert_int_equal(judge(&ev, PN_UDP, 5060, true, &looks, &why),
+			 PN_V_DIFFERS);
+	assert_int_equal(looks, PN_P_NONE);
+	memset(&ev, 0, sizeof ev);
+	observe(&ev, PN_L4_UDP, 0, "hi\n");
+	assert_int_equal(judge(&ev, PN_UDP, 5060, true, &looks, &why),
+			 PN_V_UNVERIFIED);
+	assert_int_equal(why, PN_VW_FEW_BYTES);
+
+	/* A TCP flow caught mid-stream cannot differ by looking like
+	 * nothing; TLS records without their hello are later packets. */
+	memset(&ev, 0, sizeof ev);
+	static const uint8_t record[] = {0x17, 0x03, 0x03, 0x00, 0x40,
+					 'e',  'n',  'c',  'r',	 'y'};
+	pn_evidence_observe(&ev, PN_L4_TCP, 0, 1, false, record, sizeof record);
+	assert_int_equal(judge(&ev, PN_TCP, 443, false, &looks, &why),
+			 PN_V_UNVERIFIED);
+	assert_int_equal(why, PN_VW_START_UNSEEN);
+	assert_int_equal(judge(&ev, PN_TCP, 443, true, &looks, &why),
+			 PN_V_UNVERIFIED);
+	assert_int_equal(why, PN_VW_LATER);
+	/* ... but the same record on 22/tcp (ssh) is a mismatch. */
+	assert_int_equal(judge(&ev, PN_TCP, 22, true, &looks, &why),
+			 PN_V_DIFFERS);
+
+	/* An unregistered port: unverified, the protocol still named. */
+	memset(&ev, 0, sizeof ev);
+	observe(&ev, PN_L4_TCP, 1, ssh_server);
+	assert_int_equal(judge(&ev, PN_TCP, 50000, true, &looks, &why),
+			 PN_V_UNVERIFIED);
+	assert_int_equal(why, PN_VW_UNREGISTERED);
+	assert_int_equal(looks, PN_P_SSH);
+
+	/* A registered service no recognizer serves: unverified when
+	 * nothing matched, differs when something else did. 9/tcp is
+	 * discard. */
+	memset(&ev, 0, sizeof ev);
+	observe(&ev, PN_L4_TCP, 0, "some bytes for the discard service\n");
+	assert_int_equal(judge(&ev, PN_TCP, 9, true, &looks, &why),
+			 PN_V_UNVERIFIED);
+	assert_int_equal(why, PN_VW_NO_MAPPING);
+	observe(&ev, PN_L4_TCP, 1, ssh_server);
+	assert_int_equal(judge(&ev, PN_TCP, 9, true, &looks, &why),
+			 PN_V_DIFFERS);
+
+	/* SCTP payloads are not examined. */
+	memset(&ev, 0, sizeof ev);
+	observe(&ev, PN_L4_SCTP, 0, "any bytes at all, quite a few of them");
+	assert_int_equal(judge(&ev, PN_SCTP, 80, true, &looks, &why),
+			 PN_V_UNVERIFIED);
+	assert_int_equal(why, PN_VW_TRANSPORT);
+}
+
+static void test_observe_bounds(void **state)
+{
+	(void)state;
+	struct pn_flow_evidence ev;
+	struct pn_evidence kept;
+	memset(&ev, 0, sizeof ev);
+	memset(&kept, 0, sizeof kept);
+	ev.kept = &kept;
+	/* Two payloads per side are looked at; the third is not. */
+	observe(&ev, PN_L4_TCP, 0, "first line of nothing in particular\n");
+	observe(&ev, PN_L4_TCP, 0, "second line of nothing in particular\n");
+	assert_false(pn_evidence_wants(&ev, 0));
+	observe(&ev, PN_L4_TCP, 0, ssh_client);
+	assert_int_equal(ev.proto[0], PN_P_NONE);
+	assert_int_equal(ev.looked[0], 2);
+	/* The other side is still open, and its match keeps its token. */
+	assert_true(pn_evidence_wants(&ev, 1));
+	observe(&ev, PN_L4_TCP, 1, ssh_server);
+	assert_int_equal(ev.proto[1], PN_P_SSH);
+	assert_false(pn_evidence_wants(&ev, 1));
+	assert_string_equal(kept.token, "SSH-1.99-Cisco-1.25");
+	/* Byte counts saturate. */
+	for (int i = 0; i < 300; i++) {
+		ev.looked[0] = 0;
+		observe(&ev, PN_L4_TCP, 0, "0123456789");
+	}
+	assert_int_equal(ev.bytes, 255);
+}
+
+static void test_service_map(void **state)
+{
+	(void)state;
+	const struct pn_registry *reg = pn_registry_builtin();
+	assert_true(pn_evidence_service("https", PN_TCP) & (1u << PN_P_TLS));
+	assert_true(pn_evidence_service("https", PN_UDP) & (1u << PN_P_QUIC));
+	assert_true(pn_evidence_service("domain", PN_UDP) & (1u << PN_P_DNS));
+	assert_int_equal(pn_evidence_service("no-such-service", PN_TCP), 0);
+	/* 80/tcp holds http and its aliases www, www-http. */
+	assert_true(pn_evidence_expected(reg, PN_TCP, 80) & (1u << PN_P_HTTP1));
+	assert_int_equal(pn_evidence_expected(reg, PN_TCP, 50000), 0);
+	/* The table is sorted, as bsearch needs. */
+	for (size_t i = 1; i < pn_service_protocols_count; i++)
+		assert_true(strcmp(pn_service_protocols[i - 1].service,
+				   pn_service_protocols[i].service) < 0);
+	/* DCCP: 9/dccp (discard) lists service code 1145656131. */
+	assert_int_equal(pn_evidence_service_code(reg, 9, 1145656131u),
+			 PN_EV_CODE_LISTED);
+	assert_int_equal(pn_evidence_service_code(reg, 9, 42),
+			 PN_EV_CODE_UNLISTED);
+	for (int p = PN_P_NONE + 1; p < PN_P_COUNT; p++)
+		assert_int_equal(pn_proto_parse(pn_proto_name(p)), p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1013,6 +1166,9 @@ int main(void)
 	    cmocka_unit_test(test_random),
 	    cmocka_unit_test(test_random_text),
 	    cmocka_unit_test(test_random_signature_start),
+	    cmocka_unit_test(test_verdicts),
+	    cmocka_unit_test(test_observe_bounds),
+	    cmocka_unit_test(test_service_map),
 	};
 	return cmocka_run_group_tests_name("evidence", tests, NULL, NULL);
 }
