@@ -121,5 +121,26 @@ if got != want or v["agrees"] != agrees or v["differs"] != sum(want.values()):
     sys.exit(1)
 PY
 
+# Tokens are hostile bytes: a ClientHello whose SNI holds ESC sequences,
+# a C1 control, bytes that are not UTF-8, quotes and commas. Text carries
+# no control bytes, JSON parses, CSV keeps its columns.
+python3 "$srcdir/tests/hostile_tokens.py" "$tmp/hostile.pcap"
+"$portnote" flows -r "$tmp/hostile.pcap" >"$tmp/h.txt" 2>/dev/null
+if grep -q 'sni=' "$tmp/h.txt" && ! LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$tmp/h.txt" &&
+	! grep -q $'\xc2[\x80-\x9f]' "$tmp/h.txt"; then ok; else
+	bad "hostile token: control bytes in text: $(cat -v "$tmp/h.txt")"
+fi
+"$portnote" flows --format json -r "$tmp/hostile.pcap" 2>/dev/null >"$tmp/h.json"
+"$portnote" flows --format csv -r "$tmp/hostile.pcap" 2>/dev/null >"$tmp/h.csv"
+if python3 - "$tmp/h.json" "$tmp/h.csv" <<'PY'; then ok; else bad "hostile token: JSON or CSV broken"; fi
+import csv, json, sys
+flows = [o for o in map(json.loads, open(sys.argv[1], encoding="utf-8"))
+         if o.get("type") == "flow"]
+assert any(e.startswith("sni=") for o in flows for e in o["evidence"]), flows
+rows = list(csv.reader(open(sys.argv[2], newline="", encoding="utf-8")))
+assert len(rows) == 3 and all(len(r) == len(rows[0]) for r in rows), rows
+assert any(v.startswith("sni=") for v in rows[2] + rows[1]), rows
+PY
+
 echo "$pass passed, $fail failed ($rows recordings: $mismatches mismatches, $controls controls)"
 [[ $fail -eq 0 ]]
