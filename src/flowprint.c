@@ -113,9 +113,8 @@ static const char *tokens_text(const struct pn_flow *f, char *buf, size_t size)
 	return buf;
 }
 
-/* The protocols of mask, by name (lower case, sep) or title (" or "). */
-static const char *protocols_text(uint32_t mask, bool titles, const char *sep,
-				  char *buf, size_t size)
+const char *pn_protocols_text(uint32_t mask, bool titles, const char *sep,
+			      char *buf, size_t size)
 {
 	size_t n = 0;
 	buf[0] = '\0';
@@ -181,8 +180,8 @@ void pn_flow_evidence_text(FILE *out, const struct pn_registry *reg,
 			fprintf(out, " (%s)", pn_safe(tokens));
 	} else if (v == PN_V_DIFFERS) {
 		fprintf(out, "payload does not look like %s",
-			protocols_text(expected, true, " or ", names,
-				       sizeof names));
+			pn_protocols_text(expected, true, " or ", names,
+					  sizeof names));
 	} else {
 		fputs("payload", out);
 	}
@@ -225,9 +224,15 @@ static void json_evidence(FILE *out, const struct pn_registry *reg,
 		fprintf(out, "\"%s\"", pn_verdict_why_name(why));
 	else
 		fputs("null", out);
-	fputs(",\"expected\":[", out);
+	fputs(",\"expected\":", out);
+	pn_protocols_json(out, expected);
+}
+
+void pn_protocols_json(FILE *out, uint32_t mask)
+{
+	fputc('[', out);
 	for (int p = PN_P_NONE + 1, n = 0; p < PN_P_COUNT; p++)
-		if (expected >> p & 1u)
+		if (mask >> p & 1u)
 			fprintf(out, "%s\"%s\"", n++ ? "," : "",
 				pn_proto_name((enum pn_proto)p));
 	fputc(']', out);
@@ -331,8 +336,8 @@ void pn_flow_print(FILE *out, enum pn_format format,
 		if (evidence) {
 			v = pn_flow_verdict(reg, f, &looks, &why, &expected);
 			tokens_text(f, tokens, sizeof tokens);
-			protocols_text(expected, false, ";", names,
-				       sizeof names);
+			pn_protocols_text(expected, false, ";", names,
+					  sizeof names);
 		}
 		const char *row[CSV_COLUMNS] = {
 		    pn_transport_name(t),

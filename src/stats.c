@@ -553,14 +553,10 @@ static const char *looks_text(const struct differ *d, char *buf, size_t size)
 {
 	if (d->key.looks_like != PN_P_NONE)
 		return pn_proto_title((enum pn_proto)d->key.looks_like);
-	size_t n = (size_t)snprintf(buf, size, "nothing known (not ");
-	for (int p = PN_P_NONE + 1; p < PN_P_COUNT && n < size; p++)
-		if (d->expected >> p & 1u)
-			n += (size_t)snprintf(buf + n, size - n, "%s%s",
-					      buf[n - 1] == ' ' ? "" : " or ",
-					      pn_proto_title((enum pn_proto)p));
-	if (n < size)
-		snprintf(buf + n, size - n, ")");
+	char names[200];
+	snprintf(
+	    buf, size, "nothing known (not %s)",
+	    pn_protocols_text(d->expected, true, " or ", names, sizeof names));
 	return buf;
 }
 
@@ -616,13 +612,10 @@ static void json_differs(FILE *out, struct pn_service_stats *s,
 			    pn_proto_name((enum pn_proto)d->key.looks_like));
 		else
 			fputs("null", out);
-		fputs(",\"expected\":[", out);
-		for (int p = PN_P_NONE + 1, k = 0; p < PN_P_COUNT; p++)
-			if (d->expected >> p & 1u)
-				fprintf(out, "%s\"%s\"", k++ ? "," : "",
-					pn_proto_name((enum pn_proto)p));
+		fputs(",\"expected\":", out);
+		pn_protocols_json(out, d->expected);
 		fprintf(out,
-			"],\"flows\":%llu,\"clients\":%llu,\"servers\":%llu,"
+			",\"flows\":%llu,\"clients\":%llu,\"servers\":%llu,"
 			"\"bytes\":%llu}",
 			(unsigned long long)d->flows,
 			(unsigned long long)addr_count(&d->clients),
