@@ -324,7 +324,7 @@ struct flow {
 	uint8_t burst_dir;   /* who is sending data now */
 	uint8_t unacked;     /* full segments since the last ACK */
 	uint8_t ack_due;     /* the receiver ACKs next */
-	uint8_t nbursts;     /* bursts started so far */
+	uint32_t nbursts;    /* bursts started so far */
 	uint32_t burst_left; /* bytes left in the burst */
 	uint32_t burst_len;  /* bytes in the burst */
 	uint32_t mss;
