@@ -107,6 +107,22 @@ enum app {
 	A_DCCP,
 };
 
+/* What a flow's payloads look like, whatever its port: TCP and UDP flows
+ * of the services below carry their protocol's real first messages (the
+ * payload recognizers of src/evidence.c see them); the rest carry random
+ * bytes. */
+enum look {
+	L_NONE, /* random bytes */
+	L_TLS,	/* TLS 1.3: ClientHello, ServerHello, then records */
+	L_HTTP, /* HTTP/1.1 requests and responses */
+	L_SSH,	/* SSH version banners, then binary packets */
+	L_DNS,
+	L_NTP,
+	L_QUIC, /* QUIC v1 Initial and Handshake, then short headers */
+	L_TEXT, /* lines of plain text */
+	L_COUNT
+};
+
 struct plan {
 	uint32_t count; /* packets in the flow */
 	uint16_t sport; /* server port */
@@ -308,6 +324,297 @@ static void fill(uint8_t *p, uint32_t len)
 		memcpy(p, pool + below(POOL - len), len);
 }
 
+/* ---- payload content -------------------------------------------------------
+ *
+ * What a payload says (names, session ids, connection IDs, which banner)
+ * comes from a flow's content seed and never from the main stream, whose
+ * draws decide ports, sizes and timing: the protocols' messages change
+ * nothing else in the capture. */
+
+static uint64_t content_key;
+
+/* A number for (seed, what): the same every time it is asked for. */
+static uint64_t derive(uint64_t seed, uint64_t what)
+{
+	uint64_t x = seed ^ what * 0xd6e8feb86659fd93ull;
+	return splitmix64(&x);
+}
+
+static void derive_bytes(uint64_t seed, uint64_t what, uint8_t *p, uint32_t n)
+{
+	uint64_t x = seed ^ what * 0xd6e8feb86659fd93ull;
+	for (uint32_t i = 0; i < n; i += 8) {
+		uint64_t r = splitmix64(&x);
+		for (uint32_t j = 0; j < 8 && i + j < n; j++)
+			p[i + j] = (uint8_t)(r >> 8 * j);
+	}
+}
+
+/* What derive is asked for; per-packet and per-burst uses add the packet's
+ * or burst's number to the last ones. */
+enum {
+	D_MOVE = 1,
+	D_HOST,
+	D_ALPN,
+	D_CRANDOM,
+	D_SRANDOM,
+	D_SESSION,
+	D_CSHARE,
+	D_SSHARE,
+	D_SUITE,
+	D_BANNER,
+	D_QUIC,
+	D_NTP,
+	D_HTTP,
+	D_PATH = 1000,
+	D_TEXT = 2000000,
+};
+
+/* A plausible host name of the flow: a service label, a made-up word of
+ * syllables, a common top-level domain ("cdn.korvelin.net"). Half the
+ * flows go to 1,000 popular names, the first ranks far more often
+ * (log-uniform), the rest to names of their own. Returns its length (at
+ * most 40). */
+static uint32_t host_name(uint64_t cseed, char *name)
+{
+	static const char *const service[] = {
+	    "www",  "api",  "cdn",    "static", "img",	  "login",
+	    "mail", "m",    "assets", "app",	"news",	  "shop",
+	    "docs", "auth", "media",  "push",	"update", "accounts"};
+	static const char *const syl[] = {
+	    "ka",  "lo",  "mi",	 "ne",	"ra",  "so",  "ti",  "vu",  "ber",
+	    "dan", "fel", "gor", "hal", "jen", "kor", "lin", "mar", "nor",
+	    "pel", "qui", "ros", "sal", "tor", "ven", "wil", "zen"};
+	static const char *const tld[] = {"com", "net",	  "org", "io",
+					  "de",	 "co.uk", "fr",	 "nl",
+					  "dev", "app",	  "eu",	 "info"};
+	uint64_t r = derive(cseed, D_HOST);
+	if (r & 1) {
+		double u = (double)(r >> 11) * (1.0 / 9007199254740992.0);
+		uint64_t rank = (uint64_t)exp(u * log(1000.0));
+		r = derive(content_key, D_HOST + rank);
+	}
+	r >>= 1;
+	size_t n = 0;
+	const char *s = service[r % NELEM(service)];
+	r /= NELEM(service);
+	memcpy(name, s, strlen(s));
+	n += strlen(s);
+	name[n++] = '.';
+	uint32_t parts = 2 + (uint32_t)(r % 2);
+	r /= 2;
+	for (uint32_t i = 0; i < parts; i++) {
+		s = syl[r % NELEM(syl)];
+		r /= NELEM(syl);
+		memcpy(name + n, s, strlen(s));
+		n += strlen(s);
+	}
+	name[n++] = '.';
+	s = tld[r % NELEM(tld)];
+	memcpy(name + n, s, strlen(s));
+	n += strlen(s);
+	name[n] = 0;
+	return (uint32_t)n;
+}
+
+/* Writers for building messages. */
+static inline uint8_t *w8(uint8_t *p, uint32_t v)
+{
+	*p = (uint8_t)v;
+	return p + 1;
+}
+
+static inline uint8_t *w16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	return p + 2;
+}
+
+static inline uint8_t *w24(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 16);
+	return w16(p + 1, v);
+}
+
+static inline uint8_t *wmem(uint8_t *p, const void *src, size_t n)
+{
+	memcpy(p, src, n);
+	return p + n;
+}
+
+/* TLS 1.3 ClientHello record (RFC 8446 section 4.1.2) as a current
+ * browser sends it: record version 0x0301, legacy version 0x0303, a
+ * random, a 32-byte legacy session id, TLS 1.3 and ECDHE suites, null
+ * compression and the usual extensions (server_name, ALPN "h2" and
+ * "http/1.1" or "http/1.1" alone, supported_versions 1.3 and 1.2, an
+ * x25519 key share, ...), then a padding extension (RFC 7685) to total
+ * bytes. total 0: no padding. Returns the record's length, 5 + the
+ * hello's: at least the unpadded length, and then at least 4 more. */
+static uint32_t client_hello(uint64_t cseed, uint8_t *p, uint32_t total)
+{
+	static const uint16_t suites[] = {
+	    0x1301, 0x1303, 0x1302, 0xc02b, 0xc02f, 0xcca9,
+	    0xcca8, 0xc02c, 0xc030, 0xc00a, 0xc009, 0xc013,
+	    0xc014, 0x009c, 0x009d, 0x002f, 0x0035};
+	static const uint16_t sigalgs[] = {0x0403, 0x0804, 0x0401, 0x0503,
+					   0x0805, 0x0501, 0x0806, 0x0601};
+	char host[48];
+	uint32_t hl = host_name(cseed, host);
+	int h2 = derive(cseed, D_ALPN) % 100 < 85;
+	uint8_t *q = p + 9; /* after the record and handshake headers */
+	q = w16(q, 0x0303);
+	derive_bytes(cseed, D_CRANDOM, q, 32);
+	q += 32;
+	q = w8(q, 32);
+	derive_bytes(cseed, D_SESSION, q, 32);
+	q += 32;
+	q = w16(q, 2 * NELEM(suites));
+	for (size_t i = 0; i < NELEM(suites); i++)
+		q = w16(q, suites[i]);
+	q = w16(q, 0x0100); /* one method: null */
+	uint8_t *ext = q;
+	q += 2;
+	/* server_name: one host_name entry (RFC 6066 section 3). */
+	q = w16(w16(q, 0), hl + 5);
+	q = w8(w16(q, hl + 3), 0);
+	q = wmem(w16(q, hl), host, hl);
+	q = w16(w16(q, 23), 0);		   /* extended_master_secret */
+	q = w8(w16(w16(q, 0xff01), 1), 0); /* renegotiation_info */
+	q = w16(w16(w16(q, 10), 8), 6);	   /* supported_groups */
+	q = w16(w16(w16(q, 0x001d), 0x0017), 0x0018);
+	q = w8(w8(w16(w16(q, 11), 2), 1), 0); /* ec_point_formats */
+	q = w16(w16(q, 35), 0);		      /* session_ticket */
+	q = w16(w16(q, 16), h2 ? 14 : 11);    /* ALPN */
+	q = w16(q, h2 ? 12 : 9);
+	if (h2)
+		q = wmem(q, "\x02h2", 3);
+	q = wmem(q, "\x08http/1.1", 9);
+	q = w16(w16(q, 5), 5); /* status_request: OCSP, no ids */
+	q = w16(w16(w8(q, 1), 0), 0);
+	q = w16(w16(q, 13), 2 + 2 * NELEM(sigalgs));
+	q = w16(q, 2 * NELEM(sigalgs));
+	for (size_t i = 0; i < NELEM(sigalgs); i++)
+		q = w16(q, sigalgs[i]);
+	q = w16(w16(q, 18), 0);	 /* signed_certificate_timestamp */
+	q = w16(w16(q, 51), 38); /* key_share: x25519 */
+	q = w16(w16(w16(q, 36), 0x001d), 32);
+	derive_bytes(cseed, D_CSHARE, q, 32);
+	q += 32;
+	q = w8(w8(w16(w16(q, 45), 2), 1), 1); /* psk_key_exchange_modes */
+	q = w16(w16(w8(w16(w16(q, 43), 5), 4), 0x0304), 0x0303);
+	uint32_t n = (uint32_t)(q - p);
+	if (total >= n + 4) { /* padding */
+		uint32_t pad = total - n - 4;
+		q = w16(w16(q, 21), pad);
+		memset(q, 0, pad);
+		q += pad;
+		n = total;
+	}
+	w16(ext, (uint32_t)(q - ext - 2));
+	w16(w16(w8(p, 22), 0x0301), n - 5);
+	w24(w8(p + 5, 1), n - 9);
+	return n;
+}
+
+/* The ClientHello's length for a burst of want bytes: want itself when a
+ * hello can have it, else the next length one can. */
+static uint32_t client_hello_len(uint64_t cseed, uint32_t want)
+{
+	static uint8_t scratch[1024];
+	uint32_t min = client_hello(cseed, scratch, 0);
+	return want <= min ? min : want < min + 4 ? min + 4 : want;
+}
+
+/* The ServerHello record that answers it (RFC 8446 section 4.1.3): the
+ * client's session id echoed, one TLS 1.3 suite, supported_versions
+ * 0x0304 and an x25519 key share. 127 bytes. */
+#define SERVER_HELLO 127u
+
+static void server_hello(uint64_t cseed, uint8_t *p)
+{
+	uint8_t *q = w16(w16(w8(p, 22), 0x0303), SERVER_HELLO - 5);
+	q = w16(w24(w8(q, 2), SERVER_HELLO - 9), 0x0303);
+	derive_bytes(cseed, D_SRANDOM, q, 32);
+	q += 32;
+	q = w8(q, 32);
+	derive_bytes(cseed, D_SESSION, q, 32);
+	q += 32;
+	q = w16(q, derive(cseed, D_SUITE) % 4 ? 0x1301 : 0x1302);
+	q = w16(w8(q, 0), 46);
+	q = w16(w16(w16(q, 43), 2), 0x0304);
+	q = w16(w16(w16(w16(q, 51), 36), 0x001d), 32);
+	derive_bytes(cseed, D_SSHARE, q, 32);
+}
+
+/* ChangeCipherSpec, sent in TLS 1.3 for middleboxes (RFC 8446 appendix
+ * D.4). */
+#define CCS 6u
+
+static void change_cipher_spec(uint8_t *p)
+{
+	static const uint8_t ccs[CCS] = {20, 3, 3, 0, 1, 1};
+	memcpy(p, ccs, CCS);
+}
+
+/* SSH version lines (RFC 4253 section 4.2). */
+static const char *const ssh_clients[] = {
+    "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n",
+    "SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.5\r\n",
+    "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10\r\n",
+    "SSH-2.0-OpenSSH_9.8\r\n",
+    "SSH-2.0-PuTTY_Release_0.81\r\n",
+    "SSH-2.0-libssh_0.10.6\r\n",
+};
+static const char *const ssh_servers[] = {
+    "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n",
+    "SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u3\r\n",
+    "SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.5\r\n",
+    "SSH-2.0-OpenSSH_8.0\r\n",
+    "SSH-2.0-dropbear_2022.83\r\n",
+};
+
+static const char *ssh_banner(uint64_t cseed, int dir)
+{
+	uint64_t r = derive(cseed, D_BANNER);
+	/* Mostly the same software on both ends. */
+	return dir == 0 ? ssh_clients[r % 3 ? 0 : r / 3 % NELEM(ssh_clients)]
+			: ssh_servers[r % 3 ? 0 : r / 7 % NELEM(ssh_servers)];
+}
+
+/* Lines of plain text that no recognizer claims: 64-byte lines of
+ * key=value readings. */
+#define TEXT_LINES 1024u
+static char text_pool[TEXT_LINES * 64];
+
+static void build_text(void)
+{
+	static const char *const state[] = {"ok", "ok", "ok", "warn", "idle"};
+	for (uint32_t i = 0; i < TEXT_LINES; i++) {
+		char *l = text_pool + 64 * i;
+		uint64_t r = derive(content_key, D_TEXT + i);
+		int n = snprintf(l, 64,
+				 "sensor %04u status=%s temp=%u.%u load=0.%02u "
+				 "seq=%u",
+				 (unsigned)(r % 10000),
+				 state[r / 10000 % NELEM(state)],
+				 (unsigned)(r / 50000 % 60 + 20),
+				 (unsigned)(r / 3000000 % 10),
+				 (unsigned)(r / 30000000 % 100), i);
+		memset(l + n, ' ', (size_t)(63 - n));
+		l[63] = '\n';
+	}
+}
+
+/* len bytes of whole lines from a place chosen by (cseed, k). */
+static void fill_text(uint64_t cseed, uint32_t k, uint8_t *p, uint32_t len)
+{
+	uint32_t lines = (len + 63) / 64;
+	uint32_t at =
+	    (uint32_t)(derive(cseed, D_TEXT + k) % (TEXT_LINES - lines + 1));
+	memcpy(p, text_pool + 64 * at, len);
+}
+
 /* ---- active flows -----------------------------------------------------------
  */
 
@@ -324,7 +631,7 @@ struct flow {
 	uint8_t burst_dir;   /* who is sending data now */
 	uint8_t unacked;     /* full segments since the last ACK */
 	uint8_t ack_due;     /* the receiver ACKs next */
-	uint8_t nbursts;     /* bursts started so far */
+	uint32_t nbursts;    /* bursts started so far */
 	uint32_t burst_left; /* bytes left in the burst */
 	uint32_t burst_len;  /* bytes in the burst */
 	uint32_t mss;
@@ -333,6 +640,10 @@ struct flow {
 	uint64_t dseq[2]; /* DCCP 48-bit sequence numbers */
 	uint16_t ipid[2];
 	uint16_t dnsid;
+	uint8_t look;	     /* enum look */
+	uint8_t moved;	     /* on another service's port */
+	uint64_t cseed;	     /* content seed: derive */
+	uint64_t ntp_org;    /* the client's NTP transmit timestamp */
 	uint8_t tmpl[2][64]; /* Ethernet [+ 802.1Q] + IP, per direction */
 };
 
@@ -471,7 +782,7 @@ static void build_templates(struct flow *f, uint32_t client, uint32_t server,
 
 /* Size of the next data burst: requests from the client, answers from the
  * server, by application. */
-static uint32_t burst_size(const struct flow *f, int dir)
+static uint32_t app_burst_size(const struct flow *f, int dir)
 {
 	int req = dir == C2S;
 	switch (f->app) {
@@ -498,6 +809,49 @@ static uint32_t burst_size(const struct flow *f, int dir)
 	default:
 		return req ? logu(30, 1500) : logu(30, 30000);
 	}
+}
+
+/* A TLS record holds at most 2^14 bytes (RFC 8446 section 5.1). */
+#define TLS_FULL (5u + 16384u)
+/* A ClientHello longer than this would not fit the first segment. */
+#define HELLO_MAX 1400u
+
+/* The handshake messages that open TLS burst b (from 0) of len bytes;
+ * TLS 1.3 records of application data follow them to the burst's end.
+ * The client's first burst: its ClientHello; the server's answer: its
+ * ServerHello and a ChangeCipherSpec; the client's next: its
+ * ChangeCipherSpec (then its Finished, encrypted). */
+static uint32_t tls_prefix(const struct flow *f, uint32_t b, uint32_t len)
+{
+	if (b == 0)
+		return client_hello_len(f->cseed,
+					len < HELLO_MAX ? len : HELLO_MAX);
+	if (b == 1)
+		return SERVER_HELLO + CCS;
+	return b == 2 ? CCS : 0;
+}
+
+/* Size of the next data burst: the application's, made room for the
+ * messages its payload format puts first; a TLS burst never ends in a
+ * record too short for its header and a byte. */
+static uint32_t burst_size(const struct flow *f, int dir)
+{
+	uint32_t n = app_burst_size(f, dir), b = f->nbursts;
+	if (f->proto != P_TCP)
+		return n;
+	if (f->look == L_TLS) {
+		uint32_t pre = tls_prefix(f, b, n);
+		if (n < pre)
+			n = pre;
+		uint32_t tail = (n - pre) % TLS_FULL;
+		if (tail >= 1 && tail <= 5)
+			n += 6 - tail;
+	} else if (f->look == L_SSH && b < 2) {
+		uint32_t l = (uint32_t)strlen(ssh_banner(f->cseed, dir));
+		if (n < l)
+			n = l;
+	}
+	return n;
 }
 
 /* The next data-phase step shared by TCP, QUIC, SCTP and DCCP: returns the
@@ -529,19 +883,31 @@ static int next_data(struct flow *f, uint32_t *len)
 	return f->burst_dir;
 }
 
-/* TLS: the burst is a chain of records of at most 2^14 bytes; writes the
- * record headers that fall in this segment. */
-static void tls_records(const struct flow *f, uint8_t *p, uint32_t pos,
+/* TLS: after the burst's handshake messages (pre bytes), a chain of
+ * application data records of at most 2^14 bytes; writes what falls in
+ * the segment at pos of len bytes. */
+static void tls_payload(const struct flow *f, uint8_t *p, uint32_t pos,
 			uint32_t len)
 {
-	const uint32_t full = 5 + 16384;
-	uint8_t type = f->nbursts <= 2 ? 0x16 : 0x17;
-	for (uint32_t r = pos / full * full; r < pos + len; r += full) {
-		uint32_t rest = f->burst_len - r;
-		uint32_t rl = rest < 5		 ? 0
-			      : rest - 5 > 16384 ? 16384
-						 : rest - 5;
-		uint8_t h[5] = {type, 3, 3, (uint8_t)(rl >> 8), (uint8_t)rl};
+	uint32_t b = f->nbursts - 1, blen = f->burst_len;
+	uint32_t pre = tls_prefix(f, b, blen);
+	if (pos == 0) { /* the messages fit the first segment */
+		if (b == 0) {
+			client_hello(f->cseed, p, pre);
+		} else if (b == 1) {
+			server_hello(f->cseed, p);
+			change_cipher_spec(p + SERVER_HELLO);
+		} else if (b == 2) {
+			change_cipher_spec(p);
+		}
+	}
+	uint32_t r = pre;
+	if (pos > pre)
+		r += (pos - pre) / TLS_FULL * TLS_FULL;
+	for (; r < pos + len && r < blen; r += TLS_FULL) {
+		uint32_t rest = blen - r; /* at least 6 (burst_size) */
+		uint32_t rl = rest - 5 > 16384 ? 16384 : rest - 5;
+		uint8_t h[5] = {0x17, 3, 3, (uint8_t)(rl >> 8), (uint8_t)rl};
 		for (uint32_t i = 0; i < 5; i++)
 			if (r + i >= pos && r + i < pos + len)
 				p[r + i - pos] = h[i];
@@ -552,14 +918,50 @@ static void tls_records(const struct flow *f, uint8_t *p, uint32_t pos,
  * header with the burst's remaining length as Content-Length. */
 static void http_header(const struct flow *f, int dir, uint8_t *p, uint32_t len)
 {
-	char h[256];
+	static const char *const agents[] = {
+	    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 "
+	    "Firefox/128.0",
+	    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36",
+	    "curl/7.88.1",
+	    "Wget/1.21.3",
+	    "python-requests/2.31.0",
+	    "Go-http-client/1.1"};
+	static const char *const servers[] = {
+	    "nginx/1.22.1", "Apache/2.4.62 (Debian)", "cloudflare", "envoy"};
+	char h[320], host[48], path[64];
 	int n;
+	uint64_t r = derive(f->cseed, D_HTTP);
 	if (dir == C2S) {
+		uint64_t q = derive(f->cseed, D_PATH + f->nbursts);
+		unsigned v = (unsigned)(q >> 20);
+		switch (q % 6) {
+		case 0:
+			strcpy(path, "/");
+			break;
+		case 1:
+			snprintf(path, sizeof path, "/api/v1/items/%u",
+				 v % 100000);
+			break;
+		case 2:
+			snprintf(path, sizeof path, "/static/app.%08x.js", v);
+			break;
+		case 3:
+			snprintf(path, sizeof path, "/images/%u.jpg",
+				 v % 10000);
+			break;
+		case 4:
+			snprintf(path, sizeof path, "/search?q=item%u",
+				 v % 1000);
+			break;
+		default:
+			snprintf(path, sizeof path, "/objects/%u", v % 1000000);
+			break;
+		}
+		host_name(f->cseed, host);
 		n = snprintf(h, sizeof h,
-			     "GET /objects/%u HTTP/1.1\r\nHost: "
-			     "bench.example\r\nUser-Agent: gen_bench\r\n"
-			     "Accept: */*\r\nCookie: s=",
-			     (unsigned)f->cport * 31u + f->nbursts);
+			     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: "
+			     "%s\r\nAccept: */*\r\nCookie: s=",
+			     path, host, agents[r % NELEM(agents)]);
 		if (n < 0 || (uint32_t)n + 4 > len)
 			return;
 		memcpy(p, h, (size_t)n);
@@ -568,38 +970,48 @@ static void http_header(const struct flow *f, int dir, uint8_t *p, uint32_t len)
 		memcpy(p + len - 4, "\r\n\r\n", 4);
 		return;
 	}
+	const char *server = servers[r / 8 % NELEM(servers)];
+	int fixed = snprintf(h, sizeof h,
+			     "HTTP/1.1 200 OK\r\nServer: %s\r\nContent-Type: "
+			     "application/octet-stream\r\nContent-Length: "
+			     "\r\n\r\n",
+			     server);
 	for (int digits = 1; digits <= 7; digits++) {
-		uint32_t body = f->burst_len - 80 - (uint32_t)digits;
-		if (f->burst_len < 100)
+		if (f->burst_len < (uint32_t)fixed + 8)
 			return;
+		uint32_t body = f->burst_len - (uint32_t)(fixed + digits);
 		n = snprintf(h, sizeof h,
-			     "HTTP/1.1 200 OK\r\nContent-Type: "
+			     "HTTP/1.1 200 OK\r\nServer: %s\r\nContent-Type: "
 			     "application/octet-stream\r\nContent-Length: "
 			     "%*u\r\n\r\n",
-			     digits, (unsigned)body);
-		if (n == 80 + digits) {
+			     server, digits, (unsigned)body);
+		if (n == fixed + digits) {
 			memcpy(p, h, (size_t)n < len ? (size_t)n : len);
 			return;
 		}
 	}
 }
 
+/* A TCP segment's payload: random bytes, with the flow's protocol framing
+ * on top. */
 static void app_payload(struct flow *f, int dir, uint8_t *p, uint32_t len)
 {
 	fill(p, len);
 	uint32_t pos = f->burst_len - f->burst_left - len;
-	if (f->app == A_TLS) {
-		tls_records(f, p, pos, len);
+	if (f->look == L_TLS) {
+		tls_payload(f, p, pos, len);
 		return;
 	}
 	/* Otherwise the first segment of a burst carries the framing. */
 	if (pos != 0)
 		return;
-	if (f->app == A_HTTP) {
+	if (f->look == L_HTTP) {
 		http_header(f, dir, p, len);
-	} else if (f->app == A_INTER && f->sport == 22 && f->nbursts <= 2) {
-		static const char b[] = "SSH-2.0-OpenSSH_9.2p1\r\n";
-		memcpy(p, b, len < sizeof b - 1 ? len : sizeof b - 1);
+	} else if (f->look == L_SSH && f->nbursts <= 2) {
+		/* The version line, then (random) binary packets. */
+		const char *b = ssh_banner(f->cseed, dir);
+		size_t n = strlen(b);
+		memcpy(p, b, len < n ? len : n);
 	}
 }
 
@@ -726,6 +1138,102 @@ static uint32_t dns_name(uint8_t *p, uint32_t seed)
 	return 7 + (uint32_t)sizeof tail;
 }
 
+/* NTP timestamp (RFC 5905 section 6) of the packet being written. */
+static uint64_t ntp_now(void)
+{
+	uint64_t sec = (uint64_t)now_sec + 2208988800u;
+	uint64_t frac = ((uint64_t)now_usec << 32) / 1000000u;
+	return (sec & 0xffffffffu) << 32 | frac;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+/* NTPv4 (RFC 5905 section 7.3): a client's mode 3 request with its
+ * transmit timestamp, the server's mode 4 answer echoing it as origin,
+ * with stratum, poll, precision, root delay and dispersion in range. */
+static void ntp_packet(struct flow *f, int dir, uint8_t *n)
+{
+	static const uint8_t polls[] = {6, 6, 7, 8, 10};
+	uint64_t r = derive(f->cseed, D_NTP);
+	uint64_t t = ntp_now();
+	memset(n, 0, 48);
+	n[2] = polls[r % NELEM(polls)];
+	if (dir == C2S) {
+		n[0] = 0x23; /* LI 0, VN 4, mode 3 */
+		n[3] = 0xe9; /* precision 2^-23 s */
+		put64(n + 40, t);
+		f->ntp_org = t;
+		return;
+	}
+	uint32_t stratum = 1 + (uint32_t)(r / 8 % 3);
+	n[0] = 0x24; /* LI 0, VN 4, mode 4 */
+	n[1] = (uint8_t)stratum;
+	n[3] = 0xe7; /* 2^-25 s */
+	/* Root delay and dispersion: milliseconds, in 16.16 seconds. */
+	put32(n + 4, stratum == 1 ? 0 : (uint32_t)(r >> 16 & 0x0fff));
+	put32(n + 8, 0x0010 + (uint32_t)(r >> 28 & 0x07ff));
+	if (stratum == 1)
+		memcpy(n + 12, (r >> 40) & 1 ? "GPS" : "PPS", 4);
+	else
+		put32(n + 12, 0xc0000000u | (uint32_t)(r >> 32 & 0x3fffffff));
+	put64(n + 16, t - ((uint64_t)(16 + (r >> 44) % 1000) << 32));
+	put64(n + 24, f->ntp_org);
+	put64(n + 32, t - 0x10000); /* received 15 us before answering */
+	put64(n + 40, t);
+}
+
+/* QUIC v1 (RFC 9000 section 17): connection IDs of the flow; the client
+ * picks the original destination ID (8 to 20 bytes) and its own (0 to 20),
+ * the server its own (8). */
+enum { CID_ORIG, CID_CLIENT, CID_SERVER };
+
+static uint32_t quic_cid(const struct flow *f, int which, uint8_t *p)
+{
+	static const uint8_t orig[] = {8, 8, 8, 8, 12, 16, 20};
+	static const uint8_t client[] = {0, 8, 8, 8, 20};
+	uint64_t r = derive(f->cseed, D_QUIC);
+	uint32_t n = which == CID_ORIG	   ? orig[r % NELEM(orig)]
+		     : which == CID_CLIENT ? client[r / 8 % NELEM(client)]
+					   : 8;
+	derive_bytes(f->cseed, D_QUIC + 1 + (uint64_t)which, p, n);
+	return n;
+}
+
+/* The header of QUIC packet k of len bytes: the client's Initial, the
+ * server's Initial, the server's and the client's Handshake (long headers,
+ * RFC 9000 section 17.2; Length covers the rest of the datagram), then
+ * short headers (section 17.3) with the peer's connection ID. The packet
+ * number and payload stay random, as protected ones look. */
+static void quic_header(const struct flow *f, int dir, uint8_t *q, uint32_t len)
+{
+	uint32_t k = f->k;
+	uint8_t *p = q;
+	if (k >= 4) {
+		*p = (uint8_t)(0x40 | (*p & 0x3f));
+		quic_cid(f, dir == C2S ? CID_SERVER : CID_CLIENT, p + 1);
+		return;
+	}
+	/* Initial type 0, Handshake type 2; a 1-4 byte packet number. */
+	uint32_t type = k < 2 ? 0 : 2;
+	uint32_t pnl = (uint32_t)(derive(f->cseed, D_QUIC + 10 + k) % 4);
+	*p++ = (uint8_t)(0xc0 | type << 4 | pnl);
+	p = w16(w16(p, 0), 1); /* version 1 */
+	int dcid = dir == S2C ? CID_CLIENT : k == 0 ? CID_ORIG : CID_SERVER;
+	int scid = dir == S2C ? CID_SERVER : CID_CLIENT;
+	p[0] = (uint8_t)quic_cid(f, dcid, p + 1);
+	p += 1 + p[0];
+	p[0] = (uint8_t)quic_cid(f, scid, p + 1);
+	p += 1 + p[0];
+	if (type == 0)
+		*p++ = 0; /* no token */
+	uint32_t rest = len - (uint32_t)(p - q) - 2;
+	w16(p, 0x4000 | rest); /* 2-byte varint */
+}
+
 static void udp_step(struct flow *f)
 {
 	uint32_t k = f->k;
@@ -762,8 +1270,7 @@ static void udp_step(struct flow *f)
 		int dir = k & 1;
 		uint8_t *u = udp_begin(f, dir);
 		fill(u + 8, 48);
-		u[8] = dir == C2S ? 0x23 : 0x24;
-		u[9] = dir == C2S ? 0 : 2;
+		ntp_packet(f, dir, u + 8);
 		udp_end(f, dir, u, 48);
 		return;
 	}
@@ -778,18 +1285,18 @@ static void udp_step(struct flow *f)
 		} else {
 			dir = next_data(f, &len);
 			len = len ? len : 30 + below(20);
+			/* Room for the header protection sample after a
+			 * 4-byte packet number (RFC 9001 section 5.4.2). */
+			uint8_t cid[20];
+			uint32_t min =
+			    1 + 4 + 16 +
+			    quic_cid(f, dir ? CID_CLIENT : CID_SERVER, cid);
+			len = len < min ? min : len;
 		}
 		uint8_t *u = udp_begin(f, dir);
 		uint8_t *q = u + 8;
 		fill(q, len);
-		if (k < 4) {
-			q[0] = (uint8_t)(k < 2 ? 0xc3 : 0xe3);
-			put32(q + 1, 1);
-			q[5] = 8;
-			q[14] = 8;
-		} else {
-			q[0] = (uint8_t)(0x40 | (q[0] & 0x3f));
-		}
+		quic_header(f, dir, q, len);
 		udp_end(f, dir, u, len);
 		return;
 	}
@@ -798,6 +1305,8 @@ static void udp_step(struct flow *f)
 	uint32_t len = dir == C2S ? logu(20, 600) : logu(20, 1400);
 	uint8_t *u = udp_begin(f, dir);
 	fill(u + 8, len);
+	if (f->look == L_TEXT)
+		fill_text(f->cseed, k, u + 8, len);
 	udp_end(f, dir, u, len);
 }
 
@@ -972,7 +1481,59 @@ static void dccp_step(struct flow *f)
 	end(f, dir, hl + len);
 }
 
-static void start_flow(struct flow *f, const struct plan *p)
+/* The payload format of a flow of app on port, and, for about 5 % of the
+ * flows of those services (3 % of all flows), another service's port:
+ * SSH on 443 or 80, TLS on 8080 or 53/tcp, HTTP on 443 or 8443, DNS on
+ * 123/udp, plain text on 5060/udp. */
+static void choose_look(struct flow *f)
+{
+	switch (f->app) {
+	case A_TLS:
+		f->look = L_TLS;
+		break;
+	case A_HTTP:
+		f->look = L_HTTP;
+		break;
+	case A_INTER:
+		f->look = f->sport == 22 ? L_SSH : L_NONE;
+		break;
+	case A_DNS:
+		f->look = L_DNS;
+		break;
+	case A_NTP:
+		f->look = L_NTP;
+		break;
+	case A_QUIC:
+		f->look = L_QUIC;
+		break;
+	default:
+		f->look = L_NONE;
+		break;
+	}
+	uint64_t r = derive(f->cseed, D_MOVE);
+	if (r % 1000 >= 50)
+		return;
+	r /= 1000;
+	uint16_t to = 0;
+	if (f->look == L_SSH)
+		to = r % 4 ? 443 : 80;
+	else if (f->look == L_TLS)
+		to = r % 2 ? 8080 : 53;
+	else if (f->look == L_HTTP)
+		to = r % 4 ? 443 : 8443;
+	else if (f->look == L_DNS)
+		to = 123;
+	else if (f->app == A_UDPOTHER) {
+		to = 5060;
+		f->look = L_TEXT;
+	}
+	if (to) {
+		f->sport = to;
+		f->moved = 1;
+	}
+}
+
+static void start_flow(struct flow *f, const struct plan *p, uint64_t index)
 {
 	memset(f, 0, sizeof *f);
 	f->count = p->count;
@@ -987,6 +1548,8 @@ static void start_flow(struct flow *f, const struct plan *p)
 	uint32_t server = (uint32_t)p->sport * 2654435761u >> 15;
 	server = (server + below(p->sport < 1024 ? 64 : 8)) & 0x1ffff;
 	build_templates(f, client, server, vlan);
+	f->cseed = derive(content_key, index);
+	choose_look(f);
 	/* Largest payload per packet in a 1500-byte MTU. */
 	uint32_t room = 1500 - (f->v6 ? 40 : 20);
 	switch (p->proto) {
@@ -1147,6 +1710,9 @@ int main(int argc, char **argv)
 		uint64_t r = rnd();
 		memcpy(pool + i, &r, 8);
 	}
+	uint64_t ck = seed ^ 0x636f6e74656e7473ull; /* "contents" */
+	content_key = splitmix64(&ck);
+	build_text();
 
 	/* Plan every flow, then share the packets: each flow gets its
 	 * minimum, the rest goes out in proportion to the weights (cumulative
@@ -1224,8 +1790,10 @@ int main(int argc, char **argv)
 	uint64_t next = 0, active = 0;
 	uint64_t per_proto[4] = {0}, v6 = 0, tagged = 0, maxcount = 0;
 	uint64_t count_hist[4] = {0}; /* <=10, <=100, <=1000, more */
+	uint64_t per_look[L_COUNT] = {0}, moved = 0;
 	while (active < window && next < nfl) {
-		start_flow(&win[active], &plans[next++]);
+		start_flow(&win[active], &plans[next], next);
+		next++;
 		active++;
 	}
 	while (active) {
@@ -1235,6 +1803,8 @@ int main(int argc, char **argv)
 		if (f->k < f->count)
 			continue;
 		per_proto[f->proto]++;
+		per_look[f->look]++;
+		moved += f->moved;
 		v6 += f->v6;
 		tagged += f->l3off == 18;
 		if (f->count > maxcount)
@@ -1243,9 +1813,10 @@ int main(int argc, char **argv)
 			   : f->count <= 100  ? 1
 			   : f->count <= 1000 ? 2
 					      : 3]++;
-		if (next < nfl)
-			start_flow(f, &plans[next++]);
-		else
+		if (next < nfl) {
+			start_flow(f, &plans[next], next);
+			next++;
+		} else
 			win[i] = win[--active];
 	}
 	flush_out();
@@ -1283,5 +1854,18 @@ int main(int argc, char **argv)
 		(double)nbytes / (double)(npackets ? npackets : 1),
 		(unsigned long long)bytes_written, secs,
 		(double)npackets / secs / 1e6);
+	fprintf(
+	    stderr,
+	    "gen_bench: flows with tls %llu, http %llu, ssh %llu, dns %llu, "
+	    "ntp %llu, quic %llu, text %llu payloads; %llu (%.1f%%) on "
+	    "another service's port\n",
+	    (unsigned long long)per_look[L_TLS],
+	    (unsigned long long)per_look[L_HTTP],
+	    (unsigned long long)per_look[L_SSH],
+	    (unsigned long long)per_look[L_DNS],
+	    (unsigned long long)per_look[L_NTP],
+	    (unsigned long long)per_look[L_QUIC],
+	    (unsigned long long)per_look[L_TEXT], (unsigned long long)moved,
+	    100.0 * (double)moved / nf);
 	return 0;
 }
