@@ -17,7 +17,12 @@
  * IP total/payload lengths, UDP lengths and SCTP/DCCP header fields match
  * the bytes written; IPv4 header, UDP and DCCP checksums are computed, TCP
  * and SCTP checksums are left zero (Wireshark does not check them by
- * default). Same arguments, same bytes. Counts go to stderr. */
+ * default). Payloads: flows of TLS, HTTP, SSH, DNS, NTP and QUIC ports
+ * carry those protocols' real first messages (ClientHello with SNI and
+ * ALPN, request lines, banners, queries, Initials), about 3 % of them on
+ * another service's port, so portnote's payload recognizers work as on
+ * real traffic; other flows carry random bytes. Same arguments, same
+ * bytes. Counts go to stderr. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
