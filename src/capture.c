@@ -543,7 +543,12 @@ static bool read_source(struct loop *l, const char *who, FILE *diag)
 			wait_live(l->p);
 		if (l->stop || stop_requested || stop_asked)
 			return true;
-		int n = pcap_dispatch(l->p, -1, on_packet, (u_char *)l);
+		/* A live ring that refills faster than it drains would keep an
+		 * unbounded dispatch from ever returning (TPACKET_V3 reads
+		 * block after block), and with it the ticks: the view and
+		 * the snapshots stall exactly under the load they report. */
+		int n = pcap_dispatch(l->p, l->src.live ? PN_CAPTURE_BATCH : -1,
+				      on_packet, (u_char *)l);
 		if (n == PCAP_ERROR) {
 			fprintf(diag,
 				"%s: %s: packet %llu: %s; %llu packets "

@@ -21,6 +21,7 @@
 /* Defaults, printed by --help. */
 #define PN_CAPTURE_SNAPLEN 262144 /* as tcpdump: whole frames */
 #define PN_CAPTURE_TIMEOUT_MS 200 /* live read timeout: signal latency */
+#define PN_CAPTURE_BATCH 4096	  /* live packets per dispatch: tick latency */
 
 struct pn_capture_stats;
 
