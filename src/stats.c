@@ -548,11 +548,15 @@ static struct differ **sorted_differs(struct pn_service_stats *s, unsigned *n)
 	return all;
 }
 
-/* "SSH", or "nothing known (not SIP)". */
+/* "SSH", "nothing known (not SIP)", or what a DCCP service code said. */
 static const char *looks_text(const struct differ *d, char *buf, size_t size)
 {
 	if (d->key.looks_like != PN_P_NONE)
 		return pn_proto_title((enum pn_proto)d->key.looks_like);
+	/* Only a DCCP-Request's service code can differ with nothing to
+	 * expect of the bytes. */
+	if (!d->expected)
+		return "a service code not listed for the port";
 	char names[200];
 	snprintf(
 	    buf, size, "nothing known (not %s)",
