@@ -1,11 +1,14 @@
 /* annotate.c — per-slot registry words, built lazily and cached. */
 #include "portnote/annotate.h"
 
+#include "portnote/evidence.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 struct pn_annotator {
 	const struct pn_registry *reg;
+	const struct pn_declarations *decl;
 	struct pn_port_words *words; /* [n_slots] */
 	bool *built;
 };
@@ -27,6 +30,18 @@ struct pn_annotator *pn_annotator_create(const struct pn_registry *reg)
 	a->words = xcalloc(reg->n_slots, sizeof *a->words);
 	a->built = xcalloc(reg->n_slots, sizeof *a->built);
 	return a;
+}
+
+void pn_annotator_declare(struct pn_annotator *a,
+			  const struct pn_declarations *d)
+{
+	a->decl = d;
+}
+
+const struct pn_declarations *
+pn_annotator_declarations(const struct pn_annotator *a)
+{
+	return a ? a->decl : NULL;
 }
 
 void pn_annotator_destroy(struct pn_annotator *a)
@@ -192,10 +207,16 @@ int pn_annotate_port(struct pn_annotator *a, enum pn_transport t, uint16_t port,
 		     char *buf, size_t size)
 {
 	const struct pn_port_words *w = pn_annotate(a, t, port);
-	return snprintf(buf, size, "%u %s%s", port,
-			pn_port_class(port) == PN_CLASS_DYNAMIC ? "dynamic, "
-								: "",
-			w->label);
+	const char *dynamic =
+	    pn_port_class(port) == PN_CLASS_DYNAMIC ? "dynamic, " : "";
+	uint32_t declared = pn_declared(a->decl, t, port);
+	if (declared) {
+		char names[256];
+		pn_protocols_text(declared, false, ", ", names, sizeof names);
+		return snprintf(buf, size, "%u %sdeclared here for %s (%s)",
+				port, dynamic, names, w->label);
+	}
+	return snprintf(buf, size, "%u %s%s", port, dynamic, w->label);
 }
 
 void pn_json_escape(FILE *out, const char *s)

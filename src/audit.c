@@ -130,6 +130,10 @@ struct flagged {
 	char service[600];
 	char port[24];
 	uint64_t flows;
+	/* payload-differs: what the flows looked like, against what */
+	uint8_t looks;
+	bool declared;
+	uint32_t expected;
 	UT_hash_handle hh;
 };
 
@@ -185,6 +189,7 @@ static const char *const kind_names[PN_FIND_COUNT] = {
     [PN_FIND_ALLOWED_DYNAMIC] = "allowed-dynamic",
     [PN_FIND_UNDETERMINED] = "undetermined",
     [PN_FIND_ASSUMED] = "assumed-not-in-set",
+    [PN_FIND_PAYLOAD_DIFFERS] = "payload-differs",
 };
 
 static const enum pn_severity kind_severity[PN_FIND_COUNT] = {
@@ -207,6 +212,7 @@ static const enum pn_severity kind_severity[PN_FIND_COUNT] = {
     [PN_FIND_ALLOWED_DYNAMIC] = PN_SEV_LOW,
     [PN_FIND_UNDETERMINED] = PN_SEV_INFO,
     [PN_FIND_ASSUMED] = PN_SEV_INFO,
+    [PN_FIND_PAYLOAD_DIFFERS] = PN_SEV_MEDIUM,
 };
 
 const char *pn_finding_kind_name(enum pn_finding_kind k)
@@ -462,6 +468,40 @@ static void audit_opening(struct pn_audit *a, uint32_t ri, enum pn_transport t,
 	free(names);
 }
 
+/* Whether a comment's word names what a declaration says one of the
+ * rule's ports carries: the protocol itself ("ssh", "wireguard") or a
+ * service that speaks it ("https" for tls). */
+static bool declared_for(const struct pn_audit *a, const char *word,
+			 const struct portset *ports, unsigned transports)
+{
+	if (!a->opts.decl)
+		return false;
+	char lower[64];
+	size_t n = 0;
+	for (; word[n] && n + 1 < sizeof lower; n++)
+		lower[n] = (char)tolower((unsigned char)word[n]);
+	lower[n] = '\0';
+	enum pn_proto p = pn_proto_parse(lower);
+	for (int t = 0; t < PN_TRANSPORT_COUNT; t++) {
+		if (!(transports & (1u << t)))
+			continue;
+		uint32_t means =
+		    pn_evidence_service(lower, (enum pn_transport)t) |
+		    (p != PN_P_NONE ? 1u << p : 0);
+		if (!means)
+			continue;
+		for (uint32_t i = 0; i < ports->n; i++)
+			for (uint32_t q = ports->r[i].lo; q <= ports->r[i].hi;
+			     q++)
+				if (pn_declared(a->opts.decl,
+						(enum pn_transport)t,
+						(uint16_t)q) &
+				    means)
+					return true;
+	}
+	return false;
+}
+
 /* Words of a comment that are service names of the registry. The comment
  * names a service the rule does not open when at least one word is a
  * registered name and none of them is registered on the rule's ports: a
@@ -487,6 +527,8 @@ static void audit_comment(struct pn_audit *a, uint32_t ri,
 		char word[64];
 		memcpy(word, w, n);
 		word[n] = '\0';
+		if (declared_for(a, word, ports, transports))
+			return; /* the site declares it there */
 		long e = pn_registry_find_name(a->reg, word, 0);
 		/* A name the registry lists without a port (DNS-SD: "tcp",
 		 * "mail", "scanner") says nothing about ports. */
@@ -1244,6 +1286,7 @@ struct pn_audit *pn_audit_create(const struct pn_ruleset *rs,
 	a->priv->ann = pn_annotator_create(reg);
 	if (!a->priv->ann)
 		oom();
+	pn_annotator_declare(a->priv->ann, opts->decl);
 	for (uint32_t c = 0; c < rs->n_chains; c++)
 		if ((opts->chain >= 0 && (long)c == opts->chain) ||
 		    (opts->chain < 0 && rs->chains[c].hook == opts->hook &&
@@ -1332,13 +1375,14 @@ static void count_service(struct pn_audit *a, uint32_t target,
 	sc->flows++;
 }
 
-static void flag_traffic(struct pn_audit *a, enum pn_finding_kind kind,
-			 int32_t rule, int32_t chain, const char *service,
-			 const char *port)
+static struct flagged *flag_traffic(struct pn_audit *a,
+				    enum pn_finding_kind kind, int32_t rule,
+				    int32_t chain, const char *service,
+				    const char *port, int tag)
 {
 	char key[640];
-	int n = snprintf(key, sizeof key, "%d %d %d %s %s", (int)kind, rule,
-			 chain, port, service);
+	int n = snprintf(key, sizeof key, "%d %d %d %d %s %s", (int)kind, rule,
+			 chain, tag, port, service);
 	size_t len =
 	    n > 0 && (size_t)n < sizeof key ? (size_t)n : sizeof key - 1;
 	struct flagged *f;
@@ -1357,11 +1401,14 @@ static void flag_traffic(struct pn_audit *a, enum pn_finding_kind kind,
 		HASH_ADD(hh, a->priv->flagged, key[0], len, f);
 	}
 	f->flows++;
+	return f;
 }
 
 static void add_traffic(struct pn_audit_traffic *t,
 			const struct pn_audit_traffic *d)
 {
+	for (int v = 0; v < PN_V_COUNT; v++)
+		t->verdict[v] += d->verdict[v];
 	t->flows += d->flows;
 	t->packets += d->packets;
 	t->bytes += d->bytes;
@@ -1391,6 +1438,9 @@ struct audited {
 	const char *named; /* "tcp/ssh", "unregistered tcp/6379", "icmp" */
 	char port[24];	   /* "22/tcp"; "" without ports */
 	uint16_t flags;	   /* PN_FF_* of the server port */
+	bool judged;	   /* the verdict below holds a flow's payload */
+	enum pn_payload_verdict verdict;
+	struct pn_verdict_detail detail;
 };
 
 static void count_undetermined(struct pn_audit *a, const struct audited *x,
@@ -1457,7 +1507,7 @@ static void audit_packet(struct pn_audit *a, struct pn_rule_packet *pkt,
 		 * these flows were in no member of the set. */
 		a->assumed_flows += x->d.flows;
 		flag_traffic(a, PN_FIND_ASSUMED, res.rule, res.chain,
-			     a->rs->sets[res.assumed_set].name, "");
+			     a->rs->sets[res.assumed_set].name, "", 0);
 	}
 	int32_t chain = res.chain;
 	if (res.rule >= 0) {
@@ -1466,8 +1516,8 @@ static void audit_packet(struct pn_audit *a, struct pn_rule_packet *pkt,
 	} else if (chain >= 0) {
 		add_traffic(&a->chains[chain].traffic, &x->d);
 		count_service(a, nr + (uint32_t)chain, x->named);
-		flag_traffic(a, PN_FIND_POLICY_TRAFFIC, -1, chain, x->named,
-			     "");
+		flag_traffic(a, PN_FIND_POLICY_TRAFFIC, -1, chain, x->named, "",
+			     0);
 	}
 	if (res.verdict != PN_VERDICT_ACCEPT)
 		return;
@@ -1483,7 +1533,17 @@ static void audit_packet(struct pn_audit *a, struct pn_rule_packet *pkt,
 	for (size_t i = 0; i < sizeof flagged / sizeof flagged[0]; i++)
 		if (x->flags & flagged[i].flag)
 			flag_traffic(a, flagged[i].kind, res.rule, chain,
-				     x->named, x->port);
+				     x->named, x->port, 0);
+	if (x->judged && x->verdict == PN_V_DIFFERS) {
+		/* One finding per rule, port and what the payload looked
+		 * like. */
+		struct flagged *f =
+		    flag_traffic(a, PN_FIND_PAYLOAD_DIFFERS, res.rule, chain,
+				 x->named, x->port, x->detail.looks_like);
+		f->looks = (uint8_t)x->detail.looks_like;
+		f->declared = x->detail.declared;
+		f->expected = x->detail.expected;
+	}
 }
 
 void pn_audit_flow(struct pn_audit *a, const struct pn_flow *f)
@@ -1528,6 +1588,11 @@ void pn_audit_flow(struct pn_audit *a, const struct pn_flow *f)
 	};
 	snprintf(x.port, sizeof x.port, "%u/%s", f->key.port[server],
 		 pn_transport_name(t));
+	if (a->opts.evidence) {
+		x.judged = true;
+		x.verdict = pn_flow_verdict(a->reg, a->opts.decl, f, &x.detail);
+		x.d.verdict[x.verdict] = 1;
+	}
 	audit_packet(a, &pkt, &x);
 }
 
@@ -1639,6 +1704,38 @@ static const char *chain_label(const struct pn_audit *a, int32_t chain,
 	return buf;
 }
 
+/* "3 flows through it to 443/tcp, registered for https, looked like SSH";
+ * "... declared here for ssh, did not look like SSH". */
+static char *differs_message(const struct pn_audit *a, const struct flagged *fl)
+{
+	char expected[256], port[1024], looked[300];
+	pn_protocols_text(fl->expected, true, " or ", expected,
+			  sizeof expected);
+	unsigned n = 0;
+	const char *slash = strchr(fl->port, '/');
+	int tr = slash ? pn_transport_parse(slash + 1) : -1;
+	if (tr < 0 || sscanf(fl->port, "%u", &n) != 1 || n > 65535)
+		snprintf(port, sizeof port, "%s", fl->port);
+	else
+		pn_annotate_port(a->priv->ann, (enum pn_transport)tr,
+				 (uint16_t)n, port, sizeof port);
+	if (fl->looks != PN_P_NONE)
+		snprintf(looked, sizeof looked, "looked like %s",
+			 pn_proto_title((enum pn_proto)fl->looks));
+	else if (fl->expected)
+		snprintf(looked, sizeof looked, "did not look like %s",
+			 expected);
+	else
+		snprintf(looked, sizeof looked,
+			 "sent a service code not listed for the port");
+	/* The annotation after its port number: "registered for https". */
+	const char *label = strchr(port, ' ');
+	return xprintf("%llu accepted flow%s to %s, %s, %s (payload evidence, "
+		       "port-blind; not proof either)",
+		       (unsigned long long)fl->flows, fl->flows == 1 ? "" : "s",
+		       fl->port, label ? label + 1 : port, looked);
+}
+
 void pn_audit_finish(struct pn_audit *a)
 {
 	struct service_count *sc, *tmp;
@@ -1713,7 +1810,9 @@ void pn_audit_finish(struct pn_audit *a)
 				break;
 			}
 			char *msg;
-			if (fl->kind == PN_FIND_ASSUMED)
+			if (fl->kind == PN_FIND_PAYLOAD_DIFFERS)
+				msg = differs_message(a, fl);
+			else if (fl->kind == PN_FIND_ASSUMED)
 				msg = xprintf(
 				    "%llu flow%s decided here assuming not in "
 				    "set %s, whose members are unknown (give "

@@ -149,8 +149,19 @@ int pn_cli_load_registry(struct pn_cli *cli)
 	return 0;
 }
 
+int pn_cli_load_declarations(struct pn_cli *cli)
+{
+	if (!cli->declare_path)
+		return 0;
+	cli->decl =
+	    pn_declarations_load(cli->declare_path, cli->command, stderr);
+	return cli->decl ? 0 : PN_EXIT_USAGE;
+}
+
 void pn_cli_release(struct pn_cli *cli)
 {
+	pn_declarations_destroy(cli->decl);
+	cli->decl = NULL;
 	pn_registry_free(cli->owned);
 	cli->owned = NULL;
 	cli->reg = NULL;
@@ -182,6 +193,9 @@ int pn_cli_capture_option(struct pn_cli *cli, struct pn_cli_capture *cc,
 	struct pn_capture_options *o = &cc->opts;
 	unsigned long long v;
 	switch (opt) {
+	case PN_OPT_DECLARE:
+		cli->declare_path = arg;
+		return 1;
 	case 'r':
 		if (o->n_files == cc->cap) {
 			cc->cap = cc->cap ? cc->cap * 2 : 4;

@@ -164,7 +164,20 @@ static json_t *rule_ref_json(const struct pn_ruleset *rs, int32_t rule,
 	return obj;
 }
 
-static json_t *traffic_json(const struct pn_audit_target *t)
+/* Flows by payload verdict: {"agrees":3,"differs":1,...}. */
+static json_t *verdicts_json(const struct pn_audit_traffic *t)
+{
+	json_t *o = json_object();
+	for (int v = 0; v < PN_V_COUNT; v++)
+		json_object_set_new(o,
+				    v == PN_V_NO_PAYLOAD
+					? "no_payload"
+					: pn_payload_verdict_name(v),
+				    json_integer((json_int_t)t->verdict[v]));
+	return o;
+}
+
+static json_t *traffic_json(const struct pn_audit_target *t, bool judged)
 {
 	json_t *services = json_array();
 	for (uint32_t i = 0; i < t->n_services; i++)
@@ -172,13 +185,16 @@ static json_t *traffic_json(const struct pn_audit_target *t)
 		    services,
 		    json_pack("{s:s, s:I}", "service", t->services[i].service,
 			      "flows", (json_int_t)t->services[i].flows));
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "flows",
-			 (json_int_t)t->traffic.flows, "packets",
-			 (json_int_t)t->traffic.packets, "bytes",
-			 (json_int_t)t->traffic.bytes, "client_packets",
-			 (json_int_t)t->traffic.client_packets, "client_bytes",
-			 (json_int_t)t->traffic.client_bytes, "services",
-			 services);
+	json_t *o = json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:o}", "flows",
+	    (json_int_t)t->traffic.flows, "packets",
+	    (json_int_t)t->traffic.packets, "bytes",
+	    (json_int_t)t->traffic.bytes, "client_packets",
+	    (json_int_t)t->traffic.client_packets, "client_bytes",
+	    (json_int_t)t->traffic.client_bytes, "services", services);
+	if (judged)
+		json_object_set_new(o, "verdicts", verdicts_json(&t->traffic));
+	return o;
 }
 
 static void report_json(const struct pn_audit *a, const char *chain_label,
@@ -292,11 +308,13 @@ static void report_json(const struct pn_audit *a, const char *chain_label,
 					      json_string(r->unmodeled[k]));
 		json_object_set_new(o, "not_evaluated", unmodeled);
 		if (a->opts.traffic && t->reachable) {
-			json_object_set_new(o, "traffic", traffic_json(t));
+			json_object_set_new(o, "traffic",
+					    traffic_json(t, a->opts.evidence));
 			if (a->undetermined[i].traffic.flows)
 				json_object_set_new(
 				    o, "undetermined",
-				    traffic_json(&a->undetermined[i]));
+				    traffic_json(&a->undetermined[i],
+						 a->opts.evidence));
 		}
 		json_array_append_new(rules, o);
 	}
@@ -312,19 +330,21 @@ static void report_json(const struct pn_audit *a, const char *chain_label,
 			      "chain", ch->name, "hook", pn_hook_name(ch->hook),
 			      "verdict", pn_verdict_name(ch->policy));
 		if (a->opts.traffic)
-			json_object_set_new(o, "traffic",
-					    traffic_json(&a->chains[c]));
+			json_object_set_new(
+			    o, "traffic",
+			    traffic_json(&a->chains[c], a->opts.evidence));
 		json_array_append_new(policy, o);
 	}
 	json_object_set_new(doc, "policy", policy);
 	pn_out_json_line(out, doc);
 }
 
-enum { CSV_COLUMNS = 16 };
+enum { CSV_COLUMNS = 20 };
 static const char *const csv_header[CSV_COLUMNS] = {
-    "record", "severity", "kind",    "table",	  "chain", "number",
-    "line",   "handle",	  "verdict", "transport", "ports", "services",
-    "flows",  "packets",  "bytes",   "message"};
+    "record", "severity", "kind",	"table",      "chain",
+    "number", "line",	  "handle",	"verdict",    "transport",
+    "ports",  "services", "flows",	"packets",    "bytes",
+    "agrees", "differs",  "unverified", "no_payload", "message"};
 
 static void csv_u64(char *buf, uint64_t v)
 {
@@ -336,7 +356,7 @@ static void report_csv(const struct pn_audit *a, FILE *out)
 	const struct pn_ruleset *rs = a->rs;
 	pn_out_csv_row(out, csv_header, CSV_COLUMNS);
 	char number[24], line[24], handle[24], flows[24], packets[24],
-	    bytes[24];
+	    bytes[24], v[PN_V_COUNT][24];
 	for (uint32_t i = 0; i < a->n_findings; i++) {
 		const struct pn_finding *f = &a->findings[i];
 		const char *table = NULL, *chain = NULL;
@@ -371,6 +391,10 @@ static void report_csv(const struct pn_audit *a, FILE *out)
 						flows,
 						NULL,
 						NULL,
+						NULL,
+						NULL,
+						NULL,
+						NULL,
 						f->message};
 		pn_out_csv_row(out, row, CSV_COLUMNS);
 	}
@@ -386,6 +410,9 @@ static void report_csv(const struct pn_audit *a, FILE *out)
 		csv_u64(flows, t->traffic.flows);
 		csv_u64(packets, t->traffic.packets);
 		csv_u64(bytes, t->traffic.bytes);
+		bool judged = traffic && a->opts.evidence;
+		for (int k = 0; k < PN_V_COUNT; k++)
+			csv_u64(v[k], t->traffic.verdict[k]);
 		/* One row per transport the rule opens, or one row. */
 		for (uint32_t k = 0; k < (t->n_openings ? t->n_openings : 1);
 		     k++) {
@@ -413,6 +440,10 @@ static void report_csv(const struct pn_audit *a, FILE *out)
 			    traffic ? flows : NULL,
 			    traffic ? packets : NULL,
 			    traffic ? bytes : NULL,
+			    judged ? v[PN_V_AGREES] : NULL,
+			    judged ? v[PN_V_DIFFERS] : NULL,
+			    judged ? v[PN_V_UNVERIFIED] : NULL,
+			    judged ? v[PN_V_NO_PAYLOAD] : NULL,
 			    r->text};
 			pn_out_csv_row(out, row, CSV_COLUMNS);
 		}
@@ -425,23 +456,30 @@ static void report_csv(const struct pn_audit *a, FILE *out)
 		csv_u64(flows, t->flows);
 		csv_u64(packets, t->packets);
 		csv_u64(bytes, t->bytes);
-		const char *row[CSV_COLUMNS] = {"policy",
-						NULL,
-						NULL,
-						ch->table,
-						ch->name,
-						NULL,
-						NULL,
-						NULL,
-						pn_verdict_name(ch->policy),
-						NULL,
-						NULL,
-						NULL,
-						a->opts.traffic ? flows : NULL,
-						a->opts.traffic ? packets
-								: NULL,
-						a->opts.traffic ? bytes : NULL,
-						NULL};
+		bool judged = a->opts.traffic && a->opts.evidence;
+		for (int k = 0; k < PN_V_COUNT; k++)
+			csv_u64(v[k], t->verdict[k]);
+		const char *row[CSV_COLUMNS] = {
+		    "policy",
+		    NULL,
+		    NULL,
+		    ch->table,
+		    ch->name,
+		    NULL,
+		    NULL,
+		    NULL,
+		    pn_verdict_name(ch->policy),
+		    NULL,
+		    NULL,
+		    NULL,
+		    a->opts.traffic ? flows : NULL,
+		    a->opts.traffic ? packets : NULL,
+		    a->opts.traffic ? bytes : NULL,
+		    judged ? v[PN_V_AGREES] : NULL,
+		    judged ? v[PN_V_DIFFERS] : NULL,
+		    judged ? v[PN_V_UNVERIFIED] : NULL,
+		    judged ? v[PN_V_NO_PAYLOAD] : NULL,
+		    NULL};
 		pn_out_csv_row(out, row, CSV_COLUMNS);
 	}
 }
@@ -459,12 +497,27 @@ static void where_text(const struct pn_ruleset *rs, const struct pn_rule *r,
 			 (unsigned long long)r->handle);
 }
 
-static void traffic_text(const struct pn_audit_target *t, FILE *out)
+/* "; payload: 3 agree, 1 differs, 0 unverified, 2 without" */
+static void verdicts_text(const struct pn_audit_traffic *t, FILE *out)
+{
+	fprintf(out,
+		"; payload: %llu agree, %llu differ, %llu unverified, %llu "
+		"without",
+		(unsigned long long)t->verdict[PN_V_AGREES],
+		(unsigned long long)t->verdict[PN_V_DIFFERS],
+		(unsigned long long)t->verdict[PN_V_UNVERIFIED],
+		(unsigned long long)t->verdict[PN_V_NO_PAYLOAD]);
+}
+
+static void traffic_text(const struct pn_audit_target *t, bool judged,
+			 FILE *out)
 {
 	fprintf(out, "      traffic: %llu flows, %llu packets, %llu bytes",
 		(unsigned long long)t->traffic.flows,
 		(unsigned long long)t->traffic.packets,
 		(unsigned long long)t->traffic.bytes);
+	if (judged && t->traffic.flows)
+		verdicts_text(&t->traffic, out);
 	for (uint32_t s = 0; s < t->n_services && s < 5; s++)
 		fprintf(out, "%s%s %llu", s ? ", " : "; ",
 			pn_safe(t->services[s].service),
@@ -472,6 +525,24 @@ static void traffic_text(const struct pn_audit_target *t, FILE *out)
 	if (t->n_services > 5)
 		fprintf(out, ", %u more services", t->n_services - 5);
 	fputc('\n', out);
+}
+
+/* "declared here for ssh; " before what a single declared port is
+ * registered for. */
+static void declared_text(const struct pn_audit *a,
+			  const struct pn_audit_opening *op, FILE *out)
+{
+	unsigned long long port;
+	if (!a->opts.decl || op->n_ports != 1 ||
+	    !pn_cli_number(op->ports, 0, 65535, &port))
+		return;
+	uint32_t mask = pn_declared(
+	    a->opts.decl, (enum pn_transport)op->transport, (uint16_t)port);
+	char names[256];
+	if (mask)
+		fprintf(
+		    out, "declared here for %s; ",
+		    pn_protocols_text(mask, false, ", ", names, sizeof names));
 }
 
 static void report_text(const struct pn_audit *a, const char *chain_label,
@@ -563,6 +634,7 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 					op->at_most ? " at most" : "",
 					pn_safe(op->ports),
 					pn_transport_name(op->transport));
+			declared_text(a, op, out);
 			if (op->registered == 0)
 				fprintf(out, "registered for no service\n");
 			else {
@@ -584,7 +656,7 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 					pn_safe(op->forward_service));
 		}
 		if (a->opts.traffic && t->reachable)
-			traffic_text(t, out);
+			traffic_text(t, a->opts.evidence, out);
 	}
 	bool header = false;
 	for (uint32_t c = 0; c < rs->n_chains; c++) {
@@ -598,7 +670,7 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 			pn_safe(ch->name), pn_hook_name(ch->hook),
 			pn_verdict_name(ch->policy));
 		if (a->opts.traffic)
-			traffic_text(&a->chains[c], out);
+			traffic_text(&a->chains[c], a->opts.evidence, out);
 	}
 }
 
@@ -640,6 +712,8 @@ int pn_cmd_audit(int argc, char **argv)
 	/* The registry first: the plain list names ports by service. */
 	if (rc < 0)
 		rc = pn_cli_load_registry(&cli) ? PN_EXIT_FAIL : -1;
+	if (rc < 0 && pn_cli_load_declarations(&cli))
+		rc = PN_EXIT_USAGE;
 	if (rc < 0) {
 		char err[PN_RULES_ERRBUF_SIZE];
 		if (pn_rules_load(own.rules, own.rules_format, cli.reg, &rs,
@@ -665,7 +739,9 @@ int pn_cmd_audit(int argc, char **argv)
 				      .chain = -1,
 				      .iif = own.iif ? own.iif
 						     : own.capture.opts.iface,
-				      .traffic = traffic};
+				      .traffic = traffic,
+				      .evidence = traffic,
+				      .decl = cli.decl};
 	const char *chain_label = NULL;
 	char label[300];
 	if (rc < 0 && own.chain) {
@@ -716,8 +792,6 @@ int pn_cmd_audit(int argc, char **argv)
 	if (traffic) {
 		struct pn_flow_config fcfg;
 		pn_flow_config_init(&fcfg);
-		/* The audit does not judge payloads yet. */
-		fcfg.evidence = false;
 		struct pn_flow_table *table =
 		    pn_flow_table_create(&fcfg, cli.reg, on_flow_end, audit);
 		if (!table) {

@@ -187,6 +187,8 @@ static int run_command(int argc, char **argv, bool is_stats)
 		rc = PN_EXIT_USAGE;
 	if (rc < 0)
 		rc = pn_cli_load_registry(&cli) ? PN_EXIT_FAIL : -1;
+	if (rc < 0 && pn_cli_load_declarations(&cli))
+		rc = PN_EXIT_USAGE;
 	if (rc >= 0) {
 		pn_cli_capture_release(&own.capture);
 		return rc;
@@ -201,6 +203,7 @@ static int run_command(int argc, char **argv, bool is_stats)
 	/* flows prints what showed each protocol; stats only counts. */
 	own.flows.keep_tokens = !is_stats;
 	r.ann = pn_annotator_create(cli.reg);
+	pn_annotator_declare(r.ann, cli.decl);
 	if (is_stats)
 		r.services =
 		    pn_service_stats_create(cli.reg, r.ann, own.flows.evidence);

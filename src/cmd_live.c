@@ -595,6 +595,8 @@ int pn_cmd_live(int argc, char **argv)
 		rc = PN_EXIT_USAGE;
 	if (rc < 0)
 		rc = pn_cli_load_registry(&cli) ? PN_EXIT_FAIL : -1;
+	if (rc < 0 && pn_cli_load_declarations(&cli))
+		rc = PN_EXIT_USAGE;
 	if (rc >= 0) {
 		pn_cli_capture_release(&own.capture);
 		pn_cli_release(&cli);
@@ -606,6 +608,7 @@ int pn_cmd_live(int argc, char **argv)
 		cli.format == PN_FORMAT_TEXT;
 	r.view.sort = own.sort;
 	r.ann = pn_annotator_create(cli.reg);
+	pn_annotator_declare(r.ann, cli.decl);
 	r.stats = pn_service_stats_create(cli.reg, r.ann, false);
 	r.table = pn_flow_table_create(&own.flows, cli.reg, on_flow_end, &r);
 	if (!r.ann || !r.stats || !r.table) {

@@ -741,8 +741,10 @@ int pn_cmd_packets(int argc, char **argv)
 		pn_cli_capture_release(&own.capture);
 		return PN_EXIT_USAGE;
 	}
-	if ((rc = pn_cli_load_registry(&cli))) {
+	if ((rc = pn_cli_load_registry(&cli)) ||
+	    (rc = pn_cli_load_declarations(&cli))) {
 		pn_cli_capture_release(&own.capture);
+		pn_cli_release(&cli);
 		return rc;
 	}
 
@@ -754,6 +756,7 @@ int pn_cmd_packets(int argc, char **argv)
 			.out = stdout,
 			.several_files = own.capture.opts.n_files > 1};
 	r.ann = pn_annotator_create(cli.reg);
+	pn_annotator_declare(r.ann, cli.decl);
 	r.write_path = own.write_path;
 	if (own.write_path && !own.capture.opts.iface) {
 		if (!open_write(&r)) {

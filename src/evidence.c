@@ -1278,25 +1278,30 @@ static bool rec_wireguard(const struct in *in, struct pn_evidence *ev)
 typedef bool (*recognizer)(const struct in *, struct pn_evidence *);
 
 /* Recognizers in the order pn_evidence_recognize tries them: fixed binary
- * signatures first, then text, loosest last. */
+ * signatures first, then text, loosest last; each with the transports its
+ * specification runs on (S: a stream, TCP; D: datagrams, UDP), which run()
+ * enforces, so no recognizer answers for a transport its protocol does not
+ * use (DTLS bytes in a TCP stream are not DTLS). */
+enum { S = 1u << PN_TCP, D = 1u << PN_UDP };
 static const struct {
 	enum pn_proto proto;
 	recognizer fn;
+	unsigned on;
 } order[] = {
-    {PN_P_TLS, rec_tls},     {PN_P_QUIC, rec_quic},
-    {PN_P_DTLS, rec_dtls},   {PN_P_HTTP2, rec_http2},
-    {PN_P_SSH, rec_ssh},     {PN_P_BITTORRENT, rec_bittorrent},
-    {PN_P_SMB, rec_smb},     {PN_P_RDP, rec_rdp},
-    {PN_P_STUN, rec_stun},   {PN_P_WIREGUARD, rec_wireguard},
-    {PN_P_DHCP, rec_dhcp},   {PN_P_POSTGRESQL, rec_postgresql},
-    {PN_P_MYSQL, rec_mysql}, {PN_P_MQTT, rec_mqtt},
-    {PN_P_X11, rec_x11},     {PN_P_HTTP1, rec_http1},
-    {PN_P_RTSP, rec_rtsp},   {PN_P_SIP, rec_sip},
-    {PN_P_SMTP, rec_smtp},   {PN_P_FTP, rec_ftp},
-    {PN_P_POP3, rec_pop3},   {PN_P_IMAP, rec_imap},
-    {PN_P_REDIS, rec_redis}, {PN_P_SYSLOG, rec_syslog},
-    {PN_P_SNMP, rec_snmp},   {PN_P_DNS, rec_dns},
-    {PN_P_NTP, rec_ntp},
+    {PN_P_TLS, rec_tls, S},	  {PN_P_QUIC, rec_quic, D},
+    {PN_P_DTLS, rec_dtls, D},	  {PN_P_HTTP2, rec_http2, S},
+    {PN_P_SSH, rec_ssh, S},	  {PN_P_BITTORRENT, rec_bittorrent, S},
+    {PN_P_SMB, rec_smb, S},	  {PN_P_RDP, rec_rdp, S},
+    {PN_P_STUN, rec_stun, S | D}, {PN_P_WIREGUARD, rec_wireguard, D},
+    {PN_P_DHCP, rec_dhcp, D},	  {PN_P_POSTGRESQL, rec_postgresql, S},
+    {PN_P_MYSQL, rec_mysql, S},	  {PN_P_MQTT, rec_mqtt, S},
+    {PN_P_X11, rec_x11, S},	  {PN_P_HTTP1, rec_http1, S},
+    {PN_P_RTSP, rec_rtsp, S | D}, {PN_P_SIP, rec_sip, S | D},
+    {PN_P_SMTP, rec_smtp, S},	  {PN_P_FTP, rec_ftp, S},
+    {PN_P_POP3, rec_pop3, S},	  {PN_P_IMAP, rec_imap, S},
+    {PN_P_REDIS, rec_redis, S},	  {PN_P_SYSLOG, rec_syslog, S | D},
+    {PN_P_SNMP, rec_snmp, S | D}, {PN_P_DNS, rec_dns, S | D},
+    {PN_P_NTP, rec_ntp, D},
 };
 
 static void none(struct pn_evidence *ev)
@@ -1306,14 +1311,16 @@ static void none(struct pn_evidence *ev)
 	ev->extra[0] = 0;
 }
 
-static bool run(recognizer fn, enum pn_l4 transport, bool from_client,
+static bool run(size_t i, enum pn_l4 transport, bool from_client,
 		const uint8_t *payload, size_t len, struct pn_evidence *ev)
 {
-	if ((transport != PN_L4_TCP && transport != PN_L4_UDP) || !payload ||
-	    len == 0)
+	unsigned t = transport == PN_L4_TCP   ? S
+		     : transport == PN_L4_UDP ? D
+					      : 0;
+	if (!(order[i].on & t) || !payload || len == 0)
 		return false;
 	struct in in = {payload, len, transport == PN_L4_TCP, from_client};
-	if (fn(&in, ev))
+	if (order[i].fn(&in, ev))
 		return true;
 	none(ev);
 	return false;
@@ -1325,7 +1332,7 @@ bool pn_evidence_recognize(enum pn_l4 transport, bool from_client,
 {
 	none(ev);
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-		if (run(order[i].fn, transport, from_client, payload, len, ev))
+		if (run(i, transport, from_client, payload, len, ev))
 			return true;
 	return false;
 }
@@ -1337,17 +1344,21 @@ bool pn_evidence_check(enum pn_proto proto, enum pn_l4 transport,
 	none(ev);
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
 		if (order[i].proto == proto)
-			return run(order[i].fn, transport, from_client, payload,
-				   len, ev);
+			return run(i, transport, from_client, payload, len, ev);
 	return false;
 }
 
 bool pn_evidence_implemented(enum pn_proto proto)
 {
+	return pn_evidence_transports(proto) != 0;
+}
+
+unsigned pn_evidence_transports(enum pn_proto proto)
+{
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
 		if (order[i].proto == proto)
-			return true;
-	return false;
+			return order[i].on;
+	return 0;
 }
 
 const char *pn_proto_name(enum pn_proto proto)
@@ -1432,6 +1443,24 @@ enum pn_proto pn_proto_parse(const char *name)
 		if (!strcmp(pn_proto_name((enum pn_proto)p), name))
 			return (enum pn_proto)p;
 	return PN_P_NONE;
+}
+
+const char *pn_protocols_text(uint32_t mask, bool titles, const char *sep,
+			      char *buf, size_t size)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int p = PN_P_NONE + 1; p < PN_P_COUNT; p++) {
+		if (!(mask >> p & 1u))
+			continue;
+		const char *name = titles ? pn_proto_title((enum pn_proto)p)
+					  : pn_proto_name((enum pn_proto)p);
+		int w = snprintf(buf + n, size - n, "%s%s", n ? sep : "", name);
+		if (w < 0 || (size_t)w >= size - n)
+			break;
+		n += (size_t)w;
+	}
+	return buf;
 }
 
 /* --- A flow's evidence ------------------------------------------------ */
@@ -1552,14 +1581,23 @@ static bool in_mask(uint32_t mask, uint8_t proto)
 	return proto != PN_P_NONE && (mask >> proto & 1u);
 }
 
-enum pn_payload_verdict pn_evidence_verdict(
-    const struct pn_flow_evidence *ev, const struct pn_registry *reg,
-    enum pn_transport t, uint16_t port, int server, bool start_seen,
-    enum pn_proto *looks_like, enum pn_verdict_why *why, uint32_t *expected)
+enum pn_payload_verdict pn_evidence_verdict(const struct pn_flow_evidence *ev,
+					    const struct pn_registry *reg,
+					    uint32_t declared,
+					    enum pn_transport t, uint16_t port,
+					    int server, bool start_seen,
+					    struct pn_verdict_detail *d)
 {
 	int client = !server;
-	uint32_t mask = pn_evidence_expected(reg, t, port);
-	bool registered = pn_registry_slot(reg, t, port)->flags & PN_S_SERVICE;
+	/* A declaration replaces the registry's expectation; a declared
+	 * port counts as registered, here, for what the declaration says. */
+	uint32_t mask =
+	    declared ? declared : pn_evidence_expected(reg, t, port);
+	bool registered =
+	    declared || (pn_registry_slot(reg, t, port)->flags & PN_S_SERVICE);
+	enum pn_proto *looks_like = &d->looks_like;
+	enum pn_verdict_why *why = &d->why;
+	d->declared = declared != 0;
 	/* What it looked like: a protocol the port's services speak first,
 	 * then the server's side, then the client's. */
 	uint8_t seen = in_mask(mask, ev->proto[server])	  ? ev->proto[server]
@@ -1568,7 +1606,7 @@ enum pn_payload_verdict pn_evidence_verdict(
 							  : ev->proto[client];
 	*looks_like = (enum pn_proto)seen;
 	*why = PN_VW_NONE;
-	*expected = mask;
+	d->expected = mask;
 
 	if (ev->code != PN_EV_CODE_NONE) {
 		if (!registered) {

@@ -113,18 +113,17 @@ const char *pn_basis_name(enum pn_basis b)
 }
 
 enum pn_payload_verdict pn_flow_verdict(const struct pn_registry *reg,
+					const struct pn_declarations *decl,
 					const struct pn_flow *f,
-					enum pn_proto *looks_like,
-					enum pn_verdict_why *why,
-					uint32_t *expected)
+					struct pn_verdict_detail *d)
 {
 	enum pn_transport t = (enum pn_transport)f->key.transport;
 	/* A datagram carries its opening in every packet that matters; a
 	 * stream only from its handshake on. */
 	bool start_seen = t != PN_TCP || f->basis == PN_BASIS_HANDSHAKE;
-	return pn_evidence_verdict(&f->ev, reg, t, f->key.port[f->server],
-				   f->server, start_seen, looks_like, why,
-				   expected);
+	uint16_t port = f->key.port[f->server];
+	return pn_evidence_verdict(&f->ev, reg, pn_declared(decl, t, port), t,
+				   port, f->server, start_seen, d);
 }
 
 const char *pn_flow_end_name(enum pn_flow_end e)

@@ -79,7 +79,8 @@ static const char *const csv_header[] = {"transport",
 					 "looks_like",
 					 "evidence",
 					 "verdict_reason",
-					 "expected"};
+					 "expected",
+					 "expected_from"};
 #define CSV_COLUMNS ((int)(sizeof csv_header / sizeof csv_header[0]))
 
 /* The flow's PN_FF_* flags as names joined by sep. */
@@ -113,24 +114,6 @@ static const char *tokens_text(const struct pn_flow *f, char *buf, size_t size)
 	return buf;
 }
 
-const char *pn_protocols_text(uint32_t mask, bool titles, const char *sep,
-			      char *buf, size_t size)
-{
-	size_t n = 0;
-	buf[0] = '\0';
-	for (int p = PN_P_NONE + 1; p < PN_P_COUNT; p++) {
-		if (!(mask >> p & 1u))
-			continue;
-		const char *name = titles ? pn_proto_title((enum pn_proto)p)
-					  : pn_proto_name((enum pn_proto)p);
-		int w = snprintf(buf + n, size - n, "%s%s", n ? sep : "", name);
-		if (w < 0 || (size_t)w >= size - n)
-			break;
-		n += (size_t)w;
-	}
-	return buf;
-}
-
 static const char *why_text(enum pn_verdict_why w, enum pn_transport t)
 {
 	switch (w) {
@@ -153,14 +136,14 @@ static const char *why_text(enum pn_verdict_why w, enum pn_transport t)
 }
 
 void pn_flow_evidence_text(FILE *out, const struct pn_registry *reg,
-			   const struct pn_flow *f)
+			   struct pn_annotator *ann, const struct pn_flow *f)
 {
-	enum pn_proto looks;
-	enum pn_verdict_why why;
-	uint32_t expected;
+	struct pn_verdict_detail d;
 	enum pn_transport t = (enum pn_transport)f->key.transport;
 	enum pn_payload_verdict v =
-	    pn_flow_verdict(reg, f, &looks, &why, &expected);
+	    pn_flow_verdict(reg, pn_annotator_declarations(ann), f, &d);
+	enum pn_proto looks = d.looks_like;
+	enum pn_verdict_why why = d.why;
 	char tokens[PN_EVIDENCE_TOKEN + PN_EVIDENCE_EXTRA + 4], names[256];
 	tokens_text(f, tokens, sizeof tokens);
 
@@ -180,12 +163,13 @@ void pn_flow_evidence_text(FILE *out, const struct pn_registry *reg,
 			fprintf(out, " (%s)", pn_safe(tokens));
 	} else if (v == PN_V_DIFFERS) {
 		fprintf(out, "payload does not look like %s",
-			pn_protocols_text(expected, true, " or ", names,
+			pn_protocols_text(d.expected, true, " or ", names,
 					  sizeof names));
 	} else {
 		fputs("payload", out);
 	}
-	fprintf(out, ": %s", pn_payload_verdict_name(v));
+	fprintf(out, ": %s%s", pn_payload_verdict_name(v),
+		d.declared ? " (declared)" : "");
 	if (v == PN_V_UNVERIFIED && why != PN_VW_NONE)
 		fprintf(out, ", %s", why_text(why, t));
 }
@@ -194,13 +178,13 @@ void pn_flow_evidence_text(FILE *out, const struct pn_registry *reg,
  * Tokens are escaped as text first (control bytes and bytes that are not
  * UTF-8 become \xNN), so the JSON is valid whatever the wire held. */
 static void json_evidence(FILE *out, const struct pn_registry *reg,
-			  const struct pn_flow *f)
+			  struct pn_annotator *ann, const struct pn_flow *f)
 {
-	enum pn_proto looks;
-	enum pn_verdict_why why;
-	uint32_t expected;
+	struct pn_verdict_detail d;
 	enum pn_payload_verdict v =
-	    pn_flow_verdict(reg, f, &looks, &why, &expected);
+	    pn_flow_verdict(reg, pn_annotator_declarations(ann), f, &d);
+	enum pn_proto looks = d.looks_like;
+	enum pn_verdict_why why = d.why;
 	fprintf(out, ",\"verdict\":\"%s\",\"looks_like\":",
 		pn_payload_verdict_name(v));
 	if (looks != PN_P_NONE)
@@ -225,7 +209,9 @@ static void json_evidence(FILE *out, const struct pn_registry *reg,
 	else
 		fputs("null", out);
 	fputs(",\"expected\":", out);
-	pn_protocols_json(out, expected);
+	pn_protocols_json(out, d.expected);
+	fprintf(out, ",\"expected_from\":\"%s\"",
+		d.declared ? "declaration" : "registry");
 }
 
 void pn_protocols_json(FILE *out, uint32_t mask)
@@ -266,7 +252,7 @@ void pn_flow_print(FILE *out, enum pn_format format,
 			pn_transport_name(t), ca, f->key.port[cli], sa, sport,
 			port, pn_basis_name(f->basis));
 		if (evidence) {
-			pn_flow_evidence_text(out, reg, f);
+			pn_flow_evidence_text(out, reg, ann, f);
 			fputs("; ", out);
 		}
 		fprintf(out,
@@ -314,7 +300,7 @@ void pn_flow_print(FILE *out, enum pn_format format,
 				fc, fs);
 		fprintf(out, ",\"end\":\"%s\"", pn_flow_end_name(f->end));
 		if (evidence)
-			json_evidence(out, reg, f);
+			json_evidence(out, reg, ann, f);
 		fputs("}\n", out);
 	} else {
 		char vlan[8], cp[8], spt[8], n[4][24];
@@ -326,17 +312,16 @@ void pn_flow_print(FILE *out, enum pn_format format,
 		for (int i = 0; i < 4; i++)
 			snprintf(n[i], sizeof n[i], "%llu",
 				 (unsigned long long)nums[i]);
-		enum pn_proto looks = PN_P_NONE;
-		enum pn_verdict_why why = PN_VW_NONE;
-		uint32_t expected = 0;
+		struct pn_verdict_detail d = {PN_P_NONE, PN_VW_NONE, 0, false};
 		enum pn_payload_verdict v = PN_V_NO_PAYLOAD;
 		char tokens[PN_EVIDENCE_TOKEN + PN_EVIDENCE_EXTRA + 4],
 		    names[256];
 		tokens[0] = names[0] = '\0';
 		if (evidence) {
-			v = pn_flow_verdict(reg, f, &looks, &why, &expected);
+			v = pn_flow_verdict(reg, pn_annotator_declarations(ann),
+					    f, &d);
 			tokens_text(f, tokens, sizeof tokens);
-			pn_protocols_text(expected, false, ";", names,
+			pn_protocols_text(d.expected, false, ";", names,
 					  sizeof names);
 		}
 		const char *row[CSV_COLUMNS] = {
@@ -362,10 +347,14 @@ void pn_flow_print(FILE *out, enum pn_format format,
 		    t == PN_TCP ? fs : "",
 		    pn_flow_end_name(f->end),
 		    evidence ? pn_payload_verdict_name(v) : "",
-		    looks != PN_P_NONE ? pn_proto_name(looks) : "",
+		    d.looks_like != PN_P_NONE ? pn_proto_name(d.looks_like)
+					      : "",
 		    tokens,
-		    pn_verdict_why_name(why),
-		    names};
+		    pn_verdict_why_name(d.why),
+		    names,
+		    !evidence	 ? ""
+		    : d.declared ? "declaration"
+				 : "registry"};
 		pn_out_csv_row(out, row, CSV_COLUMNS);
 	}
 }

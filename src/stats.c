@@ -50,6 +50,7 @@ struct differ_key {
 struct differ {
 	struct differ_key key;
 	uint32_t expected; /* what the port's services speak */
+	bool declared;	   /* ... or what a site declaration says of it */
 	uint64_t flows, bytes;
 	struct addr_set clients, servers;
 	UT_hash_handle hh;
@@ -202,8 +203,9 @@ static void account(struct service *v, const struct pn_flow *f,
 }
 
 static void add_differ(struct pn_service_stats *s, const struct pn_flow *f,
-		       enum pn_proto looks, uint32_t expected)
+		       const struct pn_verdict_detail *vd)
 {
+	enum pn_proto looks = vd->looks_like;
 	int srv = f->server;
 	struct differ_key k = {f->key.port[srv], f->key.transport,
 			       (uint8_t)looks};
@@ -216,7 +218,8 @@ static void add_differ(struct pn_service_stats *s, const struct pn_flow *f,
 			exit(70);
 		}
 		d->key = k;
-		d->expected = expected;
+		d->expected = vd->expected;
+		d->declared = vd->declared;
 		HASH_ADD(hh, s->differs, key, sizeof k, d);
 	}
 	d->flows++;
@@ -248,12 +251,11 @@ void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f)
 	}
 	enum pn_payload_verdict verdict = PN_V_NO_PAYLOAD;
 	if (s->evidence) {
-		enum pn_proto looks;
-		enum pn_verdict_why why;
-		uint32_t expected;
-		verdict = pn_flow_verdict(s->reg, f, &looks, &why, &expected);
+		struct pn_verdict_detail d;
+		verdict = pn_flow_verdict(
+		    s->reg, pn_annotator_declarations(s->ann), f, &d);
 		if (verdict == PN_V_DIFFERS)
-			add_differ(s, f, looks, expected);
+			add_differ(s, f, &d);
 	}
 	account(v, f, verdict);
 	account(&s->total, f, verdict);
@@ -564,6 +566,25 @@ static const char *looks_text(const struct differ *d, char *buf, size_t size)
 	return buf;
 }
 
+/* The text column of what a differing port was expected to speak: its
+ * registered services, or "declared: ssh" when a declaration set the
+ * expectation. */
+static const char *differ_expectation(struct pn_service_stats *s,
+				      const struct differ *d, char *buf,
+				      size_t size)
+{
+	if (d->declared) {
+		char names[256];
+		snprintf(buf, size, "declared: %s",
+			 pn_protocols_text(d->expected, false, ", ", names,
+					   sizeof names));
+		return buf;
+	}
+	return pn_port_service(s->reg, s->ann,
+			       (enum pn_transport)d->key.transport, d->key.port,
+			       buf, size);
+}
+
 static void text_differs(FILE *out, struct pn_service_stats *s,
 			 struct differ **all, unsigned n)
 {
@@ -582,8 +603,7 @@ static void text_differs(FILE *out, struct pn_service_stats *s,
 		enum pn_transport t = (enum pn_transport)d->key.transport;
 		snprintf(port, sizeof port, "%u/%s", d->key.port,
 			 pn_transport_name(t));
-		pn_port_service(s->reg, s->ann, t, d->key.port, names,
-				sizeof names);
+		differ_expectation(s, d, names, sizeof names);
 		fprintf(out, "%-12s %-24s %-38s %6llu %7llu %7llu %11llu\n",
 			port, pn_safe(names),
 			looks_text(d, looks, sizeof looks),
@@ -618,6 +638,8 @@ static void json_differs(FILE *out, struct pn_service_stats *s,
 			fputs("null", out);
 		fputs(",\"expected\":", out);
 		pn_protocols_json(out, d->expected);
+		fprintf(out, ",\"expected_from\":\"%s\"",
+			d->declared ? "declaration" : "registry");
 		fprintf(out,
 			",\"flows\":%llu,\"clients\":%llu,\"servers\":%llu,"
 			"\"bytes\":%llu}",
@@ -673,20 +695,31 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 				pn_time_text(t->first_us, a),
 				pn_time_text(t->last_us, b));
 		}
+		const struct pn_declarations *decl =
+		    pn_annotator_declarations(s->ann);
 		if (ev)
 			fprintf(
 			    out,
 			    "# payload evidence: %llu of %llu flows carried "
 			    "payload; %llu agree with what their server port "
-			    "is registered for, %llu differ, %llu unverified "
+			    "is %s for, %llu differ, %llu unverified "
 			    "(what the first payload bytes looked like, port-"
 			    "blind; not proof either)\n",
 			    (unsigned long long)(t->flows -
 						 t->verdict[PN_V_NO_PAYLOAD]),
 			    (unsigned long long)t->flows,
 			    (unsigned long long)t->verdict[PN_V_AGREES],
+			    decl ? "registered or declared" : "registered",
 			    (unsigned long long)t->verdict[PN_V_DIFFERS],
 			    (unsigned long long)t->verdict[PN_V_UNVERIFIED]);
+		if (ev && decl)
+			fprintf(out,
+				"# site declarations: %lu port%s declared in "
+				"%s, judged against the declaration instead "
+				"of the registry\n",
+				pn_declarations_ports(decl),
+				pn_declarations_ports(decl) == 1 ? "" : "s",
+				pn_safe(pn_declarations_path(decl)));
 		fprintf(out, "# top %u of %u by %s\n", shown, n,
 			sort_names[info->sort]);
 		fprintf(

@@ -1008,10 +1008,13 @@ static enum pn_payload_verdict judge(const struct pn_flow_evidence *ev,
 				     bool start_seen, enum pn_proto *looks,
 				     enum pn_verdict_why *why)
 {
-	uint32_t expected;
+	struct pn_verdict_detail d;
 	/* Endpoint 1 is the server, endpoint 0 the client. */
-	return pn_evidence_verdict(ev, pn_registry_builtin(), t, port, 1,
-				   start_seen, looks, why, &expected);
+	enum pn_payload_verdict v = pn_evidence_verdict(
+	    ev, pn_registry_builtin(), 0, t, port, 1, start_seen, &d);
+	*looks = d.looks_like;
+	*why = d.why;
+	return v;
 }
 
 static void observe(struct pn_flow_evidence *ev, enum pn_l4 l4, int from,
@@ -1019,6 +1022,57 @@ static void observe(struct pn_flow_evidence *ev, enum pn_l4 l4, int from,
 {
 	pn_evidence_observe(ev, l4, from, 1, false, (const uint8_t *)bytes,
 			    strlen(bytes));
+}
+
+/* A site declaration replaces the registry's expectation: SSH on 443
+ * agrees with "443/tcp ssh", TLS there differs from it, and an unregistered
+ * port counts as known once declared. */
+static void test_declared(void **state)
+{
+	(void)state;
+	const struct pn_registry *reg = pn_registry_builtin();
+	struct pn_flow_evidence ev;
+	struct pn_verdict_detail d;
+	uint32_t ssh = 1u << PN_P_SSH;
+
+	memset(&ev, 0, sizeof ev);
+	observe(&ev, PN_L4_TCP, 1, ssh_server);
+	assert_int_equal(
+	    pn_evidence_verdict(&ev, reg, ssh, PN_TCP, 443, 1, true, &d),
+	    PN_V_AGREES);
+	assert_true(d.declared);
+	assert_int_equal(d.expected, ssh);
+	assert_int_equal(
+	    pn_evidence_verdict(&ev, reg, 0, PN_TCP, 443, 1, true, &d),
+	    PN_V_DIFFERS);
+	assert_false(d.declared);
+	assert_int_equal(d.expected, 1u << PN_P_TLS);
+	/* 50000/tcp is unregistered: unverified, unless declared. */
+	assert_int_equal(
+	    pn_evidence_verdict(&ev, reg, 0, PN_TCP, 50000, 1, true, &d),
+	    PN_V_UNVERIFIED);
+	assert_int_equal(d.why, PN_VW_UNREGISTERED);
+	assert_int_equal(
+	    pn_evidence_verdict(&ev, reg, ssh, PN_TCP, 50000, 1, true, &d),
+	    PN_V_AGREES);
+	assert_int_equal(pn_evidence_verdict(&ev, reg, 1u << PN_P_TLS, PN_TCP,
+					     50000, 1, true, &d),
+			 PN_V_DIFFERS);
+	assert_int_equal(d.looks_like, PN_P_SSH);
+}
+
+/* Recognizers answer only on their protocol's transports: DTLS bytes in a
+ * TCP stream are not DTLS, TLS bytes in a datagram not TLS. */
+static void test_transports(void **state)
+{
+	(void)state;
+	assert_int_equal(pn_evidence_transports(PN_P_DTLS), 1u << PN_UDP);
+	assert_int_equal(pn_evidence_transports(PN_P_TLS), 1u << PN_TCP);
+	assert_int_equal(pn_evidence_transports(PN_P_DNS),
+			 (1u << PN_TCP) | (1u << PN_UDP));
+	for (int p = PN_P_NONE + 1; p < PN_P_COUNT; p++)
+		assert_true(pn_evidence_transports((enum pn_proto)p) != 0);
+	assert_int_equal(pn_evidence_transports(PN_P_NONE), 0);
 }
 
 static void test_verdicts(void **state)
@@ -1163,6 +1217,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_direction, setup),
 	    cmocka_unit_test(test_tokens_bounded),
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_declared),
+	    cmocka_unit_test(test_transports),
 	    cmocka_unit_test(test_random),
 	    cmocka_unit_test(test_random_text),
 	    cmocka_unit_test(test_random_signature_start),

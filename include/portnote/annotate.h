@@ -4,12 +4,22 @@
 #ifndef PORTNOTE_ANNOTATE_H
 #define PORTNOTE_ANNOTATE_H
 
+#include "portnote/declare.h"
 #include "portnote/registry.h"
 
 struct pn_annotator;
 
 struct pn_annotator *pn_annotator_create(const struct pn_registry *reg);
 void pn_annotator_destroy(struct pn_annotator *a);
+
+/* The site's declarations (--declare; NULL for none): the port texts say
+ * "declared here for ssh (registered for ...)" for a declared port, and
+ * every verdict printed through this annotator is judged against them.
+ * The annotator does not own them. */
+void pn_annotator_declare(struct pn_annotator *a,
+			  const struct pn_declarations *d);
+const struct pn_declarations *
+pn_annotator_declarations(const struct pn_annotator *a);
 
 /* The per-slot texts. Every pointer stays valid until destroy. */
 struct pn_port_words {
@@ -34,7 +44,9 @@ const struct pn_port_words *pn_annotate(struct pn_annotator *a,
 					enum pn_transport t, uint16_t port);
 
 /* Writes "443 registered for https" (with "dynamic, " before the label for
- * ports in the Dynamic range). Returns the length written, as snprintf. */
+ * ports in the Dynamic range), or for a declared port "2222 declared here
+ * for ssh (registered for EtherNet-IP-1)". Returns the length written, as
+ * snprintf. */
 int pn_annotate_port(struct pn_annotator *a, enum pn_transport t, uint16_t port,
 		     char *buf, size_t size);
 

@@ -12,7 +12,8 @@
  * packet (initiator to server, connection state NEW) through the chains of
  * one hook, first match wins, and counts it on the rule or policy that
  * decided it. A port says what a service is registered for, not what the
- * traffic was.
+ * traffic was; the payload verdict of each flow (agrees, differs, ...) is
+ * counted with it, and accepted flows that differ become findings.
  */
 #ifndef PORTNOTE_AUDIT_H
 #define PORTNOTE_AUDIT_H
@@ -56,6 +57,9 @@ enum pn_finding_kind {
 	PN_FIND_UNDETERMINED,
 	PN_FIND_ASSUMED, /* decided assuming a flow is in no member of an
 			    unknown set */
+	PN_FIND_PAYLOAD_DIFFERS, /* accepted flows whose payload differs
+				    from what the port is registered (or
+				    declared) for */
 	PN_FIND_COUNT,
 };
 
@@ -73,6 +77,7 @@ struct pn_finding {
 
 struct pn_audit_traffic {
 	uint64_t flows, packets, bytes, client_packets, client_bytes;
+	uint64_t verdict[PN_V_COUNT]; /* flows by payload verdict */
 };
 
 /* Flows per service for one rule or policy, largest first after finish. */
@@ -111,6 +116,10 @@ struct pn_audit_options {
 	long chain;	   /* a single chain, or -1 */
 	const char *iif;   /* input interface of the traffic, or NULL */
 	bool traffic;	   /* flows will be fed */
+	bool evidence;	   /* ... with payload evidence, to be judged */
+	/* Site declarations (--declare), or NULL: comments and verdicts
+	 * are judged against them where they declare a port. */
+	const struct pn_declarations *decl;
 };
 
 struct pn_audit {

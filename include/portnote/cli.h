@@ -5,6 +5,7 @@
 #define PORTNOTE_CLI_H
 
 #include "portnote/capture.h"
+#include "portnote/declare.h"
 #include "portnote/flow.h"
 #include "portnote/output.h"
 #include "portnote/registry.h"
@@ -30,6 +31,7 @@ enum {
 	PN_OPT_MAX_FLOWS,
 	PN_OPT_TOP,
 	PN_OPT_SORT,
+	PN_OPT_DECLARE,
 	PN_OPT_FIRST_OWN = 512, /* subcommands number their own from here */
 };
 
@@ -60,8 +62,9 @@ enum {
 	    {"buffer-size", required_argument, NULL, 'B'},                     \
 	    {"count", required_argument, NULL, 'c'},                           \
 	    {"user", required_argument, NULL, 'Z'},                            \
+	    {"duration", required_argument, NULL, PN_OPT_DURATION},            \
 	{                                                                      \
-		"duration", required_argument, NULL, PN_OPT_DURATION           \
+		"declare", required_argument, NULL, PN_OPT_DECLARE             \
 	}
 #define PN_CAPTURE_SHORTOPTS "r:i:f:s:B:c:Z:"
 
@@ -86,7 +89,15 @@ enum {
 	"  -Z, --user USER      live: once the interface is open, run as "     \
 	"USER "                                                                \
 	"(as root;\n"                                                          \
-	"                       default nobody; '-Z root' keeps root)\n"
+	"                       default nobody; '-Z root' keeps root)\n"       \
+	"site:\n"                                                              \
+	"  --declare FILE       what this site runs on purpose, one port per " \
+	"line:\n"                                                              \
+	"                       '2222/tcp ssh', '9000-9010/udp wireguard' "    \
+	"('#' comments);\n"                                                    \
+	"                       a declared port is judged against it, not "    \
+	"the "                                                                 \
+	"registry\n"
 
 struct pn_cli {
 	const char *command; /* "lookup", "registry info", ... */
@@ -95,6 +106,8 @@ struct pn_cli {
 	bool lenient;
 	const struct pn_registry *reg;
 	struct pn_registry *owned;
+	const char *declare_path; /* --declare FILE, or NULL */
+	struct pn_declarations *decl;
 };
 
 /* A subcommand's own options: getopt_long entries (ending with a zeroed
@@ -134,6 +147,10 @@ int pn_cli_load_registry(struct pn_cli *cli);
 int pn_cli_load_file(const struct pn_cli *cli, const char *path,
 		     struct pn_registry **out);
 void pn_cli_stale_notice(const struct pn_registry *reg);
+
+/* Reads --declare FILE, if given, into cli->decl. Returns 0, or
+ * PN_EXIT_USAGE after printing "portnote CMD: FILE:LINE: ...". */
+int pn_cli_load_declarations(struct pn_cli *cli);
 
 void pn_cli_release(struct pn_cli *cli);
 

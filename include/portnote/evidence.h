@@ -91,6 +91,9 @@ bool pn_evidence_check(enum pn_proto proto, enum pn_l4 transport,
 
 /* Whether proto has a recognizer in this build. */
 bool pn_evidence_implemented(enum pn_proto proto);
+/* The transports its recognizer runs on: bit 1u << PN_TCP, PN_UDP (enum
+ * pn_transport); 0 without a recognizer. */
+unsigned pn_evidence_transports(enum pn_proto proto);
 
 /* Lower-case stable names: "none", "tls", "dtls", "quic", "http", "http2",
  * "ssh", "dns", ...; "unknown" out of range. */
@@ -102,6 +105,11 @@ const char *pn_proto_title(enum pn_proto proto);
 /* A protocol name (pn_proto_name) back to its value; PN_P_NONE when
  * unknown. */
 enum pn_proto pn_proto_parse(const char *name);
+
+/* The protocols of a mask (bit 1u << enum pn_proto each) into buf: by
+ * name ("tls;quic" with sep ";") or by title ("TLS or QUIC"). */
+const char *pn_protocols_text(uint32_t mask, bool titles, const char *sep,
+			      char *buf, size_t size);
 
 /* --- A flow's evidence -------------------------------------------------
  *
@@ -192,16 +200,27 @@ uint32_t pn_evidence_expected(const struct pn_registry *reg,
 /* The protocols one registered service name speaks on transport t. */
 uint32_t pn_evidence_service(const char *name, enum pn_transport t);
 
+/* What a verdict rests on, beside the verdict itself. */
+struct pn_verdict_detail {
+	enum pn_proto looks_like; /* what the payload looked like, or
+				     PN_P_NONE when nothing matched */
+	enum pn_verdict_why why;  /* of an unverified, or of a differs
+				     without a protocol */
+	uint32_t expected;	  /* the protocols expected of the port */
+	bool declared;		  /* ... by a site declaration, not by the
+				     registry's services */
+};
+
 /* A flow's verdict. server: its server endpoint; port: the server port;
  * start_seen: the flow's opening was captured (TCP handshake; always true
- * for datagrams). *looks_like gets the protocol the payload looked like
- * (PN_P_NONE when nothing matched), *why the reason of an unverified (or
- * of a differs without a protocol), *expected the protocols the port's
- * services speak. */
-enum pn_payload_verdict pn_evidence_verdict(
-    const struct pn_flow_evidence *ev, const struct pn_registry *reg,
-    enum pn_transport t, uint16_t port, int server, bool start_seen,
-    enum pn_proto *looks_like, enum pn_verdict_why *why, uint32_t *expected);
+ * for datagrams); declared: the protocols a site declaration expects of
+ * the port (pn_declared), 0 for the registry's expectation. */
+enum pn_payload_verdict pn_evidence_verdict(const struct pn_flow_evidence *ev,
+					    const struct pn_registry *reg,
+					    uint32_t declared,
+					    enum pn_transport t, uint16_t port,
+					    int server, bool start_seen,
+					    struct pn_verdict_detail *d);
 
 const char *pn_payload_verdict_name(enum pn_payload_verdict v);
 const char *pn_verdict_why_name(enum pn_verdict_why w);

@@ -18,6 +18,7 @@
 #define PORTNOTE_FLOW_H
 
 #include "portnote/capture.h"
+#include "portnote/declare.h"
 #include "portnote/decode.h"
 #include "portnote/evidence.h"
 #include "portnote/registry.h"
@@ -190,12 +191,12 @@ uint16_t pn_flow_port_flags(const struct pn_registry *reg, enum pn_transport t,
 			    const uint16_t port[2], int server);
 
 /* A flow's payload verdict (see pn_evidence_verdict), judged against
- * what its server port is registered for. */
+ * what its server port is declared for in decl (may be NULL), or else
+ * registered for. */
 enum pn_payload_verdict pn_flow_verdict(const struct pn_registry *reg,
+					const struct pn_declarations *decl,
 					const struct pn_flow *f,
-					enum pn_proto *looks_like,
-					enum pn_verdict_why *why,
-					uint32_t *expected);
+					struct pn_verdict_detail *d);
 
 const char *pn_basis_name(enum pn_basis b);
 const char *pn_flow_end_name(enum pn_flow_end e);

@@ -21,19 +21,15 @@ void pn_flow_print(FILE *out, enum pn_format format,
 		   const struct pn_registry *reg, struct pn_annotator *ann,
 		   const struct pn_flow *f, bool evidence);
 
-/* The protocols of a mask (bit 1u << enum pn_proto each) into buf: by
- * name ("tls;quic" with sep ";") or by title ("TLS or QUIC"). */
-const char *pn_protocols_text(uint32_t mask, bool titles, const char *sep,
-			      char *buf, size_t size);
-
 /* The same as a JSON array of names: ["tls","quic"]. */
 void pn_protocols_json(FILE *out, uint32_t mask);
 
 /* The payload verdict in words, escaped for text: "payload looks like SSH
  * (SSH-2.0-OpenSSH_9.2p1): differs", "payload does not look like SIP:
- * differs", "payload: unverified, the port is not registered". */
+ * differs", "payload: unverified, the port is not registered"; against a
+ * site declaration (the annotator's), "...: agrees (declared)". */
 void pn_flow_evidence_text(FILE *out, const struct pn_registry *reg,
-			   const struct pn_flow *f);
+			   struct pn_annotator *ann, const struct pn_flow *f);
 
 /* The CSV header row matching pn_flow_print's rows. */
 void pn_flow_csv_header(FILE *out);
