@@ -27,9 +27,11 @@ static const char usage[] =
     "flows and decode anomalies, and the services of the traffic by\n"
     "current rate — what each server port is registered for, bytes/s,\n"
     "packets/s, active and new flows, the evidence each server side was\n"
-    "chosen on, and registry flags. On a terminal a full-screen view\n"
-    "(keys: b p f sort by bytes, packets, flows; space pauses; u shows\n"
-    "unregistered ports; q quits); otherwise one snapshot per interval,\n"
+    "chosen on, registry flags, and flows by payload verdict (whether the\n"
+    "first payload bytes look like what the port is registered for). On a\n"
+    "terminal a full-screen view (keys: b p f sort by bytes, packets,\n"
+    "flows; space pauses; u shows unregistered ports; d only services\n"
+    "with differing flows; q quits); otherwise one snapshot per interval,\n"
     "as text or JSON lines. Ctrl-C, SIGTERM, SIGHUP or --duration end the\n"
     "run with the stats report. A registered port does not prove what\n"
     "traffic is.\n"
@@ -60,6 +62,10 @@ static const char usage[] =
     "  -Z, --user USER         once the interface is open, run as USER "
     "(as root;\n"
     "                          default nobody; '-Z root' keeps root)\n"
+    "  --no-evidence           do not examine payloads (no verdicts)\n"
+    "  --declare FILE          what this site runs on purpose ('2222/tcp "
+    "ssh'):\n"
+    "                          a declared port is judged against it\n"
     "  -s, --snaplen N, --no-promisc, --immediate, -B, --buffer-size K,\n"
     "  -c, --count N           as for the other capture "
     "commands\n" PN_COMMON_HELP "\n"
@@ -72,6 +78,7 @@ enum {
 	OPT_FLOWS_OUT,
 	OPT_METRICS,
 	OPT_METRICS_SERVICES,
+	OPT_NO_EVIDENCE,
 };
 
 struct own_options {
@@ -105,6 +112,9 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 	case OPT_FLOWS_OUT:
 		o->flows_out = arg;
 		return 0;
+	case OPT_NO_EVIDENCE:
+		o->flows.evidence = false;
+		return 0;
 	case OPT_METRICS:
 		o->metrics = arg;
 		return 0;
@@ -133,6 +143,7 @@ struct service {
 	uint32_t key; /* transport << 17 | unknown << 16 | port */
 	struct pn_live_service pub;
 	uint64_t ended_packets[2], ended_bytes[2];
+	uint64_t ended_verdict[PN_V_COUNT], ended_looks[PN_P_COUNT];
 	/* At the previous snapshot, for the rates. */
 	uint64_t prev_packets, prev_bytes, prev_flows;
 	UT_hash_handle hh;
@@ -202,6 +213,17 @@ static struct service *service_of(struct run *r, const struct pn_flow *f)
 	return s;
 }
 
+static void count_verdict(struct run *r, const struct pn_flow *f,
+			  uint64_t *verdict, uint64_t *looks)
+{
+	struct pn_verdict_detail d;
+	enum pn_payload_verdict v = pn_flow_verdict(
+	    r->cli->reg, pn_annotator_declarations(r->ann), f, &d);
+	verdict[v]++;
+	if (v == PN_V_DIFFERS && (unsigned)d.looks_like < PN_P_COUNT)
+		looks[d.looks_like]++;
+}
+
 static void on_flow_end(void *ctx, const struct pn_flow *f)
 {
 	struct run *r = ctx;
@@ -214,10 +236,12 @@ static void on_flow_end(void *ctx, const struct pn_flow *f)
 	/* Started and ended between two snapshots: never seen active. */
 	if (!f->walked)
 		s->pub.flows++;
+	if (r->own->flows.evidence)
+		count_verdict(r, f, s->ended_verdict, s->ended_looks);
 	pn_service_stats_add(r->stats, f);
 	if (r->flows_out)
 		pn_flow_print(r->flows_out, PN_FORMAT_JSON, r->cli->reg, r->ann,
-			      f, false);
+			      f, r->own->flows.evidence);
 }
 
 static void add_active(void *ctx, const struct pn_flow *f)
@@ -233,6 +257,9 @@ static void add_active(void *ctx, const struct pn_flow *f)
 	s->pub.basis[f->basis]++;
 	if (!f->walked)
 		s->pub.flows++;
+	/* Only a verdict that can no longer change, so counts only grow. */
+	if (r->own->flows.evidence && !pn_flow_verdict_open(f))
+		count_verdict(r, f, s->pub.verdict, s->pub.differs_looks);
 }
 
 /* Builds r->snap: service totals are ended flows plus the counters of the
@@ -247,6 +274,9 @@ static void take_snapshot(struct run *r, const struct pn_capture_stats *cs,
 		memcpy(s->pub.bytes, s->ended_bytes, sizeof s->pub.bytes);
 		s->pub.active = 0;
 		memset(s->pub.basis, 0, sizeof s->pub.basis);
+		memcpy(s->pub.verdict, s->ended_verdict, sizeof s->pub.verdict);
+		memcpy(s->pub.differs_looks, s->ended_looks,
+		       sizeof s->pub.differs_looks);
 	}
 	pn_flow_foreach(r->table, add_active, r);
 
@@ -264,8 +294,12 @@ static void take_snapshot(struct run *r, const struct pn_capture_stats *cs,
 		}
 	}
 	uint32_t i = 0;
+	memset(r->snap.verdict, 0, sizeof r->snap.verdict);
+	r->snap.evidence = r->own->flows.evidence;
 	HASH_ITER(hh, r->services, s, tmp)
 	{
+		for (int v = 0; v < PN_V_COUNT; v++)
+			r->snap.verdict[v] += s->pub.verdict[v];
 		uint64_t packets = s->pub.packets[0] + s->pub.packets[1];
 		uint64_t bytes = s->pub.bytes[0] + s->pub.bytes[1];
 		if (packets < s->prev_packets)
@@ -321,6 +355,24 @@ static void flags_json(FILE *out, uint16_t flags)
 			first = false;
 		}
 	fputc(']', out);
+}
+
+/* ,"verdicts":{"agrees":3,...},"differs_looks_like":{"ssh":1} of one
+ * service in a JSON snapshot. */
+static void verdicts_json(FILE *out, const struct pn_live_service *s)
+{
+	fputs(",\"verdicts\":{", out);
+	for (int v = 0; v < PN_V_COUNT; v++)
+		fprintf(out, "%s\"%s\":%llu", v ? "," : "",
+			pn_payload_verdict_name(v),
+			(unsigned long long)s->verdict[v]);
+	fputs("},\"differs_looks_like\":{", out);
+	for (int p = 0, n = 0; p < PN_P_COUNT; p++)
+		if (s->differs_looks[p])
+			fprintf(out, "%s\"%s\":%llu", n++ ? "," : "",
+				pn_proto_name((enum pn_proto)p),
+				(unsigned long long)s->differs_looks[p]);
+	fputc('}', out);
 }
 
 static void write_snapshot_json(const struct run *r, FILE *out)
@@ -390,9 +442,44 @@ static void write_snapshot_json(const struct run *r, FILE *out)
 		for (int b = 0; b < PN_BASIS_COUNT; b++)
 			fprintf(out, "%s\"%s\":%u", b ? "," : "",
 				pn_basis_name((enum pn_basis)b), s->basis[b]);
-		fputs("}}", out);
+		fputc('}', out);
+		if (sn->evidence)
+			verdicts_json(out, s);
+		fputc('}', out);
 	}
-	fputs("]}\n", out);
+	fputc(']', out);
+	if (sn->evidence) {
+		fputs(",\"verdicts\":{", out);
+		for (int v = 0; v < PN_V_COUNT; v++)
+			fprintf(out, "%s\"%s\":%llu", v ? "," : "",
+				pn_payload_verdict_name(v),
+				(unsigned long long)sn->verdict[v]);
+		fputc('}', out);
+	}
+	fputs("}\n", out);
+}
+
+/* "; payload: 3 agree, 1 differ (SSH 1), 0 unverified, 2 without" */
+static void verdicts_text(FILE *out, const struct pn_live_service *s)
+{
+	fprintf(out, "; payload: %llu agree, %llu differ",
+		(unsigned long long)s->verdict[PN_V_AGREES],
+		(unsigned long long)s->verdict[PN_V_DIFFERS]);
+	const char *sep = " (";
+	for (int p = 0; p < PN_P_COUNT; p++)
+		if (s->differs_looks[p]) {
+			fprintf(out, "%s%s %llu", sep,
+				p == PN_P_NONE
+				    ? "nothing known"
+				    : pn_proto_title((enum pn_proto)p),
+				(unsigned long long)s->differs_looks[p]);
+			sep = ", ";
+		}
+	if (*sep == ',')
+		fputc(')', out);
+	fprintf(out, ", %llu unverified, %llu without",
+		(unsigned long long)s->verdict[PN_V_UNVERIFIED],
+		(unsigned long long)s->verdict[PN_V_NO_PAYLOAD]);
 }
 
 static void write_snapshot_text(const struct run *r, FILE *out)
@@ -413,8 +500,11 @@ static void write_snapshot_text(const struct run *r, FILE *out)
 	for (int i = 0; i < PN_R_COUNT; i++)
 		if (i != PN_R_NONE)
 			anomalies += sn->decode.reason[i];
-	fprintf(out, "; decode anomalies %llu\n",
-		(unsigned long long)anomalies);
+	fprintf(out, "; decode anomalies %llu", (unsigned long long)anomalies);
+	if (sn->evidence)
+		fprintf(out, "; payload differs in %llu flows since start",
+			(unsigned long long)sn->verdict[PN_V_DIFFERS]);
+	fputc('\n', out);
 	uint32_t n = r->own->top && r->own->top < sn->n_services
 			 ? r->own->top
 			 : sn->n_services;
@@ -447,6 +537,8 @@ static void write_snapshot_text(const struct run *r, FILE *out)
 							       s->active +
 							   0.5));
 		}
+		if (sn->evidence)
+			verdicts_text(out, s);
 		for (unsigned b = 0; b < PN_FF_COUNT; b++)
 			if (s->flags & (1u << b))
 				fprintf(out, "; %s", pn_flow_flag_name(b));
@@ -568,6 +660,7 @@ int pn_cmd_live(int argc, char **argv)
 	    {"flows-out", required_argument, NULL, OPT_FLOWS_OUT},
 	    {"metrics", required_argument, NULL, OPT_METRICS},
 	    {"metrics-services", required_argument, NULL, OPT_METRICS_SERVICES},
+	    {"no-evidence", no_argument, NULL, OPT_NO_EVIDENCE},
 	    PN_FLOW_LONGOPTS,
 	    {NULL, 0, NULL, 0}};
 	const char *who = "portnote live";
@@ -575,8 +668,6 @@ int pn_cmd_live(int argc, char **argv)
 	    .interval = 2, .top = 20, .metrics_services = 20};
 	pn_cli_capture_init(&own.capture);
 	pn_flow_config_init(&own.flows);
-	/* The live view shows no payload verdicts yet: none are examined. */
-	own.flows.evidence = false;
 	const struct pn_cli_options opts = {longopts, PN_CAPTURE_SHORTOPTS,
 					    take_option, &own};
 	struct pn_cli cli = {.command = "live"};
@@ -603,13 +694,16 @@ int pn_cmd_live(int argc, char **argv)
 		return rc;
 	}
 
+	/* Verdicts are counted; what showed them is kept only for the flows
+	 * --flows-out prints. */
+	own.flows.keep_tokens = own.flows_out && own.flows.evidence;
 	struct run r = {.cli = &cli, .own = &own};
 	r.tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) &&
 		cli.format == PN_FORMAT_TEXT;
 	r.view.sort = own.sort;
 	r.ann = pn_annotator_create(cli.reg);
 	pn_annotator_declare(r.ann, cli.decl);
-	r.stats = pn_service_stats_create(cli.reg, r.ann, false);
+	r.stats = pn_service_stats_create(cli.reg, r.ann, own.flows.evidence);
 	r.table = pn_flow_table_create(&own.flows, cli.reg, on_flow_end, &r);
 	if (!r.ann || !r.stats || !r.table) {
 		fputs("portnote live: out of memory\n", stderr);

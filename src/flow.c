@@ -126,6 +126,14 @@ enum pn_payload_verdict pn_flow_verdict(const struct pn_registry *reg,
 				   port, f->server, start_seen, d);
 }
 
+bool pn_flow_verdict_open(const struct pn_flow *f)
+{
+	/* After FIN/FIN or RST no payload comes: nothing more to examine. */
+	if (f->ev.code != PN_EV_CODE_NONE || f->closing)
+		return false;
+	return pn_evidence_wants(&f->ev, 0) || pn_evidence_wants(&f->ev, 1);
+}
+
 const char *pn_flow_end_name(enum pn_flow_end e)
 {
 	static const char *const names[] = {

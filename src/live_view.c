@@ -17,7 +17,8 @@
 #include <unistd.h>
 
 #define HELP_LINE                                                              \
-	"b bytes  p packets  f flows  space pause  u unregistered  q quit"
+	"b bytes  p packets  f flows  space pause  u unregistered  d differs " \
+	"only  q quit"
 
 enum { PAIR_TITLE = 1, PAIR_ALERT, PAIR_PAUSED, PAIR_FLAGS };
 
@@ -245,15 +246,21 @@ static void draw_anomalies(struct pen *p, const struct pn_decode_counters *d)
 		    kinds - shown == 1 ? "" : "s");
 }
 
+static bool listed(const struct pn_live_service *v,
+		   const struct pn_view_state *state)
+{
+	if (state->differs_only && !v->verdict[PN_V_DIFFERS])
+		return false;
+	return v->registered || state->show_unregistered;
+}
+
 /* Returns the number of hidden services. */
 static uint32_t count_hidden(const struct pn_live_snapshot *s,
 			     const struct pn_view_state *state)
 {
 	uint32_t hidden = 0;
-	if (state->show_unregistered)
-		return 0;
 	for (uint32_t i = 0; i < s->n_services; i++)
-		hidden += !s->services[i].registered;
+		hidden += !listed(&s->services[i], state);
 	return hidden;
 }
 
@@ -323,9 +330,29 @@ static void draw_header(struct pen *p, const struct pn_live_snapshot *s,
 	draw_anomalies(p, &s->decode);
 	next_line(p);
 
+	if (s->evidence) {
+		uint64_t judged = 0;
+		for (int v = 0; v < PN_V_COUNT; v++)
+			judged += s->verdict[v];
+		put(p, A_BOLD, "payload   ");
+		put(p,
+		    s->verdict[PN_V_DIFFERS] ? attr_of(PAIR_ALERT, A_BOLD) : 0,
+		    "differs in %llu flows since start",
+		    (unsigned long long)s->verdict[PN_V_DIFFERS]);
+		put(p, 0, "  agrees %llu  unverified %llu  of %llu judged",
+		    (unsigned long long)s->verdict[PN_V_AGREES],
+		    (unsigned long long)s->verdict[PN_V_UNVERIFIED],
+		    (unsigned long long)judged);
+		next_line(p);
+	}
+
 	put(p, A_BOLD, "services  ");
 	put(p, 0, "%lu", (unsigned long)(s->n_services - hidden));
-	if (hidden)
+	if (state->differs_only)
+		put(p, 0,
+		    " listed: only those with differing flows (d shows "
+		    "all)");
+	else if (hidden)
 		put(p, 0, " listed, %lu unregistered/unknown hidden (u shows)",
 		    (unsigned long)hidden);
 	else if (state->show_unregistered)
@@ -341,8 +368,9 @@ static void draw_header(struct pen *p, const struct pn_live_snapshot *s,
 
 /* --- The table ---------------------------------------------------------- */
 
-/* Fixed columns after the service: "  %10s %7s %7s %6s", 4 x " %5s", "  ". */
-#define FIXED_WIDTH 61
+/* Fixed columns after the service: "  %10s %7s %7s %6s" (35), 5 basis and
+ * 2 verdict columns of " %5s" (42), "  " (2). */
+#define FIXED_WIDTH 79
 #define SERVICE_MIN 16
 #define SERVICE_KEEP 44
 #define SERVICE_MAX 60
@@ -372,6 +400,21 @@ static void service_label(const struct pn_live_service *v, char *buf,
 	if (word >= sizeof v->name)
 		word = sizeof v->name - 1;
 	snprintf(buf, size, "%s %.*s", where, (int)word, v->name);
+}
+
+static const char *share64_text(uint64_t part, uint64_t whole, char *buf,
+				size_t size)
+{
+	if (!part || !whole) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	unsigned pct = (unsigned)((100.0 * (double)part) / (double)whole + 0.5);
+	if (pct == 0)
+		snprintf(buf, size, "<1%%");
+	else
+		snprintf(buf, size, "%u%%", pct > 100 ? 100 : pct);
+	return buf;
 }
 
 static const char *share_text(uint32_t part, uint32_t whole, char *buf,
@@ -419,11 +462,22 @@ static void draw_row(struct pen *p, const struct pn_live_service *v, int w)
 		uint32_t part = v->basis[i] > act ? act : v->basis[i];
 		share_text(part, act, s[i], sizeof s[i]);
 	}
-	put(p, 0, "  %10s %7s %7lu %6s %5s %5s %5s %5s %5s  ",
+	put(p, 0, "  %10s %7s %7lu %6s %5s %5s %5s %5s %5s",
 	    bits_text(v->bits_per_s, a, sizeof a),
 	    count_text(v->packets_per_s, b, sizeof b), (unsigned long)act,
 	    count_text(v->new_flows_per_s, c, sizeof c), s[0], s[1], s[2], s[3],
 	    s[4]);
+	/* Share of the judged flows whose payload agrees or differs. */
+	uint64_t judged = 0;
+	for (int i = 0; i < PN_V_COUNT; i++)
+		judged += v->verdict[i];
+	char agr[8], dif[8];
+	share64_text(v->verdict[PN_V_AGREES], judged, agr, sizeof agr);
+	share64_text(v->verdict[PN_V_DIFFERS], judged, dif, sizeof dif);
+	put(p, 0, " %5s ", agr);
+	put(p, v->verdict[PN_V_DIFFERS] ? attr_of(PAIR_ALERT, A_BOLD) : 0,
+	    "%5s", dif);
+	put(p, 0, "  ");
 	const char *sep = "";
 	for (unsigned f = 0; f < PN_FF_COUNT; f++) {
 		if (!(v->flags & (1u << f)))
@@ -432,12 +486,6 @@ static void draw_row(struct pen *p, const struct pn_live_service *v, int w)
 		    pn_flow_flag_name(f));
 		sep = FLAG_SEP;
 	}
-}
-
-static bool listed(const struct pn_live_service *v,
-		   const struct pn_view_state *state)
-{
-	return v->registered || state->show_unregistered;
 }
 
 static void draw_table(struct pen *p, const struct pn_live_snapshot *s,
@@ -498,13 +546,18 @@ static void draw_table(struct pen *p, const struct pn_live_snapshot *s,
 		    width[i], col[i]);
 	}
 	/* Share of the active flows per basis of the server side. */
-	put(p, head, " %5s %5s %5s %5s %5s  %s", "hand%", "reg%", "1st%",
-	    "cls%", "none%", "flags");
+	put(p, head, " %5s %5s %5s %5s %5s %5s %5s  %s", "hand%", "reg%",
+	    "1st%", "cls%", "none%", "agr%", "dif%", "flags");
 	next_line(p);
 
 	if (n_listed == 0) {
-		put(p, A_DIM, "  no %sservices seen yet",
-		    hidden ? "registered " : "");
+		if (state->differs_only)
+			put(p, A_DIM,
+			    "  no service with differing flows yet (d shows "
+			    "all)");
+		else
+			put(p, A_DIM, "  no %sservices seen yet",
+			    hidden ? "registered " : "");
 		return;
 	}
 	uint32_t drawn = 0;
@@ -662,6 +715,11 @@ enum pn_view_action pn_view_keys(struct pn_view_state *state)
 			break;
 		case ' ':
 			state->paused = !state->paused;
+			act = PN_VIEW_REDRAW;
+			break;
+		case 'd':
+		case 'D':
+			state->differs_only = !state->differs_only;
 			act = PN_VIEW_REDRAW;
 			break;
 		case 'u':

@@ -79,9 +79,11 @@ struct svc {
 	bool exposed;
 	/* Largest totals seen so far. */
 	uint64_t packets[2], bytes[2], flows;
+	uint64_t verdict[PN_V_COUNT], looks[PN_P_COUNT];
 	/* From the snapshot being rendered (seen == the update's number). */
 	uint64_t seen;
 	uint64_t cur_packets[2], cur_bytes[2], cur_flows;
+	uint64_t cur_verdict[PN_V_COUNT], cur_looks[PN_P_COUNT];
 	uint32_t active;
 };
 
@@ -304,9 +306,11 @@ static const char *transport_label(uint8_t t)
 				      : "";
 }
 
-/* name{service="...",transport="...",port="..."[,direction="..."]} */
-static void service_labels(struct buf *b, const char *metric,
-			   const struct svc *s, int direction)
+/* name{service="...",transport="...",port="..."[,direction="..."]
+ * [,extra]} */
+static void service_labels_with(struct buf *b, const char *metric,
+				const struct svc *s, int direction,
+				const char *extra)
 {
 	buf_printf(b, "%s{service=\"", metric);
 	if (s) {
@@ -317,14 +321,85 @@ static void service_labels(struct buf *b, const char *metric,
 	}
 	if (direction >= 0)
 		buf_printf(b, ",direction=\"%s\"", direction_names[direction]);
+	if (extra)
+		buf_printf(b, ",%s", extra);
 	buf_str(b, "}");
+}
+
+static void service_labels(struct buf *b, const char *metric,
+			   const struct svc *s, int direction)
+{
+	service_labels_with(b, metric, s, direction, NULL);
 }
 
 /* The sums of every service without labels of its own. */
 struct other {
 	bool any;
 	uint64_t packets[2], bytes[2], flows, active;
+	uint64_t verdict[PN_V_COUNT], looks[PN_P_COUNT];
 };
+
+/* Flows by payload verdict per service, and the differing ones per port
+ * and what they looked like: within the same bound as every service
+ * series (the rest under "other"), looks_like one of the ~30 protocol
+ * names. */
+static void render_verdicts(const struct pn_metrics *m, const struct other *o,
+			    struct buf *b)
+{
+	static const char *const name = "portnote_flows_by_verdict_total";
+	family(b, name, "counter",
+	       "Flows per service (server port) by payload verdict: whether "
+	       "the first payload bytes look like what the port is "
+	       "registered (or declared) for. Counted when the verdict can "
+	       "no longer change.");
+	for (size_t i = 0; i <= m->n_exposed; i++) {
+		const struct svc *s = i < m->n_exposed ? m->exposed[i] : NULL;
+		if (!s && !o->any)
+			break;
+		const uint64_t *verdict = s ? s->verdict : o->verdict;
+		for (int v = 0; v < PN_V_COUNT; v++) {
+			char extra[40];
+			snprintf(extra, sizeof extra, "verdict=\"%s\"",
+				 pn_payload_verdict_name(v));
+			service_labels_with(b, name, s, -1, extra);
+			value_u64(b, verdict[v]);
+		}
+	}
+	static const char *const differs = "portnote_differs_flows_total";
+	family(b, differs, "counter",
+	       "Flows whose payload differs from what their server port is "
+	       "registered (or declared) for, by what it looked like "
+	       "(looks_like=\"none\": like nothing known); ports without "
+	       "labels of their own are summed under port=\"other\".");
+	for (size_t i = 0; i <= m->n_exposed; i++) {
+		const struct svc *s = i < m->n_exposed ? m->exposed[i] : NULL;
+		if (!s && !o->any)
+			break;
+		const uint64_t *looks = s ? s->looks : o->looks;
+		for (int p = 0; p < PN_P_COUNT; p++) {
+			if (!looks[p])
+				continue;
+			/* Flows whose server side could not be told have
+			 * no port of their own. */
+			if (s && !strcmp(s->label, "unknown"))
+				buf_printf(
+				    b, "%s{transport=\"%s\",port=\"unknown\"",
+				    differs, transport_label(s->transport));
+			else if (s)
+				buf_printf(b, "%s{transport=\"%s\",port=\"%u\"",
+					   differs,
+					   transport_label(s->transport),
+					   (unsigned)s->port);
+			else
+				buf_printf(b,
+					   "%s{transport=\"\",port=\"other\"",
+					   differs);
+			buf_printf(b, ",looks_like=\"%s\"}",
+				   pn_proto_name((enum pn_proto)p));
+			value_u64(b, looks[p]);
+		}
+	}
+}
 
 static void render(const struct pn_metrics *m,
 		   const struct pn_live_snapshot *snap, const struct other *o,
@@ -459,6 +534,8 @@ static void render(const struct pn_metrics *m,
 		service_labels(b, "portnote_service_active_flows", NULL, -1);
 		value_u64(b, o->active);
 	}
+	if (snap->evidence)
+		render_verdicts(m, o, b);
 }
 
 static void swap_text(struct pn_metrics *m, struct buf *b)
@@ -586,7 +663,13 @@ static void absorb_services(struct pn_metrics *m,
 			memset(s->cur_bytes, 0, sizeof s->cur_bytes);
 			s->cur_flows = 0;
 			s->active = 0;
+			memset(s->cur_verdict, 0, sizeof s->cur_verdict);
+			memset(s->cur_looks, 0, sizeof s->cur_looks);
 		}
+		for (int v = 0; v < PN_V_COUNT; v++)
+			s->cur_verdict[v] += ls->verdict[v];
+		for (int p = 0; p < PN_P_COUNT; p++)
+			s->cur_looks[p] += ls->differs_looks[p];
 		for (int d = 0; d < 2; d++) {
 			s->cur_packets[d] += ls->packets[d];
 			s->cur_bytes[d] += ls->bytes[d];
@@ -608,6 +691,11 @@ static void absorb_services(struct pn_metrics *m,
 			s->bytes[d] = max_u64(s->bytes[d], s->cur_bytes[d]);
 		}
 		s->flows = max_u64(s->flows, s->cur_flows);
+		for (int v = 0; v < PN_V_COUNT; v++)
+			s->verdict[v] =
+			    max_u64(s->verdict[v], s->cur_verdict[v]);
+		for (int p = 0; p < PN_P_COUNT; p++)
+			s->looks[p] = max_u64(s->looks[p], s->cur_looks[p]);
 	}
 
 	if (fresh) {
@@ -633,6 +721,10 @@ static void sum_other(const struct pn_metrics *m, struct other *o)
 			o->bytes[d] += s->bytes[d];
 		}
 		o->flows += s->flows;
+		for (int v = 0; v < PN_V_COUNT; v++)
+			o->verdict[v] += s->verdict[v];
+		for (int p = 0; p < PN_P_COUNT; p++)
+			o->looks[p] += s->looks[p];
 		if (s->seen == m->generation)
 			o->active += s->active;
 	}

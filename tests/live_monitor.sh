@@ -12,7 +12,9 @@
 #      last snapshot's 8080/tcp service counts the N_TCP flows and the
 #      bytes sent; 5353/udp is there; the final stats report counts the
 #      same flows; FILE holds one JSON line per ended flow; the summary
-#      line counts every packet; exit 0.
+#      line counts every packet; the payload ("x" x 1000, no HTTP) makes
+#      each 8080 flow differ, counted in the snapshot per service and in
+#      all; exit 0.
 #   2. Privileges: while it runs, /proc/PID/status shows uid and gid of
 #      nobody (it was started as root) and no supplementary groups; -Z
 #      with an unknown user exits 1 with a message.
@@ -26,7 +28,7 @@ export LC_ALL=C TZ=UTC
 . "$srcdir/tests/lib.sh"
 
 need_root "network namespaces, capture"
-need_tools ip socat
+need_tools ip socat python3
 
 ns=pn-live-$$
 tmp=$(mktemp -d)
@@ -105,6 +107,20 @@ if [[ -n "$c2s" ]] && ((c2s > N_TCP * 1000 && c2s < N_TCP * 2000)); then
 	ok "client-to-server bytes $c2s cover $N_TCP x 1000 payload bytes"
 else
 	bad "client-to-server bytes '${c2s:-none}' for $N_TCP x 1000 payload bytes"
+fi
+# 1000 x "x" is no HTTP: every connection to http-alt differs, like
+# nothing known; the snapshot counts them per service and in all.
+verdicts=$(python3 -c '
+import json, sys
+s = json.loads(sys.stdin.read())
+h = [v for v in s["services"] if v["service"] == "http-alt"][0]
+print(h["verdicts"]["differs"], h["verdicts"]["agrees"],
+      h["differs_looks_like"].get("none", 0), s["verdicts"]["differs"])' \
+	<<<"$last" 2>&1)
+if [[ $verdicts == "$N_TCP 0 $N_TCP $N_TCP" ]]; then
+	ok "last snapshot: http-alt's $N_TCP flows differ (looking like nothing known), $N_TCP in all"
+else
+	bad "last snapshot verdicts (differs agrees none total): $verdicts"
 fi
 if grep -q '"service":"mdns","transport":"udp","port":5353' <<<"$last"; then
 	ok "5353/udp listed as registered for mdns"

@@ -11,12 +11,16 @@
 #   1. the header names interface lo; the key help line is shown;
 #   2. a row "8080/tcp  registered for http-alt" appears, while the
 #      unregistered port is hidden and counted as hidden;
-#   3. key p: the sort label says packets/s; key u: the unregistered port
-#      gets its row; space: the view says PAUSED and the elapsed time
+#   3. the header says payload differs in some flows since start (the
+#      clients send zeros, which differ from http-alt's HTTP) and the row's
+#      dif% column has a share;
+#   4. key p: the sort label says packets/s; key u: the unregistered port
+#      gets its row; key d: only the differing service is listed, d again
+#      lists all; space: the view says PAUSED and the elapsed time
 #      stands still; space again resumes;
-#   4. key q: portnote exits 0 within 5 s, the terminal is back in the
+#   5. key q: portnote exits 0 within 5 s, the terminal is back in the
 #      mode it was in (stty), out of the alternate screen, cursor visible;
-#   5. a second run (--interval 3): key p before the first snapshot is
+#   6. a second run (--interval 3): key p before the first snapshot is
 #      kept for it; Ctrl-C (SIGINT) then leaves the terminal sane too.
 # Every wait is bounded; the whole test takes about 30 s. Prints
 # "N passed, M failed".
@@ -246,7 +250,7 @@ else
 	bad "header does not show 'interface lo'"
 	show_failure view
 fi
-if grep -q 'b bytes  p packets  f flows  space pause  u unregistered  q quit' "$tmp/screen"; then
+if grep -q 'b bytes  p packets  f flows  space pause  u unregistered  d differs only  q quit' "$tmp/screen"; then
 	ok "header: the key help line"
 else
 	bad "no key help line"
@@ -261,6 +265,21 @@ if wait_screen view 15 "^ *$p_reg/tcp +registered for http-alt "; then
 	fi
 else
 	bad "no row '$p_reg/tcp  registered for http-alt' within 15 s"
+	show_failure view
+fi
+# The clients send zero bytes: on http-alt, whose services speak HTTP,
+# that payload differs from the registration (it looks like nothing known).
+if wait_screen view 15 '^payload +differs in [1-9][0-9]* flows since start'; then
+	ok "header: payload differs in $(sed -n 's/^payload *differs in \([0-9]*\).*/\1/p' "$tmp/screen") flows since start"
+	row=$(grep -E "^ *$p_reg/tcp +registered for http-alt " "$tmp/screen")
+	# The last two figures before the flags: agr% and dif%.
+	if [[ $row =~ \ -\ +(100|[1-9][0-9]?)%\ *$ ]]; then
+		ok "row: dif% ${BASH_REMATCH[1]}% for $p_reg/tcp, agr% -"
+	else
+		bad "row without agr% - and a dif% share: $row"
+	fi
+else
+	bad "the header never says payload differs in some flows"
 	show_failure view
 fi
 if wait_screen view 10 '^services .*[1-9][0-9]* unregistered/unknown hidden'; then
@@ -289,6 +308,23 @@ if tm send-keys -t view u && wait_screen view 3 "^ *$p_unreg/tcp +(unregistered|
 	ok "key u: $p_unreg/tcp unregistered gets a row"
 else
 	bad "key u: no row for $p_unreg/tcp"
+	show_failure view
+fi
+# Zeros to an unregistered port are unverified, not differing: key d
+# keeps only the http-alt row, and d again brings the other back.
+if tm send-keys -t view d &&
+	wait_screen view 3 '^services .*only those with differing flows' &&
+	grep -Eq "^ *$p_reg/tcp +registered for http-alt " "$tmp/screen" &&
+	! grep -Eq "^ *$p_unreg/tcp " "$tmp/screen"; then
+	ok "key d: only $p_reg/tcp, the service with differing flows"
+else
+	bad "key d: not only the differing service listed"
+	show_failure view
+fi
+if tm send-keys -t view d && wait_screen view 3 "^ *$p_unreg/tcp +(unregistered|unnamed) "; then
+	ok "key d again: $p_unreg/tcp is listed again"
+else
+	bad "key d again: no row for $p_unreg/tcp"
 	show_failure view
 fi
 if tm send-keys -t view f && wait_screen view 3 '^portnote live .*sort: active flows'; then

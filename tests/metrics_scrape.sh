@@ -13,10 +13,15 @@
 #      (3 flows on tcp/T with the payload bytes to the server, 5 datagrams
 #      of 142 bytes on the wire to udp/U), the per-service packets and bytes
 #      add up to the capture totals, and there is no decode anomaly.
+#      A known mismatch: an SSH identification string sent to a listener on
+#      M, a port registered for http-alt (8080, else 8008 or 591): one
+#      flow counted as differing and looking like SSH, in
+#      portnote_flows_by_verdict_total and portnote_differs_flows_total.
 #   3. promtool check metrics (when installed) finds no problem in the page.
 #   4. A real Prometheus server (when installed) scrapes portnote every
-#      second: its HTTP API answers portnote_registry_info and
-#      portnote_packets_total for tcp/T, and the target is healthy.
+#      second: its HTTP API answers portnote_registry_info,
+#      portnote_packets_total for tcp/T and portnote_differs_flows_total
+#      for tcp/M looking like ssh, and the target is healthy.
 #   5. SIGINT ends portnote with exit 0 and no sanitizer report.
 # Prints "N passed, M failed".
 set -uo pipefail
@@ -96,7 +101,18 @@ pick_port p_metrics
 pick_port p_tcp
 pick_port p_udp
 pick_port p_prom
-echo "ports: metrics $p_metrics, tcp $p_tcp, udp $p_udp, prometheus $p_prom"
+p_mis=''
+for p in 8080 8008 591; do
+	if ! port_in_use "$p"; then
+		p_mis=$p
+		break
+	fi
+done
+if [[ -z $p_mis ]]; then
+	echo "skip: 8080, 8008 and 591 (http-alt) are all in use"
+	exit 77
+fi
+echo "ports: metrics $p_metrics, tcp $p_tcp, udp $p_udp, http-alt $p_mis, prometheus $p_prom"
 url=http://127.0.0.1:$p_metrics/metrics
 
 # wait_exit PID SECONDS: 0 and sets $wait_status if PID exits in time.
@@ -142,7 +158,8 @@ scrape() { # FILE: the page, or false
 }
 
 # 1. Start portnote and wait for its endpoint.
-"$portnote" live -i lo -f "port $p_tcp or port $p_udp" --duration 40 \
+"$portnote" live -i lo -f "port $p_tcp or port $p_udp or port $p_mis" \
+	--duration 40 \
 	--interval 1 --metrics "127.0.0.1:$p_metrics" --format json \
 	>"$tmp/live.json" 2>"$tmp/live.err" &
 pid=$!
@@ -203,8 +220,11 @@ pids+=($!)
 socat -u "UDP-RECV:$p_udp,bind=127.0.0.1" \
 	"OPEN:$tmp/udp.recv,creat,append" 2>"$tmp/udp_server.err" &
 pids+=($!)
-if ! wait_listen "$p_tcp"; then
-	bad "the socat listener on 127.0.0.1:$p_tcp did not start"
+socat -u "TCP-LISTEN:$p_mis,bind=127.0.0.1,reuseaddr,fork" OPEN:/dev/null \
+	2>"$tmp/mis_server.err" &
+pids+=($!)
+if ! wait_listen "$p_tcp" || ! wait_listen "$p_mis"; then
+	bad "the socat listeners on 127.0.0.1:$p_tcp and :$p_mis did not start"
 	finish
 fi
 sleep 0.2 # the UDP receiver has no listen state to wait for
@@ -217,6 +237,8 @@ for ((i = 0; i < 5; i++)); do
 	head -c 100 /dev/zero | tr '\0' m |
 		timeout 5 socat -u - "UDP-SENDTO:127.0.0.1:$p_udp"
 done
+printf 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n' |
+	timeout 5 socat -u - "TCP:127.0.0.1:$p_mis" 2>>"$tmp/client.err"
 if [[ $tcp_ok -eq 3 ]]; then
 	ok "sent 3 TCP connections to :$p_tcp and 5 datagrams to :$p_udp"
 else
@@ -227,10 +249,12 @@ fi
 # Snapshots come every second: wait until one has seen all the traffic.
 tcp_label="transport=\"tcp\",port=\"$p_tcp\""
 udp_label='transport="udp"'
+mis_series="portnote_differs_flows_total{transport=\"tcp\",port=\"$p_mis\",looks_like=\"ssh\"}"
 for ((i = 0; i < 100; i++)); do
 	if scrape "$tmp/page1" &&
 		[[ $(sum "$tmp/page1" "portnote_flows_total{" "$tcp_label") -ge 3 &&
-		$(sum "$tmp/page1" "portnote_packets_total{" "$udp_label") -ge 5 ]]; then
+		$(sum "$tmp/page1" "portnote_packets_total{" "$udp_label") -ge 5 &&
+		$(value "$tmp/page1" "$mis_series") -ge 1 ]]; then
 		# Both sides' last TCP packets may land one snapshot later.
 		sleep 1.5
 		scrape "$tmp/page1"
@@ -261,6 +285,18 @@ if [[ $udp_packets -eq 5 && $udp_bytes -eq $((5 * (100 + 42))) ]]; then
 else
 	bad "udp: $udp_packets packets (want 5), $udp_bytes bytes (want $((5 * 142)))"
 	grep 'transport="udp"' "$page"
+fi
+mis_differs=$(value "$page" "$mis_series")
+mis_verdict=$(sum "$page" "portnote_flows_by_verdict_total{" \
+	"transport=\"tcp\",port=\"$p_mis\"" 'verdict="differs"')
+mis_agrees=$(sum "$page" "portnote_flows_by_verdict_total{" \
+	"transport=\"tcp\",port=\"$p_mis\"" 'verdict="agrees"')
+if [[ $mis_differs == 1 && $mis_verdict == 1 && $mis_agrees == 0 ]] &&
+	grep -q "^portnote_flows_by_verdict_total{service=\"http-alt\",transport=\"tcp\",port=\"$p_mis\",verdict=\"differs\"} 1$" "$page"; then
+	ok "SSH bytes to $p_mis/tcp (http-alt): 1 flow differs, looks like ssh"
+else
+	bad "tcp/$p_mis: differs_flows $mis_differs, by_verdict differs $mis_verdict agrees $mis_agrees (want 1, 1, 0)"
+	grep -E "verdict|differs" "$page"
 fi
 cap_packets=$(value "$page" portnote_capture_packets_total)
 cap_bytes=$(value "$page" portnote_capture_bytes_total)
@@ -345,6 +381,12 @@ EOF
 		ok "Prometheus has portnote_packets_total for tcp/$p_tcp"
 	else
 		bad "Prometheus has no portnote_packets_total for tcp/$p_tcp: $answer"
+	fi
+	answer=$(query "portnote_differs_flows_total{transport=\"tcp\",port=\"$p_mis\",looks_like=\"ssh\"}")
+	if [[ $answer == *'"result":[{'*'"value":['*',"1"]'* ]]; then
+		ok "Prometheus has portnote_differs_flows_total 1 for tcp/$p_mis looking like ssh"
+	else
+		bad "Prometheus portnote_differs_flows_total for tcp/$p_mis: $answer"
 	fi
 	targets=$(curl -s --max-time 5 "http://127.0.0.1:$p_prom/api/v1/targets")
 	if [[ $targets == *'"health":"up"'* && $targets == *'"lastError":""'* ]]; then

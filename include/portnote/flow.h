@@ -198,6 +198,11 @@ enum pn_payload_verdict pn_flow_verdict(const struct pn_registry *reg,
 					const struct pn_flow *f,
 					struct pn_verdict_detail *d);
 
+/* Whether a flow's verdict can still change: false once each side has
+ * been examined as far as it will be, the flow is closing (FIN/FIN or
+ * RST), or a DCCP service code decided. */
+bool pn_flow_verdict_open(const struct pn_flow *f);
+
 const char *pn_basis_name(enum pn_basis b);
 const char *pn_flow_end_name(enum pn_flow_end e);
 

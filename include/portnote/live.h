@@ -35,6 +35,12 @@ struct pn_live_service {
 	 * client. Counters: they never go down. */
 	uint64_t packets[2], bytes[2];
 	uint64_t flows; /* flows started */
+	/* Flows by payload verdict: ended ones, and active ones whose
+	 * verdict can no longer change (both sides examined), so each count
+	 * only grows. differs_looks splits the differing ones by what they
+	 * looked like (enum pn_proto; PN_P_NONE: nothing known). */
+	uint64_t verdict[PN_V_COUNT];
+	uint64_t differs_looks[PN_P_COUNT];
 	/* Now. */
 	uint32_t active;		/* active flows */
 	uint32_t basis[PN_BASIS_COUNT]; /* active flows per basis */
@@ -58,6 +64,10 @@ struct pn_live_snapshot {
 	/* Flows. */
 	uint64_t active_flows, flows_started, flows_ended, flows_evicted;
 	uint32_t max_flows;
+	/* Payload evidence (off with --no-evidence): flows by verdict, as
+	 * the services' counts summed. */
+	bool evidence;
+	uint64_t verdict[PN_V_COUNT];
 	/* Services, sorted by the view's sort key (bytes/s by default). */
 	struct pn_live_service *services;
 	uint32_t n_services;
@@ -84,6 +94,7 @@ struct pn_view_state {
 	enum pn_live_sort sort;
 	bool paused;		/* the display is frozen; capture goes on */
 	bool show_unregistered; /* list unregistered/unknown ports too */
+	bool differs_only;	/* list only services with differing flows */
 };
 
 /* Takes over the terminal; false (with a message on stderr) if it cannot. */
@@ -93,7 +104,7 @@ void pn_view_draw(const struct pn_live_snapshot *snap,
 		  const struct pn_view_state *state);
 /* Reads pending keys without waiting and updates state: b/p/f sort by
  * bytes/packets/flows, space pauses and resumes, u toggles unregistered
- * ports, q quits. */
+ * ports, d toggles showing only services with differing flows, q quits. */
 enum pn_view_action pn_view_keys(struct pn_view_state *state);
 /* Gives the terminal back. */
 void pn_view_stop(void);
