@@ -5,6 +5,7 @@
 #include "portnote/capture.h"
 #include "portnote/cli.h"
 #include "portnote/commands.h"
+#include "portnote/flowprint.h"
 #include "portnote/pcapng.h"
 #include "portnote/summary.h"
 
@@ -28,13 +29,17 @@ static const char usage[] =
     "for each port (\"443 registered for https\"). A registered port does\n"
     "not prove what the traffic is. Packets that cannot be decoded are\n"
     "printed with the reason, and a summary of every reason ends the run\n"
-    "(on stderr, or as the last JSON line).\n"
+    "(on stderr, or as the last JSON line). The packet whose payload\n"
+    "decided its flow's verdict (whether the first payload bytes look like\n"
+    "what the server port is registered for) carries that verdict.\n"
     "\n" PN_CAPTURE_HELP "output:\n"
     "  -w, --write FILE     also write every packet to FILE (pcapng), with\n"
     "                       the annotation as the packet comment; FILE\n"
     "                       is written as FILE.XXXXXX and renamed at the\n"
     "                       end, and must not be an "
-    "input\n" PN_COMMON_HELP "\n"
+    "input\n"
+    "  --no-evidence        do not examine payloads (no "
+    "verdicts)\n" PN_COMMON_HELP "\n"
     "Exit status: 0; 1 if an input could not be read in full (the output\n"
     "still covers everything read; when no input could be read at all, the\n"
     "errors are all that is printed) or -w failed; 2 on bad usage,\n"
@@ -56,7 +61,37 @@ struct run {
 	 * root, as the user it became; a failure stops the run. */
 	const char *write_path;
 	bool write_open_failed;
+	/* Flows, to mark the packet that decided each one's verdict. */
+	struct pn_flow_table *table;
 };
+
+/* The flow's verdict when this packet changed it (the packet that
+ * decided it, or changed it again), as text into buf, with *v and *looks
+ * set; false when the packet decided nothing. */
+static bool verdict_mark(struct run *r, const struct pcap_pkthdr *h,
+			 const uint8_t *bytes, const struct pn_packet *p,
+			 enum pn_payload_verdict *v, enum pn_proto *looks,
+			 char *buf, size_t size)
+{
+	if (!r->table || p->status != PN_OK || p->l4 == PN_L4_NONE)
+		return false;
+	struct pn_flow *f =
+	    pn_flow_packet(r->table, p, bytes, pn_time_from_timeval(&h->ts));
+	/* Only a packet examined (payload, a DCCP-Request's service code)
+	 * changes what a verdict rests on. */
+	if (!f || !pn_flow_examined(r->table))
+		return false;
+	struct pn_verdict_detail d;
+	*v = pn_flow_verdict(r->cli->reg, pn_annotator_declarations(r->ann), f,
+			     &d);
+	*looks = d.looks_like;
+	uint8_t mark = pn_flow_verdict_mark(*v, d.looks_like);
+	if (*v == PN_V_NO_PAYLOAD || mark == f->marked)
+		return false;
+	f->marked = mark;
+	pn_flow_evidence_format(buf, size, r->cli->reg, r->ann, f);
+	return true;
+}
 
 static bool open_write(struct run *r)
 {
@@ -356,8 +391,17 @@ static void json_port(struct run *r, struct line *l, int side,
 	put_mem(l, w->json[side], w->json_len[side]);
 }
 
+/* What a packet that decided its flow's verdict adds to its line. */
+struct mark {
+	bool set;
+	enum pn_payload_verdict verdict;
+	enum pn_proto looks;
+	const char *text;
+};
+
 static void json_line(struct run *r, const struct pn_capture_source *src,
-		      const struct pcap_pkthdr *h, const struct pn_packet *p)
+		      const struct pcap_pkthdr *h, const struct pn_packet *p,
+		      const struct mark *m)
 {
 	struct line *l = &lines;
 	char t[PN_TIME_TEXT_SIZE], tmp[16];
@@ -489,25 +533,69 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 		json_port(r, l, 0, (enum pn_transport)p->l4, p->sport);
 		json_port(r, l, 1, (enum pn_transport)p->l4, p->dport);
 	}
+	if (m->set) {
+		PUT(l, ",\"flow_verdict\":\"");
+		put(l, pn_payload_verdict_name(m->verdict));
+		PUT(l, "\",\"flow_looks_like\":");
+		if (m->looks == PN_P_NONE) {
+			PUT(l, "null");
+		} else {
+			PUT(l, "\"");
+			put(l, pn_proto_name(m->looks));
+			PUT(l, "\"");
+		}
+		/* The words come from the wire: escaped as text, then for
+		 * JSON, as in flows. */
+		PUT(l, ",\"flow_evidence\":\"");
+		put_escaped(l, pn_safe(m->text));
+		PUT(l, "\"");
+	}
 	put_mem(l, "}\n", 2);
 	if (r->live || l->n > sizeof l->buf - LINE_MAX_BYTES)
 		flush_lines(r->out);
 }
 
-static const char *const csv_header[] = {
-    "file",	    "frame",	   "time",	   "caplen",
-    "len",	    "vlan",	   "tunnel",	   "ip",
-    "src",	    "dst",	   "ip_proto",	   "status",
-    "reason",	    "warnings",	   "transport",	   "sport",
-    "dport",	    "tcp_flags",   "sctp_chunk",   "dccp_type",
-    "service_code", "sport_class", "sport_status", "sport_services",
-    "sport_flags",  "dport_class", "dport_status", "dport_services",
-    "dport_flags",  "non_ip",	   "ethertype",	   "pppoe_session",
-    "mpls"};
+static const char *const csv_header[] = {"file",
+					 "frame",
+					 "time",
+					 "caplen",
+					 "len",
+					 "vlan",
+					 "tunnel",
+					 "ip",
+					 "src",
+					 "dst",
+					 "ip_proto",
+					 "status",
+					 "reason",
+					 "warnings",
+					 "transport",
+					 "sport",
+					 "dport",
+					 "tcp_flags",
+					 "sctp_chunk",
+					 "dccp_type",
+					 "service_code",
+					 "sport_class",
+					 "sport_status",
+					 "sport_services",
+					 "sport_flags",
+					 "dport_class",
+					 "dport_status",
+					 "dport_services",
+					 "dport_flags",
+					 "non_ip",
+					 "ethertype",
+					 "pppoe_session",
+					 "mpls",
+					 "flow_verdict",
+					 "flow_looks_like",
+					 "flow_evidence"};
 #define CSV_COLUMNS ((int)(sizeof csv_header / sizeof csv_header[0]))
 
 static void csv_line(struct run *r, const struct pn_capture_source *src,
-		     const struct pcap_pkthdr *h, const struct pn_packet *p)
+		     const struct pcap_pkthdr *h, const struct pn_packet *p,
+		     const struct mark *m)
 {
 	char frame[24], t[PN_TIME_TEXT_SIZE], caplen[12], len[12],
 	    vlan[16] = "", ip[4] = "", sa[INET6_ADDRSTRLEN] = "",
@@ -588,6 +676,10 @@ static void csv_line(struct run *r, const struct pn_capture_source *src,
 		snprintf(mpls, sizeof mpls, p->mpls_count > 1 ? "%u;%u" : "%u",
 			 p->mpls_label[0], p->mpls_label[1]);
 	row[32] = mpls;
+	row[33] = m->set ? pn_payload_verdict_name(m->verdict) : "";
+	row[34] =
+	    m->set && m->looks != PN_P_NONE ? pn_proto_name(m->looks) : "";
+	row[35] = m->set ? m->text : "";
 	pn_out_csv_row(r->out, row, CSV_COLUMNS);
 }
 
@@ -628,12 +720,19 @@ static bool on_packet(void *ctx, const struct pn_capture_source *src,
 		      const struct pn_packet *p)
 {
 	struct run *r = ctx;
-	char text[2048];
+	char text[2048], verdict[512];
 	if (r->write_open_failed)
 		return false;
+	struct mark m = {false, PN_V_NO_PAYLOAD, PN_P_NONE, verdict};
+	m.set = verdict_mark(r, h, bytes, p, &m.verdict, &m.looks, verdict,
+			     sizeof verdict);
 	bool need_text = r->cli->format == PN_FORMAT_TEXT || r->pcapng;
-	if (need_text)
-		describe(r, p, h, text, sizeof text);
+	if (need_text) {
+		size_t n = describe(r, p, h, text, sizeof text);
+		if (m.set)
+			append(text, sizeof text, n, "; flow verdict: %s",
+			       verdict);
+	}
 	switch (r->cli->format) {
 	case PN_FORMAT_TEXT: {
 		char t[PN_TIME_TEXT_SIZE];
@@ -643,10 +742,10 @@ static bool on_packet(void *ctx, const struct pn_capture_source *src,
 		break;
 	}
 	case PN_FORMAT_JSON:
-		json_line(r, src, h, p);
+		json_line(r, src, h, p, &m);
 		break;
 	case PN_FORMAT_CSV:
-		csv_line(r, src, h, p);
+		csv_line(r, src, h, p, &m);
 		break;
 	}
 	if (r->pcapng &&
@@ -658,9 +757,12 @@ static bool on_packet(void *ctx, const struct pn_capture_source *src,
 	return !pn_out_failed(r->out);
 }
 
+enum { OPT_NO_EVIDENCE = PN_OPT_FIRST_OWN };
+
 struct own_options {
 	struct pn_cli_capture capture;
 	const char *write_path;
+	bool no_evidence;
 };
 
 /* -w onto one of the inputs would destroy it: refused, before anything is
@@ -697,6 +799,10 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 		o->write_path = arg;
 		return 0;
 	}
+	if (opt == OPT_NO_EVIDENCE) {
+		o->no_evidence = true;
+		return 0;
+	}
 	int rc = pn_cli_capture_option(cli, &o->capture, opt, arg);
 	if (rc < 0)
 		return PN_EXIT_USAGE;
@@ -708,6 +814,7 @@ int pn_cmd_packets(int argc, char **argv)
 	static const struct option longopts[] = {
 	    PN_CAPTURE_LONGOPTS,
 	    {"write", required_argument, NULL, 'w'},
+	    {"no-evidence", no_argument, NULL, OPT_NO_EVIDENCE},
 	    {NULL, 0, NULL, 0}};
 	struct own_options own = {0};
 	pn_cli_capture_init(&own.capture);
@@ -757,9 +864,20 @@ int pn_cmd_packets(int argc, char **argv)
 			.several_files = own.capture.opts.n_files > 1};
 	r.ann = pn_annotator_create(cli.reg);
 	pn_annotator_declare(r.ann, cli.decl);
+	if (!own.no_evidence) {
+		struct pn_flow_config fcfg;
+		pn_flow_config_init(&fcfg);
+		fcfg.keep_tokens = true;
+		r.table = pn_flow_table_create(&fcfg, cli.reg, NULL, NULL);
+		if (!r.table) {
+			fputs("portnote packets: out of memory\n", stderr);
+			exit(70);
+		}
+	}
 	r.write_path = own.write_path;
 	if (own.write_path && !own.capture.opts.iface) {
 		if (!open_write(&r)) {
+			pn_flow_table_destroy(r.table);
 			pn_annotator_destroy(r.ann);
 			pn_cli_release(&cli);
 			pn_cli_capture_release(&own.capture);
@@ -807,6 +925,7 @@ int pn_cmd_packets(int argc, char **argv)
 			rc = PN_EXIT_FAIL;
 		}
 	}
+	pn_flow_table_destroy(r.table);
 	pn_annotator_destroy(r.ann);
 	pn_cli_release(&cli);
 	pn_cli_capture_release(&own.capture);

@@ -88,6 +88,7 @@ struct pn_flow_table {
 	struct slab *slabs;
 	pn_time_us now_us, next_sweep_us;
 	pn_time_us high_us; /* the latest capture time seen */
+	bool examined;	    /* the last packet processed was examined */
 	struct pn_flow_counters counters;
 	struct event pending[PIPELINE];
 	unsigned pending_head, pending_count;
@@ -124,6 +125,11 @@ enum pn_payload_verdict pn_flow_verdict(const struct pn_registry *reg,
 	uint16_t port = f->key.port[f->server];
 	return pn_evidence_verdict(&f->ev, reg, pn_declared(decl, t, port), t,
 				   port, f->server, start_seen, d);
+}
+
+bool pn_flow_examined(const struct pn_flow_table *t)
+{
+	return t->examined;
 }
 
 bool pn_flow_verdict_open(const struct pn_flow *f)
@@ -509,15 +515,21 @@ static void make_event(const struct pn_flow_table *t, const struct pn_packet *p,
 }
 
 /* The first payloads of each side, and a DCCP-Request's service code. */
-static void look(const struct pn_flow_table *t, struct pn_flow *f,
+/* Returns whether the packet was examined: whether what the verdict rests
+ * on may have changed. */
+static bool look(const struct pn_flow_table *t, struct pn_flow *f,
 		 const struct event *p, int src)
 {
-	if (p->payload_len && pn_evidence_wants(&f->ev, src))
+	bool examined = false;
+	if (p->payload_len && pn_evidence_wants(&f->ev, src)) {
 		pn_evidence_observe(&f->ev, p->l4, src, f->server,
 				    f->basis > PN_BASIS_REGISTRY, p->payload,
 				    p->payload_len);
+		examined = true;
+	}
 	if (p->l4 == PN_L4_DCCP && p->has_service_code && p->has_dccp_type &&
 	    p->dccp_type == 0 /* Request */ && f->ev.code == PN_EV_CODE_NONE) {
+		examined = true;
 		f->ev.code = pn_evidence_service_code(t->reg, f->key.port[!src],
 						      p->service_code);
 		struct pn_evidence *kept = f->ev.kept;
@@ -528,6 +540,7 @@ static void look(const struct pn_flow_table *t, struct pn_flow *f,
 				 pn_service_code_text(p->service_code, code));
 		}
 	}
+	return examined;
 }
 
 static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
@@ -620,7 +633,7 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 			set_server(t, f, server, PN_BASIS_HANDSHAKE);
 	}
 	if (t->cfg.evidence)
-		look(t, f, p, src);
+		t->examined = look(t, f, p, src);
 	if (!f->closing) {
 		note_close(f, p, src);
 		if (f->closing) {

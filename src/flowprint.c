@@ -135,43 +135,62 @@ static const char *why_text(enum pn_verdict_why w, enum pn_transport t)
 	}
 }
 
-void pn_flow_evidence_text(FILE *out, const struct pn_registry *reg,
-			   struct pn_annotator *ann, const struct pn_flow *f)
+size_t pn_flow_evidence_format(char *buf, size_t size,
+			       const struct pn_registry *reg,
+			       struct pn_annotator *ann,
+			       const struct pn_flow *f)
 {
 	struct pn_verdict_detail d;
 	enum pn_transport t = (enum pn_transport)f->key.transport;
 	enum pn_payload_verdict v =
 	    pn_flow_verdict(reg, pn_annotator_declarations(ann), f, &d);
-	enum pn_proto looks = d.looks_like;
-	enum pn_verdict_why why = d.why;
 	char tokens[PN_EVIDENCE_TOKEN + PN_EVIDENCE_EXTRA + 4], names[256];
 	tokens_text(f, tokens, sizeof tokens);
+	size_t n = 0;
+	int w = 0;
+#define ADD(...)                                                               \
+	(w = snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__),          \
+	 n += w > 0 ? (size_t)w : 0)
 
 	if (v == PN_V_NO_PAYLOAD) {
-		fputs("no payload", out);
-		return;
-	}
-	if (f->ev.code != PN_EV_CODE_NONE) {
-		fprintf(
-		    out, "DCCP service code%s%s %s for the port",
-		    tokens[0] ? " " : "",
-		    pn_safe(tokens[0] ? tokens + strlen("service-code=") : ""),
-		    f->ev.code == PN_EV_CODE_LISTED ? "listed" : "not listed");
-	} else if (looks != PN_P_NONE) {
-		fprintf(out, "payload looks like %s", pn_proto_title(looks));
-		if (tokens[0])
-			fprintf(out, " (%s)", pn_safe(tokens));
-	} else if (v == PN_V_DIFFERS) {
-		fprintf(out, "payload does not look like %s",
-			pn_protocols_text(d.expected, true, " or ", names,
-					  sizeof names));
+		ADD("no payload");
 	} else {
-		fputs("payload", out);
+		if (f->ev.code != PN_EV_CODE_NONE)
+			ADD("DCCP service code%s%s %s for the port",
+			    tokens[0] ? " " : "",
+			    pn_safe(tokens[0] ? tokens + strlen("service-code=")
+					      : ""),
+			    f->ev.code == PN_EV_CODE_LISTED ? "listed"
+							    : "not listed");
+		else if (d.looks_like != PN_P_NONE && tokens[0])
+			ADD("payload looks like %s (%s)",
+			    pn_proto_title(d.looks_like), pn_safe(tokens));
+		else if (d.looks_like != PN_P_NONE)
+			ADD("payload looks like %s",
+			    pn_proto_title(d.looks_like));
+		else if (v == PN_V_DIFFERS)
+			ADD("payload does not look like %s",
+			    pn_protocols_text(d.expected, true, " or ", names,
+					      sizeof names));
+		else
+			ADD("payload");
+		ADD(": %s%s", pn_payload_verdict_name(v),
+		    d.declared ? " (declared)" : "");
+		if (v == PN_V_UNVERIFIED && d.why != PN_VW_NONE)
+			ADD(", %s", why_text(d.why, t));
 	}
-	fprintf(out, ": %s%s", pn_payload_verdict_name(v),
-		d.declared ? " (declared)" : "");
-	if (v == PN_V_UNVERIFIED && why != PN_VW_NONE)
-		fprintf(out, ", %s", why_text(why, t));
+#undef ADD
+	if (size && n >= size)
+		n = size - 1;
+	return n;
+}
+
+void pn_flow_evidence_text(FILE *out, const struct pn_registry *reg,
+			   struct pn_annotator *ann, const struct pn_flow *f)
+{
+	char buf[512];
+	pn_flow_evidence_format(buf, sizeof buf, reg, ann, f);
+	fputs(buf, out);
 }
 
 /* ,"verdict":...,"looks_like":...,"evidence":[...],... of a JSON flow.

@@ -6,7 +6,9 @@
 # recorded server port whose verdict is the expected one and whose
 # looks_like names the protocol spoken (empty for plain text); JSON and
 # text must say the same. Every control (expected agrees) must agree and
-# none may differ. With --no-evidence the verdict columns stay empty.
+# none may differ. `packets` marks the packet that decided the verdict
+# with the same verdict. With --no-evidence the verdict columns stay
+# empty.
 #   usage: evidence_accuracy.sh PORTNOTE SRCDIR
 set -uo pipefail
 portnote=${1:?usage: evidence_accuracy.sh PORTNOTE SRCDIR}
@@ -82,6 +84,20 @@ for line in sys.stdin:
 	fi
 	if grep -q "$phrase .*: $expected" <<<"$text"; then ok; else
 		bad "$file: text lacks '$phrase ...: $expected': $text"
+	fi
+	# packets marks the packet that decided it: the last mark of the
+	# flow on that port is the flow's verdict.
+	pk=$("$portnote" packets --format json -r "$f" 2>/dev/null |
+		python3 -c 'import json,sys
+marks = []
+for line in sys.stdin:
+    o = json.loads(line)
+    if o.get("type") == "packet" and "flow_verdict" in o and \
+            int(sys.argv[1]) in (o["sport"], o["dport"]):
+        marks.append("%s %s" % (o["flow_verdict"], o["flow_looks_like"] or "-"))
+print(marks[-1] if marks else "none")' "$port")
+	if [[ $pk == "$expected $want_looks" ]]; then ok; else
+		bad "$file: packets marks '$pk'"
 	fi
 	# Off means off.
 	off=$("$portnote" flows --no-evidence --format csv -r "$f" 2>/dev/null)

@@ -6,6 +6,9 @@
 #   - the packets are the originals: tshark converts the pcapng back to pcap
 #     and the records (timestamp, caplen, len, bytes) are byte-identical to
 #     the input files' records; frame.len/cap_len/time agree too;
+#   - the packet that decided a flow's verdict says so in its comment: on the
+#     recording of SSH on 443, exactly one, the first whose payload tshark
+#     sees start with "SSH-";
 #   - capinfos (wireshark-common), when installed, reads it as pcapng with
 #     the right packet count.
 #   usage: pcapng_comments.sh PORTNOTE SRCDIR
@@ -124,6 +127,23 @@ if tshark -n -r "$out" -F pcap -w "$tmp/back.pcap" 2>"$tmp/conv.err"; then
 	fi
 else
 	bad "tshark cannot convert the pcapng to pcap: $(cat "$tmp/conv.err")"
+fi
+
+# The verdict comment: SSH on 443/tcp (a recording of sshd, see
+# captures/evidence/). Exactly one packet carries the flow's verdict, and
+# it is the first whose TCP payload tshark sees start with "SSH-".
+ssh_in=$srcdir/captures/evidence/ssh-on-443-tcp4.pcap
+ssh_out=$tmp/ssh.pcapng
+"$portnote" packets -r "$ssh_in" -w "$ssh_out" >/dev/null 2>&1
+marked=$(tshark -n -r "$ssh_out" -Y 'frame.comment contains "flow verdict:"' \
+	-T fields -e frame.number -e frame.comment 2>/dev/null)
+first_ssh=$(tshark -n -r "$ssh_in" -Y 'tcp.payload[0:4] == 53:53:48:2d' \
+	-T fields -e frame.number 2>/dev/null | head -1)
+if [[ $(wc -l <<<"$marked") -eq 1 && ${marked%%$'\t'*} == "$first_ssh" &&
+	$marked == *"flow verdict: payload looks like SSH (SSH-2.0-"*"): differs" ]]; then
+	ok "ssh-on-443: frame $first_ssh, the first SSH- payload, carries the verdict comment (differs)"
+else
+	bad "ssh-on-443: verdict comments '$marked', first SSH- payload in frame '$first_ssh'"
 fi
 
 if command -v capinfos >/dev/null 2>&1; then

@@ -99,8 +99,20 @@ struct pn_flow {
 	uint8_t closing;      /* PN_END_FIN or PN_END_RST once closed: the flow
 				 lingers briefly, then ends with that reason */
 	bool walked;	      /* passed to pn_flow_foreach before */
+	/* The verdict last marked on a packet (`packets`): 0 none, else
+	 * (verdict + 1) | looks_like << 3 (pn_flow_verdict_mark). */
+	uint8_t marked;
 	struct pn_flow_evidence ev; /* what its first payload looked like */
 };
+
+_Static_assert(PN_P_COUNT <= 32 && PN_V_COUNT < 8,
+	       "a verdict mark packs a verdict and a protocol in a byte");
+
+static inline uint8_t pn_flow_verdict_mark(enum pn_payload_verdict v,
+					   enum pn_proto looks_like)
+{
+	return (uint8_t)((unsigned)(v + 1) | (unsigned)looks_like << 3);
+}
 
 struct pn_flow_config {
 	uint32_t max_flows;
@@ -197,6 +209,11 @@ enum pn_payload_verdict pn_flow_verdict(const struct pn_registry *reg,
 					const struct pn_declarations *decl,
 					const struct pn_flow *f,
 					struct pn_verdict_detail *d);
+
+/* Whether the packet pn_flow_packet accounted last was examined for
+ * evidence (its payload, or a DCCP-Request's service code): only then can
+ * its flow's verdict have changed. */
+bool pn_flow_examined(const struct pn_flow_table *t);
 
 /* Whether a flow's verdict can still change: false once each side has
  * been examined as far as it will be, the flow is closing (FIN/FIN or

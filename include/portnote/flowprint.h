@@ -30,6 +30,12 @@ void pn_protocols_json(FILE *out, uint32_t mask);
  * site declaration (the annotator's), "...: agrees (declared)". */
 void pn_flow_evidence_text(FILE *out, const struct pn_registry *reg,
 			   struct pn_annotator *ann, const struct pn_flow *f);
+/* The same into buf (always terminated when size > 0); returns the length
+ * written, at most size - 1. */
+size_t pn_flow_evidence_format(char *buf, size_t size,
+			       const struct pn_registry *reg,
+			       struct pn_annotator *ann,
+			       const struct pn_flow *f);
 
 /* The CSV header row matching pn_flow_print's rows. */
 void pn_flow_csv_header(FILE *out);
