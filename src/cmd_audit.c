@@ -169,10 +169,7 @@ static json_t *verdicts_json(const struct pn_audit_traffic *t)
 {
 	json_t *o = json_object();
 	for (int v = 0; v < PN_V_COUNT; v++)
-		json_object_set_new(o,
-				    v == PN_V_NO_PAYLOAD
-					? "no_payload"
-					: pn_payload_verdict_name(v),
+		json_object_set_new(o, pn_payload_verdict_name(v),
 				    json_integer((json_int_t)t->verdict[v]));
 	return o;
 }

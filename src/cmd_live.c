@@ -361,12 +361,9 @@ static void flags_json(FILE *out, uint16_t flags)
  * service in a JSON snapshot. */
 static void verdicts_json(FILE *out, const struct pn_live_service *s)
 {
-	fputs(",\"verdicts\":{", out);
-	for (int v = 0; v < PN_V_COUNT; v++)
-		fprintf(out, "%s\"%s\":%llu", v ? "," : "",
-			pn_payload_verdict_name(v),
-			(unsigned long long)s->verdict[v]);
-	fputs("},\"differs_looks_like\":{", out);
+	fputs(",\"verdicts\":", out);
+	pn_verdicts_json(out, s->verdict);
+	fputs(",\"differs_looks_like\":{", out);
 	for (int p = 0, n = 0; p < PN_P_COUNT; p++)
 		if (s->differs_looks[p])
 			fprintf(out, "%s\"%s\":%llu", n++ ? "," : "",
@@ -449,12 +446,8 @@ static void write_snapshot_json(const struct run *r, FILE *out)
 	}
 	fputc(']', out);
 	if (sn->evidence) {
-		fputs(",\"verdicts\":{", out);
-		for (int v = 0; v < PN_V_COUNT; v++)
-			fprintf(out, "%s\"%s\":%llu", v ? "," : "",
-				pn_payload_verdict_name(v),
-				(unsigned long long)sn->verdict[v]);
-		fputc('}', out);
+		fputs(",\"verdicts\":", out);
+		pn_verdicts_json(out, sn->verdict);
 	}
 	fputs("}\n", out);
 }

@@ -233,6 +233,16 @@ static void json_evidence(FILE *out, const struct pn_registry *reg,
 		d.declared ? "declaration" : "registry");
 }
 
+void pn_verdicts_json(FILE *out, const uint64_t verdict[PN_V_COUNT])
+{
+	fputc('{', out);
+	for (int v = 0; v < PN_V_COUNT; v++)
+		fprintf(out, "%s\"%s\":%llu", v ? "," : "",
+			pn_payload_verdict_name((enum pn_payload_verdict)v),
+			(unsigned long long)verdict[v]);
+	fputc('}', out);
+}
+
 void pn_protocols_json(FILE *out, uint32_t mask)
 {
 	fputc('[', out);

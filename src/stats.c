@@ -401,12 +401,8 @@ static void json_service(FILE *out, const struct service *v, const char *name,
 			(unsigned long long)v->flagged[i]);
 	fputc('}', out);
 	if (evidence) {
-		fputs(",\"verdicts\":{", out);
-		for (int i = 0; i < PN_V_COUNT; i++)
-			fprintf(out, "%s\"%s\":%llu", i ? "," : "",
-				pn_payload_verdict_name(i),
-				(unsigned long long)v->verdict[i]);
-		fputc('}', out);
+		fputs(",\"verdicts\":", out);
+		pn_verdicts_json(out, v->verdict);
 	}
 	fputc('}', out);
 }

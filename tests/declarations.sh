@@ -100,7 +100,7 @@ f() { jq -r --arg k "$2" '[.findings[] | select(.kind == $k) | "\(.rule.number) 
 	ok "audit --declare 2222/tcp ssh: the comment agrees, no comment-mismatch" ||
 	bad "audit comment-mismatch with declarations: $(f "$a1" comment-mismatch)"
 r1=$(jq -c '.rules[0].traffic.verdicts' <<<"$a1")
-[[ $r1 == '{"no_payload":0,"unverified":0,"agrees":1,"differs":0}' ]] &&
+[[ $r1 == '{"no-payload":0,"unverified":0,"agrees":1,"differs":0}' ]] &&
 	ok "audit JSON: rule 1's flows by verdict with the declaration" ||
 	bad "audit JSON rule 1 verdicts: $r1"
 "$portnote" audit --rules "$rules" --declare "$site" 2>/dev/null |

@@ -24,6 +24,9 @@ void pn_flow_print(FILE *out, enum pn_format format,
 /* The same as a JSON array of names: ["tls","quic"]. */
 void pn_protocols_json(FILE *out, uint32_t mask);
 
+/* Flows by verdict as a JSON object: {"no-payload":0,"unverified":1,...}. */
+void pn_verdicts_json(FILE *out, const uint64_t verdict[PN_V_COUNT]);
+
 /* The payload verdict in words, escaped for text: "payload looks like SSH
  * (SSH-2.0-OpenSSH_9.2p1): differs", "payload does not look like SIP:
  * differs", "payload: unverified, the port is not registered"; against a
