@@ -67,9 +67,11 @@ struct event {
 	uint8_t tcp_flags, sctp_chunk, dccp_type;
 	bool has_tcp_flags, has_sctp_chunk, has_dccp_type, has_service_code;
 	uint32_t service_code;
-	/* The payload's first bytes: the frame is gone by the time the
-	 * event is accounted. Copied only when evidence is examined. */
+	/* The payload's first bytes: the frame is gone by the time a pushed
+	 * event is accounted, so they are copied into payload (only when
+	 * evidence is examined); pn_flow_packet reads them in the frame. */
 	uint16_t payload_len;
+	const uint8_t *payload_at;
 	uint8_t payload[PN_EVIDENCE_SNAP];
 };
 
@@ -490,7 +492,8 @@ static void note_close(struct pn_flow *f, const struct event *p, int src)
 }
 
 static void make_event(const struct pn_flow_table *t, const struct pn_packet *p,
-		       const uint8_t *bytes, pn_time_us ts_us, struct event *e)
+		       const uint8_t *bytes, pn_time_us ts_us, bool copy,
+		       struct event *e)
 {
 	e->src = (uint8_t)pn_flow_key_from_packet(p, &e->key);
 	HASH_VALUE(&e->key, sizeof e->key, e->hashv);
@@ -509,7 +512,12 @@ static void make_event(const struct pn_flow_table *t, const struct pn_packet *p,
 	if (t->cfg.evidence && p->payload_len && bytes) {
 		size_t n = p->payload_len < PN_EVIDENCE_SNAP ? p->payload_len
 							     : PN_EVIDENCE_SNAP;
-		memcpy(e->payload, bytes + p->payload_off, n);
+		if (copy) {
+			memcpy(e->payload, bytes + p->payload_off, n);
+			e->payload_at = e->payload;
+		} else {
+			e->payload_at = bytes + p->payload_off;
+		}
 		e->payload_len = (uint16_t)n;
 	}
 }
@@ -523,7 +531,7 @@ static bool look(const struct pn_flow_table *t, struct pn_flow *f,
 	bool examined = false;
 	if (p->payload_len && pn_evidence_wants(&f->ev, src)) {
 		pn_evidence_observe(&f->ev, p->l4, src, f->server,
-				    f->basis > PN_BASIS_REGISTRY, p->payload,
+				    f->basis > PN_BASIS_REGISTRY, p->payload_at,
 				    p->payload_len);
 		examined = true;
 	}
@@ -650,7 +658,7 @@ struct pn_flow *pn_flow_packet(struct pn_flow_table *t,
 {
 	pn_flow_drain(t);
 	struct event e;
-	make_event(t, p, bytes, ts_us, &e);
+	make_event(t, p, bytes, ts_us, false, &e);
 	return process(t, &e);
 }
 
@@ -672,7 +680,7 @@ void pn_flow_push(struct pn_flow_table *t, const struct pn_packet *p,
 	}
 	struct event *e =
 	    &t->pending[(t->pending_head + t->pending_count) % PIPELINE];
-	make_event(t, p, bytes, ts_us, e);
+	make_event(t, p, bytes, ts_us, true, e);
 	t->pending_count++;
 	if (!t->hash)
 		return;

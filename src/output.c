@@ -297,7 +297,9 @@ static bool reader_gone(int fd)
 
 bool pn_out_failed(FILE *f)
 {
-	if (!ferror(f))
+	/* Asked once per packet: the flag is read without stdio's lock (only
+	 * the thread that writes the stream asks). */
+	if (!ferror_unlocked(f))
 		return false;
 	/* Just after the failing write: its errno is still the cause. */
 	if (!write_errno)
