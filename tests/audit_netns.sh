@@ -253,7 +253,9 @@ run_form() {
 	in_srv tcpdump -Z root -i pnveth1 -Q in -U --immediate-mode -n \
 		-w "$cap" 2>"$tmp/tcpdump.err" &
 	td_pid=$!
-	for ((i = 0; i < 100; i++)); do
+	# Up to 30 s: CTest may run the soak test's load on both cores at the
+	# same time, and tcpdump then took over 5 s to start (CI, 2026-12-07).
+	for ((i = 0; i < 600; i++)); do
 		grep -qs 'listening on' "$tmp/tcpdump.err" && break
 		kill -0 "$td_pid" 2>/dev/null || break
 		sleep 0.05
