@@ -167,6 +167,46 @@ void pn_cli_release(struct pn_cli *cli)
 	cli->reg = NULL;
 }
 
+int pn_cli_ipfix_option(struct pn_cli *cli, struct pn_ipfix_options *o, int opt,
+			const char *arg)
+{
+	unsigned long long v;
+	char err[512];
+	switch (opt) {
+	case PN_OPT_IPFIX:
+		if (!pn_ipfix_parse(arg, o, err, sizeof err)) {
+			pn_cli_usage_error(cli, "%s", err);
+			return -1;
+		}
+		return 1;
+	case PN_OPT_IPFIX_FILE:
+		o->file = arg;
+		return 1;
+	case PN_OPT_OBSERVATION_DOMAIN:
+		if (!pn_cli_number(arg, 0, UINT32_MAX, &v)) {
+			pn_cli_usage_error(cli,
+					   "bad --observation-domain '%s' "
+					   "(expected 0 to 4294967295)",
+					   arg);
+			return -1;
+		}
+		o->domain = (uint32_t)v;
+		return 1;
+	case PN_OPT_IPFIX_PEN:
+		if (!pn_cli_number(arg, 1, UINT32_MAX, &v)) {
+			pn_cli_usage_error(cli,
+					   "bad --ipfix-pen '%s' (expected a "
+					   "private enterprise number, 1 to "
+					   "4294967295)",
+					   arg);
+			return -1;
+		}
+		o->pen = (uint32_t)v;
+		return 1;
+	}
+	return 0;
+}
+
 bool pn_cli_number(const char *s, unsigned long long min,
 		   unsigned long long max, unsigned long long *out)
 {

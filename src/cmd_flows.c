@@ -7,6 +7,7 @@
 #include "portnote/commands.h"
 #include "portnote/flow.h"
 #include "portnote/flowprint.h"
+#include "portnote/ipfix.h"
 #include "portnote/stats.h"
 #include "portnote/summary.h"
 
@@ -39,10 +40,10 @@ static const char flows_usage[] =
     "server port is registered for (agrees, differs, unverified,\n"
     "no-payload), what they looked like and what showed it.\n"
     "Several -r files are read in the time order of their first packets.\n"
-    "\n" PN_CAPTURE_HELP FLOW_OPTIONS_HELP PN_COMMON_HELP "\n"
+    "\n" PN_CAPTURE_HELP FLOW_OPTIONS_HELP PN_IPFIX_HELP PN_COMMON_HELP "\n"
     "Exit status: 0; 1 if an input could not be read in full (when none\n"
-    "could be read at all, the errors are all that is printed); 2 on bad\n"
-    "usage.\n";
+    "could be read at all, the errors are all that is printed) or\n"
+    "--ipfix-file could not be written; 2 on bad usage.\n";
 
 static const char stats_usage[] =
     "usage: portnote stats [options] -r FILE... | -i IFACE\n"
@@ -58,17 +59,18 @@ static const char stats_usage[] =
     "\n" PN_CAPTURE_HELP FLOW_OPTIONS_HELP "report:\n"
     "  --top N              show the N largest services (default 20; 0: "
     "all)\n"
-    "  --sort KEY           bytes (default), packets or flows\n" PN_COMMON_HELP
-    "\n"
+    "  --sort KEY           bytes (default), packets or "
+    "flows\n" PN_IPFIX_HELP PN_COMMON_HELP "\n"
     "Exit status: 0; 1 if an input could not be read in full (when none\n"
-    "could be read at all, the errors are all that is printed); 2 on bad\n"
-    "usage.\n";
+    "could be read at all, the errors are all that is printed) or\n"
+    "--ipfix-file could not be written; 2 on bad usage.\n";
 
 enum { OPT_NO_EVIDENCE = PN_OPT_FIRST_OWN };
 
 struct own_options {
 	struct pn_cli_capture capture;
 	struct pn_flow_config flows;
+	struct pn_ipfix_options ipfix;
 	unsigned top;
 	enum pn_sort sort;
 	bool is_stats;
@@ -85,7 +87,9 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 		return 0;
 	}
 	int sort = (int)o->sort;
-	int rc = pn_cli_report_option(cli, opt, arg, &o->top, &sort);
+	int rc = pn_cli_ipfix_option(cli, &o->ipfix, opt, arg);
+	if (rc == 0)
+		rc = pn_cli_report_option(cli, opt, arg, &o->top, &sort);
 	o->sort = (enum pn_sort)sort;
 	if (rc == 0)
 		rc = pn_cli_flow_option(cli, &o->flows, opt, arg);
@@ -101,6 +105,7 @@ struct run {
 	struct pn_annotator *ann;
 	struct pn_flow_table *table;
 	struct pn_service_stats *services; /* stats only */
+	struct pn_ipfix *ipfix;		   /* --ipfix, --ipfix-file */
 	FILE *out;
 	bool evidence; /* payload verdicts examined and shown */
 	bool header_done;
@@ -126,6 +131,7 @@ static void flows_header(struct run *r)
 static void on_flow_end(void *ctx, const struct pn_flow *f)
 {
 	struct run *r = ctx;
+	pn_ipfix_flow(r->ipfix, f);
 	if (r->services) {
 		pn_service_stats_add(r->services, f);
 	} else {
@@ -158,16 +164,39 @@ static void inputs_text(const struct pn_capture_options *o, char *buf,
 	}
 }
 
+/* Sends what is left, says what was exported on stderr, and closes:
+ * -1 when the file could not be written in full. */
+static int ipfix_end(struct run *r, const struct pn_ipfix_options *o,
+		     const char *who)
+{
+	pn_ipfix_flush(r->ipfix);
+	struct pn_ipfix_counters c = *pn_ipfix_counters(r->ipfix);
+	char err[600];
+	int rc = pn_ipfix_close(r->ipfix, err, sizeof err);
+	r->ipfix = NULL;
+	if (rc)
+		fprintf(stderr, "%s: %s\n", who, pn_safe(err));
+	fprintf(stderr,
+		"%s: IPFIX: %llu records to %s%s%s%s%s, %llu not sent\n", who,
+		(unsigned long long)c.records, o->collector ? "collector " : "",
+		o->collector ? pn_safe(o->collector) : "",
+		o->collector && o->file ? " and " : "", o->file ? "file " : "",
+		o->file ? pn_safe(o->file) : "", (unsigned long long)c.lost);
+	return rc;
+}
+
 static int run_command(int argc, char **argv, bool is_stats)
 {
 	static const struct option longopts[] = {
 	    PN_CAPTURE_LONGOPTS,
 	    PN_FLOW_LONGOPTS,
 	    PN_REPORT_LONGOPTS,
+	    PN_IPFIX_LONGOPTS,
 	    {"no-evidence", no_argument, NULL, OPT_NO_EVIDENCE},
 	    {NULL, 0, NULL, 0}};
 	const char *who = is_stats ? "portnote stats" : "portnote flows";
-	struct own_options own = {.top = 20, .is_stats = is_stats};
+	struct own_options own = {
+	    .top = 20, .is_stats = is_stats, .ipfix = {.pen = PN_IPFIX_PEN}};
 	pn_cli_capture_init(&own.capture);
 	pn_flow_config_init(&own.flows);
 	const struct pn_cli_options opts = {longopts, PN_CAPTURE_SHORTOPTS,
@@ -207,6 +236,17 @@ static int run_command(int argc, char **argv, bool is_stats)
 	if (is_stats)
 		r.services =
 		    pn_service_stats_create(cli.reg, r.ann, own.flows.evidence);
+	if (own.ipfix.collector || own.ipfix.file) {
+		char err[600];
+		own.ipfix.evidence = own.flows.evidence;
+		r.ipfix =
+		    pn_ipfix_open(&own.ipfix, cli.reg, r.ann, err, sizeof err);
+		if (!r.ipfix) {
+			fprintf(stderr, "%s: %s\n", who, pn_safe(err));
+			rc = PN_EXIT_FAIL;
+			goto out;
+		}
+	}
 	r.table = pn_flow_table_create(&own.flows, cli.reg, on_flow_end, &r);
 	struct pn_capture_stats stats;
 	/* Flows spanning files stay whole only when time runs forward. */
@@ -255,7 +295,11 @@ static int run_command(int argc, char **argv, bool is_stats)
 	rc = result == PN_CAPTURE_USAGE		? PN_EXIT_USAGE
 	     : result == PN_CAPTURE_OK && !lost ? PN_EXIT_OK
 						: PN_EXIT_FAIL;
+	if (r.ipfix && ipfix_end(&r, &own.ipfix, who) != 0 && !rc)
+		rc = PN_EXIT_FAIL;
 out:
+	if (r.ipfix)
+		ipfix_end(&r, &own.ipfix, who);
 	pn_flow_table_destroy(r.table);
 	pn_service_stats_destroy(r.services);
 	pn_annotator_destroy(r.ann);

@@ -7,6 +7,7 @@
 #include "portnote/capture.h"
 #include "portnote/declare.h"
 #include "portnote/flow.h"
+#include "portnote/ipfix.h"
 #include "portnote/output.h"
 #include "portnote/registry.h"
 
@@ -32,6 +33,10 @@ enum {
 	PN_OPT_TOP,
 	PN_OPT_SORT,
 	PN_OPT_DECLARE,
+	PN_OPT_IPFIX,
+	PN_OPT_IPFIX_FILE,
+	PN_OPT_OBSERVATION_DOMAIN,
+	PN_OPT_IPFIX_PEN,
 	PN_OPT_FIRST_OWN = 512, /* subcommands number their own from here */
 };
 
@@ -160,6 +165,33 @@ void pn_cli_release(struct pn_cli *cli);
 	{                                                                      \
 		"max-flows", required_argument, NULL, PN_OPT_MAX_FLOWS         \
 	}
+
+/* IPFIX export options of flows, stats and live. */
+#define PN_IPFIX_LONGOPTS                                                      \
+	{"ipfix", required_argument, NULL, PN_OPT_IPFIX},                      \
+	    {"ipfix-file", required_argument, NULL, PN_OPT_IPFIX_FILE},        \
+	    {"observation-domain", required_argument, NULL,                    \
+	     PN_OPT_OBSERVATION_DOMAIN},                                       \
+	{                                                                      \
+		"ipfix-pen", required_argument, NULL, PN_OPT_IPFIX_PEN         \
+	}
+
+#define PN_IPFIX_HELP                                                          \
+	"export:\n"                                                            \
+	"  --ipfix [udp:|tcp:]HOST:PORT  send every ended flow to an IPFIX "   \
+	"collector\n"                                                          \
+	"                       (UDP unless tcp:; an IPv6 host in brackets)\n" \
+	"  --ipfix-file FILE    write the same IPFIX messages to FILE\n"       \
+	"  --observation-domain N  the observation domain ID (default 0)\n"    \
+	"  --ipfix-pen N        the private enterprise number of portnote's "  \
+	"own\n"                                                                \
+	"                       elements (default 32473, RFC 5612's for "      \
+	"documentation)\n"
+
+/* Takes an IPFIX option into o: 1 if it was one, 0 if not, -1 after a
+ * one-line error. */
+int pn_cli_ipfix_option(struct pn_cli *cli, struct pn_ipfix_options *o, int opt,
+			const char *arg);
 
 /* Report options of stats and live. */
 #define PN_REPORT_LONGOPTS                                                     \

@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# IPFIX export against real collectors and decoders.
+#   usage: ipfix_export.sh PORTNOTE SRCDIR
+#
+#   1. ipfixDump (libfixbuf-tools) reads what --ipfix-file wrote from
+#      captures/demo.pcap: one data record per flow, the registered names
+#      as applicationName, and, with --rfc5610, portnote's own elements
+#      under their names (from the RFC 5610 type records in the stream).
+#   2. nfcapd (nfdump) on 127.0.0.1 receives --ipfix over UDP; nfdump of
+#      what it stored holds exactly portnote's flows: per flow the same
+#      protocol, client and server address and port, packets and bytes
+#      each way as `portnote flows --format json` (a multiset compared
+#      whole).
+#   3. tshark decodes the exported datagrams, captured on lo, as IPFIX
+#      (cflow) without malformed packets (root only).
+#   4. Over TCP to a port nobody listens on, and over UDP to one: portnote
+#      reads its input to the end, exits 0, and says how many records were
+#      not sent, in one message of its own (no raw library warning).
+#   5. A bad --ipfix value exits 2 with a one-line message.
+# Tools that are missing skip their part; with none of ipfixDump and
+# nfcapd the test is skipped (exit 77). Prints "N passed, M failed".
+set -uo pipefail
+portnote=${1:?usage: ipfix_export.sh PORTNOTE SRCDIR}
+srcdir=${2:?usage: ipfix_export.sh PORTNOTE SRCDIR}
+export LC_ALL=C TZ=UTC
+
+# shellcheck source=tests/lib.sh
+. "$srcdir/tests/lib.sh"
+if ! command -v ipfixDump >/dev/null && ! command -v nfcapd >/dev/null; then
+	echo "skip: neither ipfixDump (libfixbuf-tools) nor nfcapd (nfdump) is installed"
+	exit 77
+fi
+command -v python3 >/dev/null || { echo "skip: python3 is not installed"; exit 77; }
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+demo=$srcdir/captures/demo.pcap
+
+free_port() { # a UDP and TCP port nothing is bound to, in 20000-32767
+	local p i hex
+	for ((i = 0; i < 200; i++)); do
+		p=$((20000 + RANDOM % 12768))
+		hex=$(printf ':%04X ' "$p")
+		if ! cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 |
+			awk '{print $2}' | grep -q -- "${hex% }\$"; then
+			echo "$p"
+			return
+		fi
+	done
+	echo 0
+}
+
+"$portnote" flows -r "$demo" --format json 2>/dev/null >"$tmp/flows.json"
+n_flows=$(grep -c '"type":"flow"' "$tmp/flows.json")
+
+# 1. ipfixDump
+if command -v ipfixDump >/dev/null; then
+	"$portnote" flows -r "$demo" --ipfix-file "$tmp/demo.ipfix" \
+		>/dev/null 2>"$tmp/file.err"
+	rc=$?
+	ipfixDump --in "$tmp/demo.ipfix" --rfc5610 >"$tmp/dump.txt" 2>&1
+	records=$(grep -cE '^\s+count: +[0-9]+ +tid: +327(69|70) ' "$tmp/dump.txt")
+	if [[ $rc -eq 0 && $records -eq $n_flows ]] &&
+		grep -q "IPFIX: $n_flows records to file .*, 0 not sent" "$tmp/file.err"; then
+		ok "ipfixDump: $records data records in the file, one per flow ($n_flows)"
+	else
+		bad "ipfixDump: $records data records for $n_flows flows (exit $rc): $(tail -1 "$tmp/file.err")"
+	fi
+	if grep -qE '\(96\) +applicationName : \(len: 5\) https$' "$tmp/dump.txt" &&
+		grep -qE 'applicationName : \(len: 17\) http www www-http$' "$tmp/dump.txt"; then
+		ok "ipfixDump: applicationName holds the registered names (https; http www www-http)"
+	else
+		bad "ipfixDump: no applicationName with the registered names"
+	fi
+	missing=''
+	for e in portnoteServerBasis portnoteRegistryFlags portnotePayloadVerdict portnoteLooksLike; do
+		grep -qE "\(32473/[0-9]+\) +$e : " "$tmp/dump.txt" || missing+=" $e"
+	done
+	if [[ -z $missing ]] && grep -qE 'portnoteServerBasis : \(len: 9\) handshake$' "$tmp/dump.txt" &&
+		grep -qE 'portnoteRegistryFlags : \(len: [0-9]+\) .*unauthorized-use-reported' "$tmp/dump.txt"; then
+		ok "ipfixDump --rfc5610: portnote's elements by name under PEN 32473, with their values"
+	else
+		bad "ipfixDump --rfc5610: elements not named:$missing"
+	fi
+	if grep -q '_alienInformationElement' "$tmp/dump.txt"; then
+		bad "ipfixDump --rfc5610 still shows unnamed (alien) elements"
+	else
+		ok "ipfixDump --rfc5610: no unnamed element"
+	fi
+else
+	echo "note: ipfixDump (libfixbuf-tools) is not installed; part 1 skipped"
+fi
+
+# 2. nfcapd over UDP, compared with flows --format json
+if command -v nfcapd >/dev/null && command -v nfdump >/dev/null; then
+	port=$(free_port)
+	mkdir "$tmp/nfcapd"
+	nfcapd -w "$tmp/nfcapd" -b 127.0.0.1 -p "$port" -t 3600 \
+		>"$tmp/nfcapd.log" 2>&1 &
+	nfc=$!
+	pids+=("$nfc")
+	for ((i = 0; i < 50; i++)); do
+		grep -q 'Startup' "$tmp/nfcapd.log" && break
+		sleep 0.1
+	done
+	"$portnote" flows -r "$demo" --ipfix "127.0.0.1:$port" >/dev/null \
+		2>"$tmp/udp.err"
+	rc=$?
+	sleep 0.5
+	kill -TERM "$nfc"
+	wait "$nfc" 2>/dev/null
+	nfdump -R "$tmp/nfcapd" -q -6 \
+		-o 'fmt:%pr,%sa,%sp,%da,%dp,%ipkt,%opkt,%ibyt,%obyt' \
+		>"$tmp/nfdump.txt" 2>"$tmp/nfdump.err"
+	if python3 - "$tmp/flows.json" "$tmp/nfdump.txt" >"$tmp/cmp.txt" 2>&1 <<'PY'; then
+import collections, json, sys
+want = collections.Counter()
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if o.get("type") != "flow":
+        continue
+    want[(o["transport"], o["client"], o["client_port"], o["server"],
+          o["server_port"], o["packets_c2s"], o["packets_s2c"],
+          o["bytes_c2s"], o["bytes_s2c"])] += 1
+names = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp", "DCCP": "dccp",
+         "132": "sctp", "33": "dccp"}
+got = collections.Counter()
+for line in open(sys.argv[2]):
+    f = [x.strip() for x in line.split(",")]
+    if len(f) != 9:
+        continue
+    got[(names.get(f[0], f[0]), f[1], int(f[2]), f[3], int(f[4]),
+         int(f[5]), int(f[6]), int(f[7]), int(f[8]))] += 1
+print("portnote", sum(want.values()), "nfdump", sum(got.values()))
+if want != got:
+    for k in (want - got):
+        print("only portnote:", k)
+    for k in (got - want):
+        print("only nfdump:", k)
+    sys.exit(1)
+PY
+		ok "nfcapd over UDP: nfdump holds exactly portnote's $n_flows flows (protocol, addresses, ports, packets and bytes each way)"
+	else
+		bad "nfcapd over UDP: flows differ (portnote exit $rc): $(head -12 "$tmp/cmp.txt")"
+		tail -3 "$tmp/nfcapd.log"
+	fi
+	if grep -q 'Sequence Errors: 0, Bad Packets: 0' "$tmp/nfcapd.log"; then
+		ok "nfcapd: no sequence errors, no bad packets"
+	else
+		bad "nfcapd: $(grep 'Sequence Errors' "$tmp/nfcapd.log")"
+	fi
+else
+	echo "note: nfcapd/nfdump are not installed; part 2 skipped"
+fi
+
+# 3. tshark's IPFIX dissector on the datagrams as sent
+if command -v tshark >/dev/null && command -v tcpdump >/dev/null && [[ $EUID -eq 0 ]]; then
+	need_tshark "$tmp"
+	port=$(free_port)
+	tcpdump -Z root -i lo -U --immediate-mode -n -w "$tmp/export.pcap" \
+		"udp port $port" \
+		2>"$tmp/tcpdump.err" &
+	td=$!
+	pids+=("$td")
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'listening on' "$tmp/tcpdump.err" && break
+		sleep 0.1
+	done
+	# Something must listen, or the kernel answers port unreachable.
+	python3 -c 'import socket,sys,time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(10)
+try:
+    while True:
+        s.recv(65535)
+except OSError:
+    pass' "$port" &
+	sink=$!
+	pids+=("$sink")
+	sleep 0.3
+	"$portnote" flows -r "$demo" --ipfix "127.0.0.1:$port" >/dev/null 2>&1
+	# tcpdump takes what is in its buffer before it goes.
+	sleep 1
+	kill "$td" 2>/dev/null
+	wait "$td" 2>/dev/null
+	tshark -n -r "$tmp/export.pcap" -d "udp.port==$port,cflow" \
+		-T fields -e frame.number -e cflow.version -e _ws.malformed \
+		>"$tmp/tshark.txt" 2>"$tmp/tshark.err"
+	total=$(wc -l <"$tmp/tshark.txt")
+	ipfix=$(awk -F'\t' '$2 == 10' "$tmp/tshark.txt" | wc -l)
+	malformed=$(awk -F'\t' '$3 != ""' "$tmp/tshark.txt" | wc -l)
+	flowsets=$(tshark -n -r "$tmp/export.pcap" -d "udp.port==$port,cflow" \
+		-Y 'cflow.template_id == 32769 || cflow.template_id == 32770' \
+		-T fields -e frame.number 2>/dev/null | wc -l)
+	if ((total > 0 && ipfix == total && malformed == 0 && flowsets > 0)); then
+		ok "tshark: $total datagrams decode as IPFIX (version 10), none malformed, templates 32769/32770 present"
+	else
+		bad "tshark: $total datagrams, $ipfix IPFIX, $malformed malformed, $flowsets with the flow templates: $(head -3 "$tmp/tcpdump.err")"
+	fi
+	kill "$sink" 2>/dev/null
+else
+	echo "note: part 3 needs root, tcpdump and tshark; skipped"
+fi
+
+# 4. Collectors that are not there, or go away
+port=$(free_port)
+"$portnote" flows -r "$demo" --ipfix "tcp:127.0.0.1:$port" >/dev/null \
+	2>"$tmp/refused.err"
+rc=$?
+if [[ $rc -eq 0 ]] && grep -q "IPFIX: $n_flows records to collector tcp:127.0.0.1:$port, $n_flows not sent" "$tmp/refused.err" &&
+	grep -q '^portnote: IPFIX collector tcp:127.0.0.1:.*capture goes on' "$tmp/refused.err"; then
+	ok "a refused TCP connection: exit 0, all $n_flows records counted as not sent, said once"
+else
+	bad "refused TCP: exit $rc: $(cat "$tmp/refused.err")"
+fi
+port=$(free_port)
+"$portnote" flows -r "$demo" --ipfix "127.0.0.1:$port" >/dev/null \
+	2>"$tmp/udp-gone.err"
+rc=$?
+not_sent=$(sed -n 's/.*IPFIX: [0-9]* records to .*, \([0-9]*\) not sent$/\1/p' "$tmp/udp-gone.err")
+if [[ $rc -eq 0 && -n $not_sent ]] && ((not_sent > 0)) &&
+	grep -q '^portnote: IPFIX collector 127.0.0.1:.*Connection refused.*capture goes on' "$tmp/udp-gone.err" &&
+	! grep -q 'WARNING' "$tmp/udp-gone.err"; then
+	ok "UDP to a collector that is not there: exit 0, $not_sent of $n_flows records counted as not sent, one message of ours"
+else
+	bad "UDP, no collector: exit $rc, not sent '${not_sent:-?}': $(cat "$tmp/udp-gone.err")"
+fi
+
+# 5. Bad values
+for v in "127.0.0.1" "127.0.0.1:0" "127.0.0.1:70000" "sctp:h:1" "::1:4739" "[::1]4739" ":4739"; do
+	err=$("$portnote" flows -r "$demo" --ipfix "$v" 2>&1 >/dev/null)
+	rc=$?
+	if [[ $rc -eq 2 && $(wc -l <<<"$err") -eq 1 && $err == *"bad --ipfix"* ]]; then
+		ok "--ipfix '$v': exit 2, one line"
+	else
+		bad "--ipfix '$v': exit $rc: $err"
+	fi
+done
+err=$("$portnote" stats -r "$demo" --ipfix-pen 0 2>&1 >/dev/null)
+[[ $? -eq 2 && $err == *"bad --ipfix-pen"* ]] && ok "--ipfix-pen 0: exit 2" ||
+	bad "--ipfix-pen 0: $err"
+
+finish
