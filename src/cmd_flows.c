@@ -169,10 +169,9 @@ static void inputs_text(const struct pn_capture_options *o, char *buf,
 static int ipfix_end(struct run *r, const struct pn_ipfix_options *o,
 		     const char *who)
 {
-	pn_ipfix_flush(r->ipfix);
-	struct pn_ipfix_counters c = *pn_ipfix_counters(r->ipfix);
+	struct pn_ipfix_counters c;
 	char err[600];
-	int rc = pn_ipfix_close(r->ipfix, err, sizeof err);
+	int rc = pn_ipfix_close(r->ipfix, &c, err, sizeof err);
 	r->ipfix = NULL;
 	if (rc)
 		fprintf(stderr, "%s: %s\n", who, pn_safe(err));

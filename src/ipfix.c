@@ -7,17 +7,24 @@
  * counted as lost, and built again (templates and all, as a new transport
  * session) on a later record, after a backoff.
  */
+#define _GNU_SOURCE /* fopencookie */
 #include "portnote/ipfix.h"
 
 #include "portnote/evidence.h"
 #include "portnote/flowprint.h"
 #include "portnote/output.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <fixbuf/public.h>
+#include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* RFC 6759 section 4.1: the IANA-L4 classification engine. */
 #define ENGINE_IANA_L4 4
@@ -30,6 +37,9 @@
 #define RECORDS_PER_MESSAGE 256
 #define BACKOFF_MIN_S 1.0
 #define BACKOFF_MAX_S 60.0
+/* Bytes a TCP sink holds for a collector that reads slowly; beyond, whole
+ * messages are dropped (and their records counted). */
+#define TCP_QUEUE_MAX (4u << 20)
 
 enum { TID_INTERNAL = 0x8000, TID_V4 = 0x8001, TID_V6 = 0x8002 };
 
@@ -82,7 +92,19 @@ static fbInfoElementSpec_t padding_spec[] = {{"paddingOctets", 4, 0},
 struct sink {
 	const char *what; /* "collector 127.0.0.1:4739", "file x.ipfix" */
 	bool is_file;
+	struct pn_ipfix *x;
 	fBuf_t *buf; /* NULL while down */
+	/* The collector's socket, non-blocking: libfixbuf writes each message
+	 * to a stdio stream of ours (fopencookie), which sends it, so that a
+	 * collector that is slow, gone or refusing never blocks capture. */
+	int fd;
+	FILE *fp;
+	bool broken;	   /* the connection failed: build it again */
+	char error[256];   /* why, for the first report */
+	unsigned emitting; /* records in the message being written */
+	uint8_t *queue;	   /* TCP bytes not sent yet */
+	size_t queued, queue_cap;
+	uint64_t queued_records; /* records among them */
 	double last_templates, next_try, backoff;
 	unsigned in_message; /* records appended since the last emit */
 	bool reported;	     /* its first failure was said on stderr */
@@ -101,42 +123,28 @@ struct pn_ipfix {
 	struct pn_ipfix_counters counters;
 };
 
-/* libfixbuf reports a failed UDP send (a collector that is not there
- * answers port unreachable) only as a GLib warning, and carries on: the
- * handler below turns it into this flag, which the caller of fBufEmit
- * reads, so the records of that message are counted as not sent and
- * nothing raw reaches stderr. Export runs on one thread. */
-static bool udp_send_failed;
-static char udp_send_error[256];
-
+/* libfixbuf speaks through GLib's log: said as ours, escaped. */
 static void on_glib_log(const gchar *domain, GLogLevelFlags level,
 			const gchar *message, gpointer data)
 {
 	(void)domain;
 	(void)level;
 	(void)data;
-	if (!message)
-		return;
-	if (strstr(message, "UDP send")) {
-		udp_send_failed = true;
-		snprintf(udp_send_error, sizeof udp_send_error, "%s", message);
-	} else if (!strstr(message, "packets will be lost")) {
+	if (message)
 		fprintf(stderr, "portnote: libfixbuf: %s\n", pn_safe(message));
-	}
 }
 
-/* Emits what the sink holds; false when the message was not sent. */
-static bool emit(struct sink *k, GError **gerr)
+/* Emits what the sink holds; the records it carried are known to the
+ * stream's writer, which counts them if they cannot be sent. */
+static bool emit(struct pn_ipfix *x, struct sink *k, GError **gerr)
 {
-	udp_send_failed = false;
-	if (!fBufEmit(k->buf, gerr))
-		return false;
-	if (udp_send_failed) {
-		g_set_error(gerr, FB_ERROR_DOMAIN, FB_ERROR_IO, "%s",
-			    udp_send_error);
-		return false;
-	}
-	return true;
+	k->emitting = k->in_message;
+	k->in_message = 0;
+	bool ok = fBufEmit(k->buf, gerr);
+	if (!ok)
+		x->counters.lost += k->emitting;
+	k->emitting = 0;
+	return ok;
 }
 
 static double monotonic(void)
@@ -225,6 +233,161 @@ static bool add_templates(struct pn_ipfix *x, fbSession_t *session,
 	return true;
 }
 
+static void note_error(struct sink *k, const char *what, int err)
+{
+	if (!k->error[0])
+		snprintf(k->error, sizeof k->error, "%s: %s", what,
+			 strerror(err));
+}
+
+static bool would_block(int err)
+{
+	return err == EAGAIN || err == EWOULDBLOCK || err == EINTR ||
+	       err == EINPROGRESS || err == EALREADY;
+}
+
+/* Sends what the TCP queue holds, as far as the socket takes it now. */
+static void tcp_drain(struct sink *k)
+{
+	while (k->queued && !k->broken) {
+		ssize_t w = send(k->fd, k->queue, k->queued,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w > 0) {
+			memmove(k->queue, k->queue + w, k->queued - (size_t)w);
+			k->queued -= (size_t)w;
+			if (!k->queued)
+				k->queued_records = 0;
+			continue;
+		}
+		if (w < 0 && would_block(errno))
+			return;
+		note_error(k, "send", w < 0 ? errno : EPIPE);
+		k->broken = true;
+	}
+}
+
+static bool tcp_queue(struct sink *k, const char *buf, size_t n)
+{
+	if (k->queued + n > k->queue_cap) {
+		size_t cap = k->queue_cap ? k->queue_cap : 65536;
+		while (cap < k->queued + n)
+			cap *= 2;
+		uint8_t *q = realloc(k->queue, cap);
+		if (!q)
+			return false;
+		k->queue = q;
+		k->queue_cap = cap;
+	}
+	memcpy(k->queue + k->queued, buf, n);
+	k->queued += n;
+	return true;
+}
+
+/* libfixbuf's writes, one message each: sent at once or queued (TCP),
+ * never waited for. A message that cannot go has its records counted; the
+ * stream itself never fails, so libfixbuf carries on. */
+static ssize_t cookie_write(void *cookie, const char *buf, size_t n)
+{
+	struct sink *k = cookie;
+	struct pn_ipfix_counters *c = &k->x->counters;
+	unsigned records = k->emitting;
+	k->emitting = 0;
+	if (k->broken) {
+		c->lost += records;
+		return (ssize_t)n;
+	}
+	if (k->x->o.transport == PN_IPFIX_UDP) {
+		if (send(k->fd, buf, n, MSG_DONTWAIT) < 0) {
+			/* Port unreachable, a full socket buffer: this
+			 * message is lost, the next may go. */
+			note_error(k, "send", errno);
+			c->lost += records;
+		}
+		return (ssize_t)n;
+	}
+	tcp_drain(k);
+	size_t sent = 0;
+	if (!k->queued && !k->broken) {
+		ssize_t w = send(k->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w >= 0) {
+			sent = (size_t)w;
+		} else if (!would_block(errno)) {
+			note_error(k, "send", errno);
+			k->broken = true;
+		}
+	}
+	if (k->broken) {
+		c->lost += records;
+	} else if (sent < n) {
+		/* The rest of a message begun must follow; a new one waits
+		 * only while the queue has room. */
+		if ((sent == 0 && k->queued + n > TCP_QUEUE_MAX) ||
+		    !tcp_queue(k, buf + sent, n - sent))
+			c->lost += records;
+		else
+			k->queued_records += records;
+	}
+	return (ssize_t)n;
+}
+
+/* The collector's socket, connected (UDP) or connecting (TCP), and the
+ * stream libfixbuf writes to. */
+static bool net_open(struct pn_ipfix *x, struct sink *k, GError **gerr)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC};
+	hints.ai_socktype =
+	    x->o.transport == PN_IPFIX_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	struct addrinfo *ai = NULL;
+	int rc = getaddrinfo(x->o.host, x->o.port, &hints, &ai);
+	if (rc) {
+		g_set_error(gerr, FB_ERROR_DOMAIN, FB_ERROR_CONN, "%s",
+			    gai_strerror(rc));
+		return false;
+	}
+	int fd = socket(ai->ai_family,
+			ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			ai->ai_protocol);
+	if (fd < 0 || (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 &&
+		       !would_block(errno))) {
+		g_set_error(gerr, FB_ERROR_DOMAIN, FB_ERROR_CONN, "connect: %s",
+			    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return false;
+	}
+	freeaddrinfo(ai);
+	cookie_io_functions_t io = {.write = cookie_write};
+	FILE *fp = fopencookie(k, "w", io);
+	if (!fp) {
+		close(fd);
+		g_set_error(gerr, FB_ERROR_DOMAIN, FB_ERROR_CONN,
+			    "out of memory");
+		return false;
+	}
+	/* One write per message: UDP sends each as one datagram. */
+	setvbuf(fp, NULL, _IONBF, 0);
+	k->fd = fd;
+	k->fp = fp;
+	k->broken = false;
+	return true;
+}
+
+static void net_close(struct sink *k)
+{
+	if (k->fp)
+		fclose(k->fp);
+	if (k->fd >= 0)
+		close(k->fd);
+	free(k->queue);
+	k->queue = NULL;
+	k->queue_cap = 0;
+	k->fp = NULL;
+	k->fd = -1;
+	k->queued = 0;
+	k->queued_records = 0;
+}
+
 /* Builds a sink's exporting process: session, templates (and RFC 5610
  * type records for portnote's elements), exporter. */
 static bool sink_open(struct pn_ipfix *x, struct sink *k, GError **gerr)
@@ -241,32 +404,24 @@ static bool sink_open(struct pn_ipfix *x, struct sink *k, GError **gerr)
 	if (k->is_file) {
 		exp = fbExporterAllocFile(x->o.file);
 	} else {
-		fbConnSpec_t spec = FB_CONNSPEC_INIT;
-		spec.transport =
-		    x->o.transport == PN_IPFIX_TCP ? FB_TCP : FB_UDP;
-		spec.host = x->o.host;
-		spec.svc = x->o.port;
-		exp = fbExporterAllocNet(&spec);
+		if (!net_open(x, k, gerr)) {
+			fbSessionFree(session);
+			return false;
+		}
+		exp = fbExporterAllocFP(k->fp);
 	}
 	if (!exp) {
 		fbSessionFree(session);
+		net_close(k);
 		g_set_error(gerr, FB_ERROR_DOMAIN, FB_ERROR_CONN,
 			    "cannot set up the exporting process");
 		return false;
 	}
 	fBuf_t *buf = fBufAllocForExport(session, exp);
-	/* The templates and type records fill messages of their own: a
-	 * collector that is not there shows already. */
-	udp_send_failed = false;
 	if (!fbSessionExportTemplates(session, gerr) ||
 	    !fBufSetInternalTemplate(buf, TID_INTERNAL, gerr)) {
 		fBufFree(buf);
-		return false;
-	}
-	if (udp_send_failed) {
-		g_set_error(gerr, FB_ERROR_DOMAIN, FB_ERROR_CONN, "%s",
-			    udp_send_error);
-		fBufFree(buf);
+		net_close(k);
 		return false;
 	}
 	k->buf = buf;
@@ -274,23 +429,32 @@ static bool sink_open(struct pn_ipfix *x, struct sink *k, GError **gerr)
 	return true;
 }
 
+/* Says once per sink what went wrong first. */
+static void report(struct sink *k, const char *why)
+{
+	if (k->reported)
+		return;
+	fprintf(stderr,
+		"portnote: IPFIX %s: %s; records that cannot be sent are "
+		"counted, capture goes on\n",
+		pn_safe(k->what),
+		pn_safe(k->error[0] ? k->error
+			: why	    ? why
+				    : "failed"));
+	k->reported = true;
+}
+
 static void sink_fail(struct pn_ipfix *x, struct sink *k, GError *gerr)
 {
-	if (!k->reported) {
-		fprintf(stderr,
-			"portnote: IPFIX %s: %s; records that cannot be sent "
-			"are counted, capture goes on\n",
-			pn_safe(k->what),
-			pn_safe(gerr ? gerr->message : "failed"));
-		k->reported = true;
-	}
-	/* What the failed message held is lost with it. */
-	x->counters.lost += k->in_message;
+	report(k, gerr ? gerr->message : NULL);
+	/* What the failed message held, and the queue, are lost with it. */
+	x->counters.lost += k->in_message + k->queued_records;
 	k->in_message = 0;
 	if (k->buf) {
 		fBufFree(k->buf);
 		k->buf = NULL;
 	}
+	net_close(k);
 	k->backoff = k->backoff ? k->backoff * 2 : BACKOFF_MIN_S;
 	if (k->backoff > BACKOFF_MAX_S)
 		k->backoff = BACKOFF_MAX_S;
@@ -337,12 +501,12 @@ struct pn_ipfix *pn_ipfix_open(const struct pn_ipfix_options *o,
 		snprintf(x->collector_text, sizeof x->collector_text,
 			 "collector %s", o->collector);
 		x->sinks[x->n_sinks++] =
-		    (struct sink){.what = x->collector_text};
+		    (struct sink){.what = x->collector_text, .x = x, .fd = -1};
 	}
 	if (o->file) {
 		snprintf(x->file_text, sizeof x->file_text, "file %s", o->file);
-		x->sinks[x->n_sinks++] =
-		    (struct sink){.what = x->file_text, .is_file = true};
+		x->sinks[x->n_sinks++] = (struct sink){
+		    .what = x->file_text, .is_file = true, .x = x, .fd = -1};
 	}
 	for (int i = 0; i < x->n_sinks; i++) {
 		GError *gerr = NULL;
@@ -358,7 +522,7 @@ struct pn_ipfix *pn_ipfix_open(const struct pn_ipfix_options *o,
 					 gerr ? gerr->message : "failed");
 				g_clear_error(&gerr);
 				x->n_sinks = i;
-				int rc = pn_ipfix_close(x, NULL, 0);
+				int rc = pn_ipfix_close(x, NULL, NULL, 0);
 				(void)rc;
 				return NULL;
 			}
@@ -482,6 +646,16 @@ static bool sink_ready(struct pn_ipfix *x, struct sink *k)
 	return false;
 }
 
+/* After a send: a broken connection is built again later; a first
+ * failure is said. */
+static void after_send(struct pn_ipfix *x, struct sink *k)
+{
+	if (k->broken)
+		sink_fail(x, k, NULL);
+	else if (k->error[0])
+		report(k, NULL);
+}
+
 void pn_ipfix_flow(struct pn_ipfix *x, const struct pn_flow *f)
 {
 	if (!x)
@@ -494,28 +668,27 @@ void pn_ipfix_flow(struct pn_ipfix *x, const struct pn_flow *f)
 	for (int i = 0; i < x->n_sinks; i++) {
 		struct sink *k = &x->sinks[i];
 		x->counters.records++;
+		if (k->fp && k->queued)
+			tcp_drain(k);
+		if (k->broken)
+			sink_fail(x, k, NULL);
 		if (!sink_ready(x, k)) {
 			x->counters.lost++;
 			continue;
 		}
 		GError *gerr = NULL;
-		udp_send_failed = false;
 		if (!fBufSetExportTemplate(k->buf, tid, &gerr) ||
-		    !fBufAppend(k->buf, (uint8_t *)&r, sizeof r, &gerr) ||
-		    (udp_send_failed &&
-		     (g_set_error(&gerr, FB_ERROR_DOMAIN, FB_ERROR_IO, "%s",
-				  udp_send_error),
-		      true))) {
+		    !fBufAppend(k->buf, (uint8_t *)&r, sizeof r, &gerr)) {
 			x->counters.lost++;
 			sink_fail(x, k, gerr);
 		} else if (++k->in_message >=
 			   (!k->is_file && x->o.transport == PN_IPFIX_UDP
 				? RECORDS_PER_UDP_MESSAGE
 				: RECORDS_PER_MESSAGE)) {
-			if (emit(k, &gerr))
-				k->in_message = 0;
-			else
+			if (!emit(x, k, &gerr))
 				sink_fail(x, k, gerr);
+			else
+				after_send(x, k);
 		}
 		g_clear_error(&gerr);
 	}
@@ -527,21 +700,26 @@ void pn_ipfix_flush(struct pn_ipfix *x)
 		return;
 	for (int i = 0; i < x->n_sinks; i++) {
 		struct sink *k = &x->sinks[i];
-		if (!k->buf)
+		if (k->fp && k->queued)
+			tcp_drain(k);
+		if (!k->buf || k->broken) {
+			if (k->broken)
+				sink_fail(x, k, NULL);
 			continue;
+		}
 		GError *gerr = NULL;
-		bool ok = emit(k, &gerr);
-		if (ok)
-			k->in_message = 0;
+		bool ok = emit(x, k, &gerr);
 		if (ok && !k->is_file && x->o.transport == PN_IPFIX_UDP &&
 		    monotonic() - k->last_templates >= TEMPLATE_REFRESH_S) {
 			ok = fbSessionExportTemplates(fBufGetSession(k->buf),
 						      &gerr) &&
-			     emit(k, &gerr);
+			     emit(x, k, &gerr);
 			k->last_templates = monotonic();
 		}
 		if (!ok)
 			sink_fail(x, k, gerr);
+		else
+			after_send(x, k);
 		g_clear_error(&gerr);
 	}
 }
@@ -551,7 +729,11 @@ const struct pn_ipfix_counters *pn_ipfix_counters(const struct pn_ipfix *x)
 	return &x->counters;
 }
 
-int pn_ipfix_close(struct pn_ipfix *x, char *err, size_t err_size)
+/* At the end, a TCP collector gets a few seconds to take what is queued. */
+#define CLOSE_WAIT_S 3.0
+
+int pn_ipfix_close(struct pn_ipfix *x, struct pn_ipfix_counters *last,
+		   char *err, size_t err_size)
 {
 	if (!x)
 		return 0;
@@ -561,18 +743,27 @@ int pn_ipfix_close(struct pn_ipfix *x, char *err, size_t err_size)
 		if (!k->buf)
 			continue;
 		GError *gerr = NULL;
-		if (!emit(k, &gerr)) {
-			x->counters.lost += k->in_message;
-			if (k->is_file && err) {
-				snprintf(err, err_size, "IPFIX %s: %s", k->what,
-					 gerr->message);
-				rc = -1;
-			}
+		if (!emit(x, k, &gerr) && k->is_file && err) {
+			snprintf(err, err_size, "IPFIX %s: %s", k->what,
+				 gerr->message);
+			rc = -1;
 		}
 		g_clear_error(&gerr);
+		for (double until = monotonic() + CLOSE_WAIT_S;
+		     k->fp && k->queued && !k->broken && monotonic() < until;) {
+			struct pollfd p = {.fd = k->fd, .events = POLLOUT};
+			poll(&p, 1, 100);
+			tcp_drain(k);
+		}
+		if (k->error[0])
+			report(k, NULL);
+		x->counters.lost += k->queued_records;
 		fBufFree(k->buf);
 		k->buf = NULL;
+		net_close(k);
 	}
+	if (last)
+		*last = x->counters;
 	if (x->model)
 		fbInfoModelFree(x->model);
 	free(x);

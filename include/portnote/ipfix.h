@@ -80,8 +80,10 @@ void pn_ipfix_flush(struct pn_ipfix *x);
 
 const struct pn_ipfix_counters *pn_ipfix_counters(const struct pn_ipfix *x);
 
-/* Flushes and closes. Returns 0, or -1 with a message in err when the file
- * could not be written in full. */
-int pn_ipfix_close(struct pn_ipfix *x, char *err, size_t err_size);
+/* Flushes, gives a TCP collector a few seconds to take what is queued, and
+ * closes; *last (may be NULL) gets the final counts. Returns 0, or -1 with
+ * a message in err when the file could not be written in full. */
+int pn_ipfix_close(struct pn_ipfix *x, struct pn_ipfix_counters *last,
+		   char *err, size_t err_size);
 
 #endif
