@@ -63,9 +63,14 @@ static const char usage[] =
     "(as root;\n"
     "                          default nobody; '-Z root' keeps root)\n"
     "  --no-evidence           do not examine payloads (no verdicts)\n"
+    "  --active-timeout S      with --ipfix: export a long flow every S "
+    "seconds,\n"
+    "                          with the counts since its last record "
+    "(default 60)\n"
     "  --declare FILE          what this site runs on purpose ('2222/tcp "
     "ssh'):\n"
-    "                          a declared port is judged against it\n"
+    "                          a declared port is judged against "
+    "it\n" PN_IPFIX_HELP
     "  -s, --snaplen N, --no-promisc, --immediate, -B, --buffer-size K,\n"
     "  -c, --count N           as for the other capture "
     "commands\n" PN_COMMON_HELP "\n"
@@ -79,6 +84,7 @@ enum {
 	OPT_METRICS,
 	OPT_METRICS_SERVICES,
 	OPT_NO_EVIDENCE,
+	OPT_ACTIVE_TIMEOUT,
 };
 
 struct own_options {
@@ -90,6 +96,8 @@ struct own_options {
 	const char *flows_out;
 	const char *metrics;
 	unsigned metrics_services;
+	struct pn_ipfix_options ipfix;
+	double active_timeout;
 };
 
 static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
@@ -115,6 +123,17 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 	case OPT_NO_EVIDENCE:
 		o->flows.evidence = false;
 		return 0;
+	case OPT_ACTIVE_TIMEOUT:
+		errno = 0;
+		o->active_timeout = strtod(arg, &end);
+		if (errno || *end || !(o->active_timeout >= 1) ||
+		    o->active_timeout > 86400)
+			return pn_cli_usage_error(cli,
+						  "bad --active-timeout '%s' "
+						  "(expected seconds, 1 to "
+						  "86400)",
+						  arg);
+		return 0;
 	case OPT_METRICS:
 		o->metrics = arg;
 		return 0;
@@ -128,7 +147,9 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 		return 0;
 	}
 	int sort = (int)o->sort;
-	int taken = pn_cli_report_option(cli, opt, arg, &o->top, &sort);
+	int taken = pn_cli_ipfix_option(cli, &o->ipfix, opt, arg);
+	if (taken == 0)
+		taken = pn_cli_report_option(cli, opt, arg, &o->top, &sort);
 	o->sort = (enum pn_live_sort)sort;
 	if (taken == 0)
 		taken = pn_cli_flow_option(cli, &o->flows, opt, arg);
@@ -149,6 +170,15 @@ struct service {
 	UT_hash_handle hh;
 };
 
+/* A long flow exported in part (--active-timeout): what its records have
+ * carried so far. Keyed by the flow's address, removed when it ends. */
+struct exported {
+	const struct pn_flow *flow;
+	uint64_t packets[2], bytes[2];
+	pn_time_us until_us; /* the end of its last record */
+	UT_hash_handle hh;
+};
+
 struct run {
 	const struct pn_cli *cli;
 	struct own_options *own;
@@ -165,6 +195,9 @@ struct run {
 	bool tty, view_on, failed;
 	struct pn_view_state view;
 	struct pn_metrics *metrics;
+	struct pn_ipfix *ipfix;
+	struct exported *exported; /* flows already exported in part */
+	double next_ipfix_flush;   /* monotonic */
 	FILE *flows_out;
 	/* The first lost write to stdout and to --flows-out (an errno, -1
 	 * unknown): it ends the run, and is reported at its end. */
@@ -213,6 +246,58 @@ static struct service *service_of(struct run *r, const struct pn_flow *f)
 	return s;
 }
 
+/* A flow's record since its last part, or the whole flow. */
+static void export_end(struct run *r, const struct pn_flow *f)
+{
+	struct exported *e;
+	HASH_FIND_PTR(r->exported, &f, e);
+	if (!e) {
+		pn_ipfix_flow(r->ipfix, f);
+		return;
+	}
+	struct pn_ipfix_part part = {.start_us = e->until_us,
+				     .end_us = f->seen_us,
+				     .reason = pn_ipfix_end_reason(f)};
+	for (int i = 0; i < 2; i++) {
+		part.packets[i] = f->packets[i] - e->packets[i];
+		part.bytes[i] = f->bytes[i] - e->bytes[i];
+	}
+	pn_ipfix_part(r->ipfix, f, &part);
+	HASH_DEL(r->exported, e);
+	free(e);
+}
+
+/* --active-timeout: a flow active that long since its start (or its last
+ * record) gets a record of its counts since, as flow exporters do. */
+static void export_active(struct run *r, const struct pn_flow *f)
+{
+	struct exported *e;
+	HASH_FIND_PTR(r->exported, &f, e);
+	pn_time_us since = e ? e->until_us : pn_flow_first_us(f);
+	if (pn_time_sub(f->seen_us, since) <
+	    (int64_t)(r->own->active_timeout * 1e6))
+		return;
+	if (!e) {
+		e = calloc(1, sizeof *e);
+		if (!e) {
+			fputs("portnote live: out of memory\n", stderr);
+			exit(70);
+		}
+		e->flow = f;
+		HASH_ADD_PTR(r->exported, flow, e);
+	}
+	struct pn_ipfix_part part = {
+	    .start_us = since, .end_us = f->seen_us, .reason = PN_IPFIX_ACTIVE};
+	for (int i = 0; i < 2; i++) {
+		part.packets[i] = f->packets[i] - e->packets[i];
+		part.bytes[i] = f->bytes[i] - e->bytes[i];
+		e->packets[i] = f->packets[i];
+		e->bytes[i] = f->bytes[i];
+	}
+	e->until_us = f->seen_us;
+	pn_ipfix_part(r->ipfix, f, &part);
+}
+
 static void count_verdict(struct run *r, const struct pn_flow *f,
 			  uint64_t *verdict, uint64_t *looks)
 {
@@ -238,6 +323,8 @@ static void on_flow_end(void *ctx, const struct pn_flow *f)
 		s->pub.flows++;
 	if (r->own->flows.evidence)
 		count_verdict(r, f, s->ended_verdict, s->ended_looks);
+	if (r->ipfix)
+		export_end(r, f);
 	pn_service_stats_add(r->stats, f);
 	if (r->flows_out)
 		pn_flow_print(r->flows_out, PN_FORMAT_JSON, r->cli->reg, r->ann,
@@ -260,6 +347,8 @@ static void add_active(void *ctx, const struct pn_flow *f)
 	/* Only a verdict that can no longer change, so counts only grow. */
 	if (r->own->flows.evidence && !pn_flow_verdict_open(f))
 		count_verdict(r, f, s->pub.verdict, s->pub.differs_looks);
+	if (r->ipfix)
+		export_active(r, f);
 }
 
 /* Builds r->snap: service totals are ended flows plus the counters of the
@@ -341,6 +430,11 @@ static void take_snapshot(struct run *r, const struct pn_capture_stats *cs,
 		sn->flows_ended += fc->ended[e];
 	sn->flows_evicted = fc->ended[PN_END_EVICTED];
 	sn->max_flows = r->own->flows.max_flows;
+	sn->ipfix = r->ipfix != NULL;
+	if (r->ipfix) {
+		sn->ipfix_records = pn_ipfix_counters(r->ipfix)->records;
+		sn->ipfix_lost = pn_ipfix_counters(r->ipfix)->lost;
+	}
 	r->snapshot_us = now;
 }
 
@@ -625,6 +719,11 @@ static bool on_tick(void *ctx, const struct pn_capture_stats *cs)
 		return false;
 	pn_time_us now = wall_us();
 	pn_flow_tick(r->table, now);
+	/* Records go out within a second, even when few flows end. */
+	if (r->ipfix && monotonic() >= r->next_ipfix_flush) {
+		pn_ipfix_flush(r->ipfix);
+		r->next_ipfix_flush = monotonic() + 1;
+	}
 	if (r->view_on) {
 		enum pn_view_action a = pn_view_keys(&r->view);
 		if (a == PN_VIEW_QUIT)
@@ -654,11 +753,16 @@ int pn_cmd_live(int argc, char **argv)
 	    {"metrics", required_argument, NULL, OPT_METRICS},
 	    {"metrics-services", required_argument, NULL, OPT_METRICS_SERVICES},
 	    {"no-evidence", no_argument, NULL, OPT_NO_EVIDENCE},
+	    {"active-timeout", required_argument, NULL, OPT_ACTIVE_TIMEOUT},
+	    PN_IPFIX_LONGOPTS,
 	    PN_FLOW_LONGOPTS,
 	    {NULL, 0, NULL, 0}};
 	const char *who = "portnote live";
-	struct own_options own = {
-	    .interval = 2, .top = 20, .metrics_services = 20};
+	struct own_options own = {.interval = 2,
+				  .top = 20,
+				  .metrics_services = 20,
+				  .ipfix = {.pen = PN_IPFIX_PEN},
+				  .active_timeout = 60};
 	pn_cli_capture_init(&own.capture);
 	pn_flow_config_init(&own.flows);
 	const struct pn_cli_options opts = {longopts, PN_CAPTURE_SHORTOPTS,
@@ -702,6 +806,16 @@ int pn_cmd_live(int argc, char **argv)
 		fputs("portnote live: out of memory\n", stderr);
 		return PN_EXIT_FAIL;
 	}
+	if (own.ipfix.collector || own.ipfix.file) {
+		char err[600];
+		own.ipfix.evidence = own.flows.evidence;
+		r.ipfix =
+		    pn_ipfix_open(&own.ipfix, cli.reg, r.ann, err, sizeof err);
+		if (!r.ipfix) {
+			fprintf(stderr, "%s: %s\n", who, pn_safe(err));
+			return PN_EXIT_FAIL;
+		}
+	}
 	own.capture.opts.tick = on_tick;
 	own.capture.opts.tick_ms = 100;
 	static char outbuf[1 << 16];
@@ -719,6 +833,31 @@ int pn_cmd_live(int argc, char **argv)
 		pn_view_stop();
 	pn_capture_hold_signals(false);
 	pn_flow_flush(r.table);
+	if (r.ipfix) {
+		struct pn_ipfix_counters c;
+		char err[600];
+		if (pn_ipfix_close(r.ipfix, &c, err, sizeof err)) {
+			fprintf(stderr, "%s: %s\n", who, pn_safe(err));
+			r.failed = true;
+		}
+		fprintf(
+		    stderr,
+		    "%s: IPFIX: %llu records to %s%s%s%s%s, %llu not sent\n",
+		    who, (unsigned long long)c.records,
+		    own.ipfix.collector ? "collector " : "",
+		    own.ipfix.collector ? pn_safe(own.ipfix.collector) : "",
+		    own.ipfix.collector && own.ipfix.file ? " and " : "",
+		    own.ipfix.file ? "file " : "",
+		    own.ipfix.file ? pn_safe(own.ipfix.file) : "",
+		    (unsigned long long)c.lost);
+		r.ipfix = NULL;
+		struct exported *e, *etmp;
+		HASH_ITER(hh, r.exported, e, etmp)
+		{
+			HASH_DEL(r.exported, e);
+			free(e);
+		}
+	}
 	if (!r.failed && result != PN_CAPTURE_FATAL &&
 	    result != PN_CAPTURE_USAGE) {
 		char inputs[300];

@@ -539,6 +539,21 @@ static void varfield(fbVarfield_t *v, const void *p, size_t n)
 	v->len = n;
 }
 
+enum pn_ipfix_reason pn_ipfix_end_reason(const struct pn_flow *f)
+{
+	switch ((enum pn_flow_end)f->end) {
+	case PN_END_FIN:
+	case PN_END_RST:
+		return PN_IPFIX_END;
+	case PN_END_IDLE:
+		return PN_IPFIX_IDLE;
+	case PN_END_EVICTED:
+		return PN_IPFIX_RESOURCES;
+	default:
+		return PN_IPFIX_FORCED;
+	}
+}
+
 static void fill(struct pn_ipfix *x, const struct pn_flow *f, struct record *r,
 		 uint8_t app_id[3], char *names, size_t names_size, char *flags,
 		 size_t flags_size)
@@ -571,20 +586,7 @@ static void fill(struct pn_ipfix *x, const struct pn_flow *f, struct record *r,
 	r->rev_tcp_flags = f->tcp_flags[srv];
 	static const uint8_t ip_proto[PN_TRANSPORT_COUNT] = {6, 17, 132, 33};
 	r->proto = (unsigned)t < PN_TRANSPORT_COUNT ? ip_proto[t] : 0;
-	switch ((enum pn_flow_end)f->end) {
-	case PN_END_FIN:
-	case PN_END_RST:
-		r->end_reason = PN_IPFIX_END;
-		break;
-	case PN_END_IDLE:
-		r->end_reason = PN_IPFIX_IDLE;
-		break;
-	case PN_END_EVICTED:
-		r->end_reason = PN_IPFIX_RESOURCES;
-		break;
-	default:
-		r->end_reason = PN_IPFIX_FORCED;
-	}
+	r->end_reason = (uint8_t)pn_ipfix_end_reason(f);
 	/* RFC 6759: the engine, then the selector (the port, network
 	 * order); the registered names, space-separated. */
 	app_id[0] = ENGINE_IANA_L4;
@@ -658,12 +660,28 @@ static void after_send(struct pn_ipfix *x, struct sink *k)
 
 void pn_ipfix_flow(struct pn_ipfix *x, const struct pn_flow *f)
 {
+	pn_ipfix_part(x, f, NULL);
+}
+
+void pn_ipfix_part(struct pn_ipfix *x, const struct pn_flow *f,
+		   const struct pn_ipfix_part *part)
+{
 	if (!x)
 		return;
 	struct record r;
 	uint8_t app_id[3];
 	char names[1024], flags[160];
 	fill(x, f, &r, app_id, names, sizeof names, flags, sizeof flags);
+	if (part) {
+		int srv = f->server, cli = !srv;
+		r.start_ms = (uint64_t)(part->start_us / 1000);
+		r.end_ms = (uint64_t)(part->end_us / 1000);
+		r.packets = part->packets[cli];
+		r.octets = part->bytes[cli];
+		r.rev_packets = part->packets[srv];
+		r.rev_octets = part->bytes[srv];
+		r.end_reason = (uint8_t)part->reason;
+	}
 	uint16_t tid = f->key.ip_version == 6 ? TID_V6 : TID_V4;
 	for (int i = 0; i < x->n_sinks; i++) {
 		struct sink *k = &x->sinks[i];

@@ -94,6 +94,7 @@ struct totals {
 	uint64_t flows_started, flows_ended, flows_evicted;
 	uint64_t reason[PN_R_COUNT];
 	uint64_t nonip[PN_NONIP_COUNT];
+	uint64_t ipfix_records, ipfix_lost;
 };
 
 /* One open HTTP connection, in accept order; the MHD socket context. */
@@ -536,6 +537,19 @@ static void render(const struct pn_metrics *m,
 	}
 	if (snap->evidence)
 		render_verdicts(m, o, b);
+	if (snap->ipfix) {
+		family(b, "portnote_ipfix_records_total", "counter",
+		       "Flow records handed to the IPFIX exporting processes "
+		       "(once per collector and file).");
+		sample_u64(b, "portnote_ipfix_records_total",
+			   m->totals.ipfix_records);
+		family(b, "portnote_ipfix_records_not_sent_total", "counter",
+		       "Of those, records that could not be sent: collector "
+		       "unreachable, connection refused or lost, buffers "
+		       "full.");
+		sample_u64(b, "portnote_ipfix_records_not_sent_total",
+			   m->totals.ipfix_lost);
+	}
 }
 
 static void swap_text(struct pn_metrics *m, struct buf *b)
@@ -747,6 +761,8 @@ static void absorb_totals(struct totals *t, const struct pn_live_snapshot *sn)
 		t->reason[r] = max_u64(t->reason[r], sn->decode.reason[r]);
 	for (int k = 0; k < PN_NONIP_COUNT; k++)
 		t->nonip[k] = max_u64(t->nonip[k], sn->decode.nonip[k]);
+	t->ipfix_records = max_u64(t->ipfix_records, sn->ipfix_records);
+	t->ipfix_lost = max_u64(t->ipfix_lost, sn->ipfix_lost);
 }
 
 void pn_metrics_update(struct pn_metrics *m,

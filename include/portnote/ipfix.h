@@ -74,6 +74,19 @@ enum pn_ipfix_reason {
 /* Exports one ended flow. */
 void pn_ipfix_flow(struct pn_ipfix *x, const struct pn_flow *f);
 
+/* Part of a flow (live's active timeout): the counts since its previous
+ * record, per endpoint of the flow key, over [start_us, end_us]. */
+struct pn_ipfix_part {
+	uint64_t packets[2], bytes[2];
+	pn_time_us start_us, end_us;
+	enum pn_ipfix_reason reason;
+};
+void pn_ipfix_part(struct pn_ipfix *x, const struct pn_flow *f,
+		   const struct pn_ipfix_part *part);
+
+/* The reason of a flow's last record, from how it ended. */
+enum pn_ipfix_reason pn_ipfix_end_reason(const struct pn_flow *f);
+
 /* Sends what is buffered (called once per second in live capture, and at
  * the end), and templates again on UDP when their time has come. */
 void pn_ipfix_flush(struct pn_ipfix *x);

@@ -68,6 +68,9 @@ struct pn_live_snapshot {
 	 * the services' counts summed. */
 	bool evidence;
 	uint64_t verdict[PN_V_COUNT];
+	/* IPFIX export (--ipfix): records handed over, and not sent. */
+	bool ipfix;
+	uint64_t ipfix_records, ipfix_lost;
 	/* Services, sorted by the view's sort key (bytes/s by default). */
 	struct pn_live_service *services;
 	uint32_t n_services;
