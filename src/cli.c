@@ -207,6 +207,44 @@ int pn_cli_ipfix_option(struct pn_cli *cli, struct pn_ipfix_options *o, int opt,
 	return 0;
 }
 
+bool pn_cli_ipfix_open(const struct pn_cli *cli, struct pn_ipfix_options *o,
+		       struct pn_annotator *ann, bool evidence,
+		       struct pn_ipfix **out)
+{
+	*out = NULL;
+	if (!o->collector && !o->file)
+		return true;
+	char err[600];
+	o->evidence = evidence;
+	*out = pn_ipfix_open(o, cli->reg, ann, err, sizeof err);
+	if (!*out)
+		fprintf(stderr, "portnote %s: %s\n", cli->command,
+			pn_safe(err));
+	return *out != NULL;
+}
+
+int pn_cli_ipfix_close(const struct pn_cli *cli, struct pn_ipfix *x,
+		       const struct pn_ipfix_options *o)
+{
+	if (!x)
+		return 0;
+	struct pn_ipfix_counters c;
+	char err[600];
+	int rc = pn_ipfix_close(x, &c, err, sizeof err);
+	if (rc)
+		fprintf(stderr, "portnote %s: %s\n", cli->command,
+			pn_safe(err));
+	fprintf(stderr,
+		"portnote %s: IPFIX: %llu records to %s%s%s%s%s, %llu not "
+		"sent\n",
+		cli->command, (unsigned long long)c.records,
+		o->collector ? "collector " : "",
+		o->collector ? pn_safe(o->collector) : "",
+		o->collector && o->file ? " and " : "", o->file ? "file " : "",
+		o->file ? pn_safe(o->file) : "", (unsigned long long)c.lost);
+	return rc;
+}
+
 bool pn_cli_number(const char *s, unsigned long long min,
 		   unsigned long long max, unsigned long long *out)
 {

@@ -164,26 +164,6 @@ static void inputs_text(const struct pn_capture_options *o, char *buf,
 	}
 }
 
-/* Sends what is left, says what was exported on stderr, and closes:
- * -1 when the file could not be written in full. */
-static int ipfix_end(struct run *r, const struct pn_ipfix_options *o,
-		     const char *who)
-{
-	struct pn_ipfix_counters c;
-	char err[600];
-	int rc = pn_ipfix_close(r->ipfix, &c, err, sizeof err);
-	r->ipfix = NULL;
-	if (rc)
-		fprintf(stderr, "%s: %s\n", who, pn_safe(err));
-	fprintf(stderr,
-		"%s: IPFIX: %llu records to %s%s%s%s%s, %llu not sent\n", who,
-		(unsigned long long)c.records, o->collector ? "collector " : "",
-		o->collector ? pn_safe(o->collector) : "",
-		o->collector && o->file ? " and " : "", o->file ? "file " : "",
-		o->file ? pn_safe(o->file) : "", (unsigned long long)c.lost);
-	return rc;
-}
-
 static int run_command(int argc, char **argv, bool is_stats)
 {
 	static const struct option longopts[] = {
@@ -235,16 +215,10 @@ static int run_command(int argc, char **argv, bool is_stats)
 	if (is_stats)
 		r.services =
 		    pn_service_stats_create(cli.reg, r.ann, own.flows.evidence);
-	if (own.ipfix.collector || own.ipfix.file) {
-		char err[600];
-		own.ipfix.evidence = own.flows.evidence;
-		r.ipfix =
-		    pn_ipfix_open(&own.ipfix, cli.reg, r.ann, err, sizeof err);
-		if (!r.ipfix) {
-			fprintf(stderr, "%s: %s\n", who, pn_safe(err));
-			rc = PN_EXIT_FAIL;
-			goto out;
-		}
+	if (!pn_cli_ipfix_open(&cli, &own.ipfix, r.ann, own.flows.evidence,
+			       &r.ipfix)) {
+		rc = PN_EXIT_FAIL;
+		goto out;
 	}
 	r.table = pn_flow_table_create(&own.flows, cli.reg, on_flow_end, &r);
 	struct pn_capture_stats stats;
@@ -294,11 +268,11 @@ static int run_command(int argc, char **argv, bool is_stats)
 	rc = result == PN_CAPTURE_USAGE		? PN_EXIT_USAGE
 	     : result == PN_CAPTURE_OK && !lost ? PN_EXIT_OK
 						: PN_EXIT_FAIL;
-	if (r.ipfix && ipfix_end(&r, &own.ipfix, who) != 0 && !rc)
+	if (pn_cli_ipfix_close(&cli, r.ipfix, &own.ipfix) != 0 && !rc)
 		rc = PN_EXIT_FAIL;
+	r.ipfix = NULL;
 out:
-	if (r.ipfix)
-		ipfix_end(&r, &own.ipfix, who);
+	pn_cli_ipfix_close(&cli, r.ipfix, &own.ipfix);
 	pn_flow_table_destroy(r.table);
 	pn_service_stats_destroy(r.services);
 	pn_annotator_destroy(r.ann);

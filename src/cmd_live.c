@@ -806,16 +806,9 @@ int pn_cmd_live(int argc, char **argv)
 		fputs("portnote live: out of memory\n", stderr);
 		return PN_EXIT_FAIL;
 	}
-	if (own.ipfix.collector || own.ipfix.file) {
-		char err[600];
-		own.ipfix.evidence = own.flows.evidence;
-		r.ipfix =
-		    pn_ipfix_open(&own.ipfix, cli.reg, r.ann, err, sizeof err);
-		if (!r.ipfix) {
-			fprintf(stderr, "%s: %s\n", who, pn_safe(err));
-			return PN_EXIT_FAIL;
-		}
-	}
+	if (!pn_cli_ipfix_open(&cli, &own.ipfix, r.ann, own.flows.evidence,
+			       &r.ipfix))
+		return PN_EXIT_FAIL;
 	own.capture.opts.tick = on_tick;
 	own.capture.opts.tick_ms = 100;
 	static char outbuf[1 << 16];
@@ -834,22 +827,8 @@ int pn_cmd_live(int argc, char **argv)
 	pn_capture_hold_signals(false);
 	pn_flow_flush(r.table);
 	if (r.ipfix) {
-		struct pn_ipfix_counters c;
-		char err[600];
-		if (pn_ipfix_close(r.ipfix, &c, err, sizeof err)) {
-			fprintf(stderr, "%s: %s\n", who, pn_safe(err));
+		if (pn_cli_ipfix_close(&cli, r.ipfix, &own.ipfix))
 			r.failed = true;
-		}
-		fprintf(
-		    stderr,
-		    "%s: IPFIX: %llu records to %s%s%s%s%s, %llu not sent\n",
-		    who, (unsigned long long)c.records,
-		    own.ipfix.collector ? "collector " : "",
-		    own.ipfix.collector ? pn_safe(own.ipfix.collector) : "",
-		    own.ipfix.collector && own.ipfix.file ? " and " : "",
-		    own.ipfix.file ? "file " : "",
-		    own.ipfix.file ? pn_safe(own.ipfix.file) : "",
-		    (unsigned long long)c.lost);
 		r.ipfix = NULL;
 		struct exported *e, *etmp;
 		HASH_ITER(hh, r.exported, e, etmp)

@@ -193,6 +193,17 @@ void pn_cli_release(struct pn_cli *cli);
 int pn_cli_ipfix_option(struct pn_cli *cli, struct pn_ipfix_options *o, int opt,
 			const char *arg);
 
+/* Opens the exporter when o asks for one: true with *out set (NULL when
+ * no export was asked for), false after "portnote CMD: why". */
+bool pn_cli_ipfix_open(const struct pn_cli *cli, struct pn_ipfix_options *o,
+		       struct pn_annotator *ann, bool evidence,
+		       struct pn_ipfix **out);
+
+/* Closes it and says on stderr how many records went where and how many
+ * were not sent. Returns 0, or -1 when the file was not written in full. */
+int pn_cli_ipfix_close(const struct pn_cli *cli, struct pn_ipfix *x,
+		       const struct pn_ipfix_options *o);
+
 /* Report options of stats and live. */
 #define PN_REPORT_LONGOPTS                                                     \
 	{"top", required_argument, NULL, PN_OPT_TOP},                          \
