@@ -22,6 +22,9 @@
 #   6. live --active-timeout 1 on lo (root): a 5-second TCP transfer gives
 #      several records (active timeout, then end of flow) whose deltas add
 #      up to the flow's totals.
+#   7. live exporting to nfcapd, which is stopped mid-run (root): every
+#      flow is still captured, those after are counted as not sent; and an
+#      IPv6 collector ([::1]:PORT) receives the export.
 # Tools that are missing skip their part; with none of ipfixDump and
 # nfcapd the test is skipped (exit 77). Prints "N passed, M failed".
 set -uo pipefail
@@ -341,6 +344,72 @@ PY
 	kill "$srv" 2>/dev/null
 else
 	echo "note: part 6 (live export) needs root and ipfixDump; skipped"
+fi
+
+# 7. A collector that stops mid-run: live exports to nfcapd over UDP, nfcapd
+#    is stopped, traffic goes on; portnote keeps capturing to the end,
+#    exits 0, and counts the records that found no collector.
+if [[ $EUID -eq 0 ]] && command -v nfcapd >/dev/null; then
+	cport=$(free_port)
+	tport=$(free_port)
+	mkdir -p "$tmp/nfcapd-stop"
+	nfcapd -w "$tmp/nfcapd-stop" -b 127.0.0.1 -p "$cport" -t 3600 \
+		>"$tmp/nfcapd-stop.log" 2>&1 &
+	nfs=$!
+	pids+=("$nfs")
+	"$portnote" live -i lo -f "udp port $tport" --interval 1 --duration 8 \
+		--idle-timeout udp=1 --ipfix "127.0.0.1:$cport" --format json \
+		-Z root >"$tmp/stop.json" 2>"$tmp/stop.err" &
+	lv=$!
+	pids+=("$lv")
+	sleep 1.5
+	send() { # COUNT: datagrams from as many source ports
+		python3 -c 'import socket,sys
+for i in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"ping", ("127.0.0.1", int(sys.argv[1]))); s.close()' "$tport" "$1"
+	}
+	send 20
+	sleep 3 # the flows end (idle 1 s) and are exported
+	kill -TERM "$nfs"
+	wait "$nfs" 2>/dev/null
+	send 20
+	wait "$lv"
+	rc=$?
+	stored=$(nfdump -R "$tmp/nfcapd-stop" -q -o 'fmt:%dp' 2>/dev/null | grep -c "$tport")
+	not_sent=$(sed -n 's/.*IPFIX: [0-9]* records to .*, \([0-9]*\) not sent$/\1/p' "$tmp/stop.err")
+	captured=$(grep '"type":"stats"' "$tmp/stop.json" | python3 -c 'import json,sys
+print(json.loads(sys.stdin.read())["all"]["flows"])' 2>/dev/null)
+	if [[ $rc -eq 0 && $stored -ge 1 && ${not_sent:-0} -ge 1 && ${captured:-0} -eq 40 ]]; then
+		ok "collector stopped mid-run: all 40 flows captured, $stored stored before, $not_sent not sent after, exit 0"
+	else
+		bad "collector stopped mid-run: exit $rc, stored $stored, not sent '${not_sent:-?}', captured '${captured:-?}': $(tail -3 "$tmp/stop.err")"
+	fi
+fi
+
+# An IPv6 collector: [::1]:PORT
+port=$(free_port)
+python3 -c 'import socket,sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::1", int(sys.argv[1]))); s.settimeout(5); n = 0
+try:
+    while True:
+        d = s.recv(65535)
+        n += d[:2] == b"\x00\x0a"
+except OSError:
+    pass
+open(sys.argv[2], "w").write(str(n))' "$port" "$tmp/v6.count" &
+v6=$!
+pids+=("$v6")
+sleep 0.3
+"$portnote" flows -r "$demo" --ipfix "[::1]:$port" >/dev/null 2>"$tmp/v6.err"
+rc=$?
+wait "$v6" 2>/dev/null
+if [[ $rc -eq 0 && $(cat "$tmp/v6.count" 2>/dev/null || echo 0) -gt 10 ]] &&
+	grep -q "IPFIX: $n_flows records to collector \[::1\]:$port, 0 not sent" "$tmp/v6.err"; then
+	ok "an IPv6 collector [::1]:$port gets $(cat "$tmp/v6.count") IPFIX messages (version 10)"
+else
+	bad "IPv6 collector: exit $rc, $(cat "$tmp/v6.count" 2>/dev/null) messages: $(tail -1 "$tmp/v6.err")"
 fi
 
 # 5. Bad values
