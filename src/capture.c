@@ -16,6 +16,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -74,8 +75,21 @@ void pn_capture_reraise(void)
 	raise(sig);
 }
 
+/* The status line of a long file read (opts->progress). */
+struct read_ahead;
+struct progress {
+	bool on, shown;
+	const char *who;
+	double start, last; /* monotonic seconds */
+	uint64_t total;	    /* bytes of every regular input file */
+	uint64_t done;	    /* bytes of the files read before this one */
+	uint64_t size;	    /* of this file; 0 when not a regular file */
+	const struct read_ahead *ahead; /* this file's reader, or NULL */
+};
+
 struct loop {
 	const struct pn_capture_options *opts;
+	struct progress progress;
 	pn_capture_fn fn;
 	void *ctx;
 	struct pn_capture_source src;
@@ -91,6 +105,94 @@ static double monotonic(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t ahead_delivered(const struct read_ahead *r);
+
+/* "1.2 GiB", "340 KiB": at most four digits, for a line that must fit. */
+static const char *size_text(uint64_t n, char buf[16])
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	unsigned u = 0;
+	while (v >= 1024 && u < 4)
+		v /= 1024, u++;
+	snprintf(buf, 16, u && v < 10 ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+static const char *count_text(double n, char buf[16])
+{
+	if (n >= 1e9)
+		snprintf(buf, 16, "%.1fG", n / 1e9);
+	else if (n >= 1e6)
+		snprintf(buf, 16, "%.1fM", n / 1e6);
+	else if (n >= 1e4)
+		snprintf(buf, 16, "%.0fk", n / 1e3);
+	else
+		snprintf(buf, 16, "%.0f", n);
+	return buf;
+}
+
+static const char *duration_text(double s, char buf[32])
+{
+	unsigned long t = s > 0 ? (unsigned long)(s + 0.5) : 0;
+	if (t >= 3600)
+		snprintf(buf, 32, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60,
+			 t % 60);
+	else
+		snprintf(buf, 32, "%lu:%02lu", t / 60, t % 60);
+	return buf;
+}
+
+static void progress_erase(struct progress *pr)
+{
+	if (!pr->shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	pr->shown = false;
+}
+
+/* Rewrites the line, at most four times a second. It is cut to the
+ * terminal's width: a wrapped line could not be erased with \r. */
+static void progress_show(struct progress *pr, uint64_t packets)
+{
+	double now = monotonic();
+	if (now - pr->last < 0.25)
+		return;
+	pr->last = now;
+	double elapsed = now - pr->start;
+	uint64_t read = pr->done + (pr->ahead ? ahead_delivered(pr->ahead) : 0);
+	char a[16], b[16], c[16], d[16], e[32], f[32], line[256];
+	int n = snprintf(line, sizeof line, "%s: ", pr->who);
+	if (pr->total && pr->ahead) {
+		n += snprintf(line + n, sizeof line - (size_t)n,
+			      "%s of %s (%.0f%%), ", size_text(read, a),
+			      size_text(pr->total, b),
+			      100.0 * (double)read / (double)pr->total);
+	}
+	n +=
+	    snprintf(line + n, sizeof line - (size_t)n,
+		     "%s packets, %s packets/s, %s elapsed",
+		     count_text((double)packets, c),
+		     count_text(elapsed > 0 ? (double)packets / elapsed : 0, d),
+		     duration_text(elapsed, e));
+	if (pr->total && pr->ahead && read > 0 && elapsed >= 1 &&
+	    read <= pr->total)
+		snprintf(line + n, sizeof line - (size_t)n, ", %s left",
+			 duration_text(elapsed * (double)(pr->total - read) /
+					   (double)read,
+				       f));
+	struct winsize ws;
+	size_t width = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col
+			   ? ws.ws_col
+			   : 80;
+	if (strlen(line) >= width)
+		line[width - 1] = '\0';
+	fprintf(stderr, "\r%s\033[K", line);
+	fflush(stderr);
+	pr->shown = true;
 }
 
 /* The packet path: decode, count, hand over. Nothing here allocates. */
@@ -263,6 +365,7 @@ struct ahead_chunk {
 };
 
 struct read_ahead {
+	uint64_t delivered; /* bytes handed to stdio: the consumer's own */
 	int fd;
 	off_t offset; /* the reader's: pread leaves the descriptor's own
 			 offset alone, for stdio if the FILE cannot be made */
@@ -335,6 +438,7 @@ static ssize_t ahead_read(void *cookie, char *buf, size_t size)
 		       r->data + (size_t)slot * AHEAD_CHUNK + r->pos, n);
 		r->pos += n;
 		done += n;
+		r->delivered += n;
 		if (r->pos < c->len)
 			break;
 		if (c->end) {
@@ -352,6 +456,11 @@ static ssize_t ahead_read(void *cookie, char *buf, size_t size)
 		pthread_mutex_unlock(&r->lock);
 	}
 	return (ssize_t)done;
+}
+
+static uint64_t ahead_delivered(const struct read_ahead *r)
+{
+	return r->delivered;
 }
 
 static void ahead_free(struct read_ahead *r)
@@ -383,7 +492,7 @@ static int ahead_close(void *cookie)
 
 /* Starts reading fd ahead. NULL if the thread or its memory cannot be
  * had; the caller then reads fd through stdio. */
-static FILE *ahead_open(int fd)
+static FILE *ahead_open(int fd, struct read_ahead **out)
 {
 	struct read_ahead *r = calloc(1, sizeof *r);
 	if (!r)
@@ -417,14 +526,17 @@ static FILE *ahead_open(int fd)
 	}
 	/* Only the caller's thread uses the FILE: no stdio locking. */
 	__fsetlocking(f, FSETLOCKING_BYCALLER);
+	*out = r;
 	return f;
 }
 
 /* Opens a capture file: a regular file is read ahead (above); standard
  * input or a pipe goes through stdio, whose blocking read a signal can
  * interrupt. */
-static pcap_t *open_file(const char *name, char err[PCAP_ERRBUF_SIZE])
+static pcap_t *open_file(const char *name, char err[PCAP_ERRBUF_SIZE],
+			 struct read_ahead **ahead)
 {
+	*ahead = NULL;
 	if (strcmp(name, "-") == 0)
 		return pcap_open_offline_with_tstamp_precision(
 		    name, PCAP_TSTAMP_PRECISION_MICRO, err);
@@ -437,7 +549,7 @@ static pcap_t *open_file(const char *name, char err[PCAP_ERRBUF_SIZE])
 	struct stat st;
 	FILE *f = NULL;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		f = ahead_open(fd);
+		f = ahead_open(fd, ahead);
 	if (!f)
 		f = fdopen(fd, "rb");
 	if (!f) {
@@ -547,9 +659,16 @@ static bool read_source(struct loop *l, const char *who, FILE *diag)
 		 * unbounded dispatch from ever returning (TPACKET_V3 reads
 		 * block after block), and with it the ticks: the view and
 		 * the snapshots stall exactly under the load they report. */
-		int n = pcap_dispatch(l->p, l->src.live ? PN_CAPTURE_BATCH : -1,
-				      on_packet, (u_char *)l);
+		/* A file is read in one call, unless a status line wants the
+		 * clock looked at now and then. */
+		int batch = l->src.live	     ? PN_CAPTURE_BATCH
+			    : l->progress.on ? PN_CAPTURE_PROGRESS_BATCH
+					     : -1;
+		int n = pcap_dispatch(l->p, batch, on_packet, (u_char *)l);
+		if (l->progress.on)
+			progress_show(&l->progress, l->stats->packets);
 		if (n == PCAP_ERROR) {
+			progress_erase(&l->progress);
 			fprintf(diag,
 				"%s: %s: packet %llu: %s; %llu packets "
 				"before it were read\n",
@@ -630,6 +749,18 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 	struct loop l = {.opts = opts, .fn = fn, .ctx = ctx, .stats = stats};
 	if (opts->duration > 0)
 		l.deadline = monotonic() + opts->duration;
+	if (opts->progress && opts->n_files > 0) {
+		l.progress.on = true;
+		l.progress.who = who;
+		l.progress.start = l.progress.last = monotonic();
+		for (int i = 0; i < opts->n_files; i++) {
+			struct stat st;
+			if (strcmp(opts->files[i], "-") != 0 &&
+			    stat(opts->files[i], &st) == 0 &&
+			    S_ISREG(st.st_mode))
+				l.progress.total += (uint64_t)st.st_size;
+		}
+	}
 	enum pn_capture_result result = PN_CAPTURE_OK;
 	int n_sources = opts->n_files > 0 ? opts->n_files : 1;
 
@@ -638,8 +769,10 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 		char err[PCAP_ERRBUF_SIZE] = "";
 		bool live = opts->n_files == 0;
 		const char *name = live ? opts->iface : opts->files[order[i]];
-		pcap_t *p =
-		    live ? open_live(opts, who, diag) : open_file(name, err);
+		struct read_ahead *ahead = NULL;
+		pcap_t *p = live ? open_live(opts, who, diag)
+				 : open_file(name, err, &ahead);
+		progress_erase(&l.progress);
 		if (!p) {
 			if (!live)
 				fprintf(diag, "%s: %s: cannot read: %s\n", who,
@@ -684,6 +817,12 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 		    .tsprecision = pcap_get_tstamp_precision(p),
 		};
 		stats->sources_read++;
+		l.progress.ahead = ahead;
+		l.progress.size = 0;
+		struct stat st;
+		if (!live && strcmp(name, "-") != 0 && stat(name, &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			l.progress.size = (uint64_t)st.st_size;
 		if (on_open)
 			on_open(ctx, &l.src);
 		current = p;
@@ -695,8 +834,11 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 			stats->sources_failed++;
 		if (live && pcap_stats(p, &stats->pcap) == 0)
 			stats->have_pcap_stats = true;
+		l.progress.ahead = NULL;
+		l.progress.done += l.progress.size;
 		pcap_close(p);
 	}
+	progress_erase(&l.progress);
 
 	if (order != &one)
 		free(order);

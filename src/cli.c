@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* A snapshot older than this gets a notice: the registry changes every
  * month, and two years is enough for ports to be assigned and withdrawn. */
@@ -21,6 +23,9 @@ int pn_cli_common_option(struct pn_cli *cli, int opt, const char *arg)
 		return 1;
 	case PN_OPT_LENIENT:
 		cli->lenient = true;
+		return 1;
+	case PN_OPT_QUIET:
+		cli->quiet = true;
 		return 1;
 	case PN_OPT_FORMAT: {
 		int f = pn_format_parse(arg);
@@ -106,15 +111,63 @@ int pn_cli_parse(struct pn_cli *cli, int argc, char **argv, const char *usage,
 	return -1;
 }
 
-void pn_cli_stale_notice(const struct pn_registry *reg)
+void pn_cli_stale_notice(const struct pn_cli *cli)
 {
-	long age = pn_registry_age_days(reg, (long long)time(NULL));
-	if (age > PN_STALE_DAYS)
+	long age = pn_registry_age_days(cli->reg, (long long)time(NULL));
+	if (age > PN_STALE_DAYS && !cli->quiet)
 		fprintf(stderr,
 			"portnote: note: the registry snapshot is dated %s, "
 			"%ld years ago; get a current one with "
-			"scripts/update-registry or pass --registry FILE\n",
-			reg->date, age / 365);
+			"portnote-update-registry (scripts/update-registry in "
+			"the source tree) or pass --registry FILE; --quiet "
+			"silences this\n",
+			cli->reg->date, age / 365);
+}
+
+const char *pn_cli_installed_path(void)
+{
+	const char *env = getenv("PORTNOTE_REGISTRY_FILE");
+	if (env)
+		return env[0] ? env : NULL;
+	return PORTNOTE_INSTALLED_REGISTRY;
+}
+
+/* The installed snapshot is used only when it is newer: a package upgrade
+ * that brings a newer built-in table must not be shadowed by an old file
+ * left in /var/lib. A file that cannot be read is said once and the run
+ * goes on with the built-in table, which is what it would have used. */
+static void load_installed(struct pn_cli *cli)
+{
+	const struct pn_registry *builtin = pn_registry_builtin();
+	const char *path = pn_cli_installed_path();
+	struct stat st;
+	cli->installed = PN_INSTALLED_NONE;
+	cli->installed_path = path;
+	if (!path || stat(path, &st) != 0)
+		return;
+	char err[PN_ERRBUF_SIZE];
+	struct pn_load_options opts = {false, NULL};
+	struct pn_registry *reg;
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, sizeof err, "%s: not a regular file", path);
+	} else if (pn_registry_load(path, path, &opts, &reg, err) == 0) {
+		snprintf(cli->installed_date, sizeof cli->installed_date, "%s",
+			 reg->date);
+		if (strcmp(reg->date, builtin->date) > 0) {
+			cli->installed = PN_INSTALLED_USED;
+			cli->owned = reg;
+			cli->reg = reg;
+			return;
+		}
+		cli->installed = PN_INSTALLED_OLDER;
+		pn_registry_free(reg);
+		return;
+	}
+	cli->installed = PN_INSTALLED_BROKEN;
+	fprintf(stderr,
+		"portnote %s: warning: the installed registry snapshot is "
+		"not used: %s; using the built-in snapshot of %s\n",
+		cli->command, pn_safe(err), pn_registry_date_text(builtin));
 }
 
 int pn_cli_load_file(const struct pn_cli *cli, const char *path,
@@ -139,13 +192,14 @@ int pn_cli_load_registry(struct pn_cli *cli)
 {
 	if (!cli->registry_path) {
 		cli->reg = pn_registry_builtin();
+		load_installed(cli);
 	} else {
 		int rc = pn_cli_load_file(cli, cli->registry_path, &cli->owned);
 		if (rc)
 			return rc;
 		cli->reg = cli->owned;
 	}
-	pn_cli_stale_notice(cli->reg);
+	pn_cli_stale_notice(cli);
 	return 0;
 }
 
@@ -156,6 +210,12 @@ int pn_cli_load_declarations(struct pn_cli *cli)
 	cli->decl =
 	    pn_declarations_load(cli->declare_path, cli->command, stderr);
 	return cli->decl ? 0 : PN_EXIT_USAGE;
+}
+
+bool pn_cli_progress(const struct pn_cli *cli, bool output_at_end)
+{
+	return !cli->quiet && isatty(STDERR_FILENO) &&
+	       (output_at_end || !isatty(STDOUT_FILENO));
 }
 
 void pn_cli_release(struct pn_cli *cli)
@@ -347,6 +407,9 @@ int pn_cli_capture_option(struct pn_cli *cli, struct pn_cli_capture *cc,
 	case 'Z':
 		o->user = arg;
 		return 1;
+	case 'n':
+		/* tcpdump's "no name resolution": portnote never resolves. */
+		return 1;
 	}
 	return 0;
 }
@@ -362,8 +425,39 @@ int pn_cli_capture_check(struct pn_cli *cli, struct pn_cli_capture *cc)
 	return 0;
 }
 
+int pn_cli_capture_operands(struct pn_cli *cli, struct pn_cli_capture *cc,
+			    int argc, char **argv)
+{
+	if (optind >= argc)
+		return -1;
+	if (cc->opts.filter)
+		return pn_cli_usage_error(cli,
+					  "a filter both with -f and after the "
+					  "options ('%s'): give one",
+					  argv[optind]);
+	size_t len = 1;
+	for (int i = optind; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *f = malloc(len);
+	if (!f) {
+		fprintf(stderr, "portnote: out of memory\n");
+		exit(70);
+	}
+	f[0] = '\0';
+	for (int i = optind; i < argc; i++) {
+		if (i > optind)
+			strcat(f, " ");
+		strcat(f, argv[i]);
+	}
+	cc->trailing_filter = f;
+	cc->opts.filter = f;
+	return -1;
+}
+
 void pn_cli_capture_release(struct pn_cli_capture *cc)
 {
+	free(cc->trailing_filter);
+	cc->trailing_filter = NULL;
 	free(cc->files);
 	cc->files = NULL;
 }

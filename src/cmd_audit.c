@@ -11,7 +11,8 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: portnote audit --rules FILE [options] [-r FILE... | -i IFACE]\n"
+    "usage: portnote audit --rules FILE [options] [-r FILE... | -i IFACE "
+    "[EXPR]]\n"
     "\n"
     "Reads a firewall ruleset (iptables-save or ip6tables-save output, nft\n"
     "-j list ruleset JSON, or a plain list: 'allow tcp 443') and reports,\n"
@@ -205,6 +206,10 @@ static void report_json(const struct pn_audit *a, const char *chain_label,
 				      pn_rules_format_name(rs->format),
 				      "chains", (json_int_t)rs->n_chains,
 				      "rules", (json_int_t)rs->n_rules));
+	json_object_set_new(
+	    doc, "registry",
+	    json_pack("{s:s, s:b, s:s}", "source", a->reg->source, "built_in",
+		      !a->reg->owned, "date", pn_registry_date_text(a->reg)));
 	json_object_set_new(
 	    doc, "evaluation",
 	    json_pack("{s:o, s:o, s:o, s:b}", "hook",
@@ -548,9 +553,10 @@ static void report_text(const struct pn_audit *a, const char *chain_label,
 	const struct pn_ruleset *rs = a->rs;
 	fprintf(out,
 		"portnote audit of %s (%s: %u chains, %u rules), IANA "
-		"registry snapshot %s\n",
+		"registry snapshot %s (%s)\n",
 		pn_safe(rs->source), pn_rules_format_name(rs->format),
-		rs->n_chains, rs->n_rules, pn_registry_date_text(a->reg));
+		rs->n_chains, rs->n_rules, pn_registry_date_text(a->reg),
+		pn_safe(pn_registry_origin(a->reg)));
 	fprintf(out, "Ports are named for what they are registered for; a "
 		     "registered port does not prove what traffic is.\n");
 	if (a->opts.traffic)
@@ -690,9 +696,8 @@ int pn_cmd_audit(int argc, char **argv)
 					    take_option, &own};
 	struct pn_cli cli = {.command = "audit"};
 	int rc = pn_cli_parse(&cli, argc, argv, usage, &opts);
-	if (rc < 0 && optind < argc)
-		rc = pn_cli_usage_error(&cli, "unexpected argument '%s'",
-					argv[optind]);
+	if (rc < 0)
+		rc = pn_cli_capture_operands(&cli, &own.capture, argc, argv);
 	if (rc < 0 && !own.rules)
 		rc = pn_cli_usage_error(&cli, "--rules FILE is required");
 	bool traffic =
@@ -797,6 +802,7 @@ int pn_cmd_audit(int argc, char **argv)
 		}
 		struct pn_capture_stats stats;
 		own.capture.opts.time_order = true;
+		own.capture.opts.progress = pn_cli_progress(&cli, true);
 		enum pn_capture_result result = pn_capture_run(
 		    &own.capture.opts, on_packet, NULL,
 		    &(struct audit_capture){table, audit}, &stats, who, stderr);

@@ -27,7 +27,7 @@
 	"  --no-evidence        do not examine payloads (no verdicts)\n"
 
 static const char flows_usage[] =
-    "usage: portnote flows [options] -r FILE... | -i IFACE\n"
+    "usage: portnote flows [options] -r FILE... | -i IFACE [EXPR]\n"
     "\n"
     "Prints one record per flow as it ends: its client and server side,\n"
     "on what evidence the server side was chosen (handshake, registry,\n"
@@ -46,7 +46,7 @@ static const char flows_usage[] =
     "--ipfix-file could not be written; 2 on bad usage.\n";
 
 static const char stats_usage[] =
-    "usage: portnote stats [options] -r FILE... | -i IFACE\n"
+    "usage: portnote stats [options] -r FILE... | -i IFACE [EXPR]\n"
     "\n"
     "Per-service statistics: flows grouped by what their server port is\n"
     "registered for on its transport, with packets and bytes each way,\n"
@@ -121,9 +121,10 @@ static void flows_header(struct run *r)
 	if (r->cli->format == PN_FORMAT_TEXT)
 		fprintf(r->out,
 			"# portnote flows: server ports as registered in the "
-			"IANA registry snapshot %s; a registered port does not "
-			"prove what the traffic is\n",
-			pn_registry_date_text(r->cli->reg));
+			"IANA registry snapshot %s (%s); a registered port "
+			"does not prove what the traffic is\n",
+			pn_registry_date_text(r->cli->reg),
+			pn_safe(pn_registry_origin(r->cli->reg)));
 	if (r->cli->format == PN_FORMAT_CSV)
 		pn_flow_csv_header(r->out);
 }
@@ -183,9 +184,8 @@ static int run_command(int argc, char **argv, bool is_stats)
 	struct pn_cli cli = {.command = is_stats ? "stats" : "flows"};
 	int rc = pn_cli_parse(&cli, argc, argv,
 			      is_stats ? stats_usage : flows_usage, &opts);
-	if (rc < 0 && optind < argc)
-		rc = pn_cli_usage_error(&cli, "unexpected argument '%s'",
-					argv[optind]);
+	if (rc < 0)
+		rc = pn_cli_capture_operands(&cli, &own.capture, argc, argv);
 	if (rc < 0) {
 		int bad = pn_cli_capture_check(&cli, &own.capture);
 		if (bad)
@@ -224,6 +224,7 @@ static int run_command(int argc, char **argv, bool is_stats)
 	struct pn_capture_stats stats;
 	/* Flows spanning files stay whole only when time runs forward. */
 	own.capture.opts.time_order = true;
+	own.capture.opts.progress = pn_cli_progress(&cli, is_stats);
 	enum pn_capture_result result =
 	    pn_capture_run(&own.capture.opts, pn_flow_capture, NULL, r.table,
 			   &stats, who, stderr);
@@ -240,8 +241,14 @@ static int run_command(int argc, char **argv, bool is_stats)
 	if (is_stats) {
 		char inputs[1024];
 		inputs_text(&own.capture.opts, inputs, sizeof inputs);
-		struct pn_report_info info = {inputs, cli.reg, own.top,
-					      own.sort, fc};
+		struct pn_report_info info = {inputs,
+					      own.capture.opts.files,
+					      own.capture.opts.n_files,
+					      own.capture.opts.iface,
+					      cli.reg,
+					      own.top,
+					      own.sort,
+					      fc};
 		pn_service_stats_report(r.services, cli.format, r.out, &info);
 	}
 	if (cli.format == PN_FORMAT_JSON)

@@ -21,7 +21,7 @@
 #include <uthash.h>
 
 static const char usage[] =
-    "usage: portnote live -i IFACE [options]\n"
+    "usage: portnote live -i IFACE [options] [EXPR]\n"
     "\n"
     "Watches an interface: packets/s and bits/s, libpcap drops, active\n"
     "flows and decode anomalies, and the services of the traffic by\n"
@@ -37,7 +37,9 @@ static const char usage[] =
     "traffic is.\n"
     "\n"
     "  -i, --interface IF      capture from IF ('any' for all)\n"
-    "  -f, --filter EXPR       only packets matching the BPF expression\n"
+    "  -f, --filter EXPR       only packets matching the BPF expression "
+    "(or EXPR\n"
+    "                          after the options, as to tcpdump)\n"
     "  --duration S            stop after S seconds\n"
     "  --interval S            refresh every S seconds (default 2)\n"
     "  --top N                 services per snapshot and in the final "
@@ -72,11 +74,13 @@ static const char usage[] =
     "                          a declared port is judged against "
     "it\n" PN_IPFIX_HELP
     "  -s, --snaplen N, --no-promisc, --immediate, -B, --buffer-size K,\n"
-    "  -c, --count N           as for the other capture "
-    "commands\n" PN_COMMON_HELP "\n"
-    "Exit status: 0; 1 if the capture failed or privileges could not be "
-    "dropped;\n"
-    "2 on bad usage.\n";
+    "  -c, --count N, -n       as for the other capture "
+    "commands\n" PN_COMMON_HELP_FORMATS(
+	"text (default) or json") "\n"
+				  "Exit status: 0; 1 if the capture failed or "
+				  "privileges could not be "
+				  "dropped;\n"
+				  "2 on bad usage.\n";
 
 enum {
 	OPT_INTERVAL = PN_OPT_FIRST_OWN,
@@ -134,9 +138,13 @@ static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
 						  "86400)",
 						  arg);
 		return 0;
-	case OPT_METRICS:
+	case OPT_METRICS: {
+		char err[256];
+		if (!pn_metrics_address_ok(arg, err, sizeof err))
+			return pn_cli_usage_error(cli, "--metrics: %s", err);
 		o->metrics = arg;
 		return 0;
+	}
 	case OPT_METRICS_SERVICES:
 		if (!pn_cli_number(arg, 1, 10000, &v))
 			return pn_cli_usage_error(cli,
@@ -769,9 +777,8 @@ int pn_cmd_live(int argc, char **argv)
 					    take_option, &own};
 	struct pn_cli cli = {.command = "live"};
 	int rc = pn_cli_parse(&cli, argc, argv, usage, &opts);
-	if (rc < 0 && optind < argc)
-		rc = pn_cli_usage_error(&cli, "unexpected argument '%s'",
-					argv[optind]);
+	if (rc < 0)
+		rc = pn_cli_capture_operands(&cli, &own.capture, argc, argv);
 	if (rc < 0 && own.capture.opts.n_files)
 		rc = pn_cli_usage_error(&cli, "live watches an interface (-i); "
 					      "for files use 'portnote stats'");
@@ -843,7 +850,12 @@ int pn_cmd_live(int argc, char **argv)
 		snprintf(inputs, sizeof inputs, "interface %s",
 			 own.capture.opts.iface);
 		struct pn_report_info info = {
-		    inputs, cli.reg, own.top,
+		    inputs,
+		    NULL,
+		    0,
+		    own.capture.opts.iface,
+		    cli.reg,
+		    own.top,
 		    own.sort == PN_LIVE_SORT_PACKETS ? PN_SORT_PACKETS
 		    : own.sort == PN_LIVE_SORT_FLOWS ? PN_SORT_FLOWS
 						     : PN_SORT_BYTES,

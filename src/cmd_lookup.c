@@ -1,11 +1,14 @@
 /* cmd_lookup.c — "portnote lookup": what the registry says about ports,
  * port ranges and service names. */
+/* strcasestr, for "did you mean". */
+#define _GNU_SOURCE
 #include "portnote/cli.h"
 #include "portnote/commands.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char usage[] =
     "usage: portnote lookup [options] QUERY...\n"
@@ -455,6 +458,159 @@ static void lookup_ports(const struct pn_cli *cli, const struct query *q)
 	}
 }
 
+/* --- "did you mean": names for a query that names none ---------------- */
+
+#define MAX_SUGGESTIONS 5
+
+/* How well an entry answers a query that is not its name, best first:
+ * the initials of its description ("dns": Domain Name Server), a word of
+ * its description, a name one or two edits away (a typo), a name that
+ * starts with or holds the query. 0: not at all. */
+enum {
+	FIT_NONE,
+	FIT_CONTAINS,
+	FIT_PREFIX,
+	FIT_TYPO,
+	FIT_WORD,
+	FIT_INITIALS,
+};
+
+static bool is_word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
+/* Optimal string alignment distance, bounded: names are short. */
+static unsigned edits(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	if (n > 40 || m > 40)
+		return 99;
+	unsigned d[41][41];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t j = 1; j <= m; j++) {
+			unsigned cost = tolower((unsigned char)a[i - 1]) !=
+					tolower((unsigned char)b[j - 1]);
+			unsigned v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 &&
+			    tolower((unsigned char)a[i - 1]) ==
+				tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) ==
+				tolower((unsigned char)b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[n][m];
+}
+
+static int fit(const char *query, const char *name, const char *desc)
+{
+	size_t qn = strlen(query);
+	char initials[64];
+	size_t k = 0;
+	bool word = false;
+	for (const char *p = desc; *p; p++) {
+		if (is_word_char(*p)) {
+			if (!word && k + 1 < sizeof initials)
+				initials[k++] = *p;
+			size_t w = 0;
+			while (is_word_char(p[w]))
+				w++;
+			if (!word && w == qn && strncasecmp(p, query, qn) == 0)
+				return FIT_WORD;
+			word = true;
+		} else {
+			word = false;
+		}
+	}
+	initials[k] = '\0';
+	if (qn >= 2 && strcasecmp(initials, query) == 0)
+		return FIT_INITIALS;
+	if (edits(query, name) <= (qn >= 6 ? 2u : 1u))
+		return FIT_TYPO;
+	if (qn >= 2 && strncasecmp(name, query, qn) == 0)
+		return FIT_PREFIX;
+	if (qn >= 3 && strcasestr(name, query))
+		return FIT_CONTAINS;
+	return FIT_NONE;
+}
+
+struct suggestion {
+	uint32_t entry; /* the first row of the name */
+	int fit;
+};
+
+/* The best MAX_SUGGESTIONS distinct names, best fit first, then in
+ * registry order; initials and words only from rows with a port. */
+static size_t suggest(const struct pn_registry *reg, const char *query,
+		      struct suggestion out[MAX_SUGGESTIONS])
+{
+	size_t n = 0;
+	for (uint32_t i = 0; i < reg->n_entries; i++) {
+		const struct pn_entry *e = &reg->entries[i];
+		if (e->kind != PN_KIND_SERVICE || (e->flags & PN_E_NO_PORT))
+			continue;
+		const char *name = pn_registry_str(reg, e->name);
+		int f = fit(query, name, pn_registry_str(reg, e->description));
+		if (f == FIT_NONE)
+			continue;
+		bool seen = false;
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = strcasecmp(
+				   pn_registry_str(
+				       reg, reg->entries[out[j].entry].name),
+				   name) == 0;
+		if (seen)
+			continue;
+		size_t at = n;
+		while (at > 0 && out[at - 1].fit < f)
+			at--;
+		if (at >= MAX_SUGGESTIONS)
+			continue;
+		if (n < MAX_SUGGESTIONS)
+			n++;
+		memmove(&out[at + 1], &out[at], (n - 1 - at) * sizeof out[0]);
+		out[at] = (struct suggestion){i, f};
+	}
+	return n;
+}
+
+/* "domain (53): Domain Name Server", the ports of every row of the name
+ * ("53/tcp, 5353/udp" when they differ). */
+static void suggestion_text(const struct pn_registry *reg, uint32_t first,
+			    char *buf, size_t size)
+{
+	const struct pn_entry *e0 = &reg->entries[first];
+	const char *name = pn_registry_str(reg, e0->name);
+	bool same = true;
+	for (long i = pn_registry_find_name(reg, name, 0); i >= 0;
+	     i = pn_registry_find_name(reg, name, (uint32_t)i + 1)) {
+		const struct pn_entry *e = &reg->entries[i];
+		if (!(e->flags & PN_E_NO_PORT) &&
+		    (e->port_lo != e0->port_lo || e->port_hi != e0->port_hi))
+			same = false;
+	}
+	char ports[24];
+	if (e0->port_lo == e0->port_hi)
+		snprintf(ports, sizeof ports, "%u", e0->port_lo);
+	else
+		snprintf(ports, sizeof ports, "%u-%u", e0->port_lo,
+			 e0->port_hi);
+	const char *desc = pn_registry_str(reg, e0->description);
+	snprintf(buf, size, "%s (%s%s)%s%s", name, ports,
+		 same ? "" : " and others", *desc ? ": " : "", desc);
+}
+
 static int lookup_name(const struct pn_cli *cli, const struct query *q)
 {
 	const struct pn_registry *reg = cli->reg;
@@ -480,12 +636,48 @@ static int lookup_name(const struct pn_cli *cli, const struct query *q)
 		emit(cli, &g);
 	}
 	if (!found) {
-		if (cli->format == PN_FORMAT_TEXT)
-			printf("  not in the registry\n");
-		fprintf(stderr, "portnote lookup: no service named '%s'%s%s\n",
+		struct suggestion s[MAX_SUGGESTIONS];
+		size_t ns = suggest(reg, q->name, s);
+		char text[MAX_SUGGESTIONS][768];
+		for (size_t i = 0; i < ns; i++)
+			suggestion_text(reg, s[i].entry, text[i],
+					sizeof text[i]);
+		if (cli->format == PN_FORMAT_TEXT) {
+			printf("  not in the registry%s\n",
+			       ns == 1	? ""
+			       : ns > 1 ? "; did you mean one of these?"
+					: "");
+			if (ns == 1)
+				printf("  did you mean %s?\n",
+				       pn_safe(text[0]));
+			for (size_t i = 0; ns > 1 && i < ns; i++)
+				printf("    %s\n", pn_safe(text[i]));
+		} else if (cli->format == PN_FORMAT_JSON) {
+			json_t *a = json_array();
+			for (size_t i = 0; i < ns; i++) {
+				const struct pn_entry *e =
+				    &reg->entries[s[i].entry];
+				json_array_append_new(
+				    a, json_pack("{s:s, s:i, s:i, s:s}", "name",
+						 pn_registry_str(reg, e->name),
+						 "port", e->port_lo, "port_end",
+						 e->port_hi, "description",
+						 pn_registry_str(
+						     reg, e->description)));
+			}
+			json_t *o = json_object();
+			json_object_set_new(o, "query", json_string(q->text));
+			json_object_set_new(o, "found", json_false());
+			json_object_set_new(o, "did_you_mean", a);
+			pn_out_json_line(stdout, o);
+		}
+		fprintf(stderr,
+			"portnote lookup: no service named '%s'%s%s%s%s%s\n",
 			pn_safe(q->name), q->transport >= 0 ? " on " : "",
 			q->transport >= 0 ? pn_transport_name(q->transport)
-					  : "");
+					  : "",
+			ns ? "; did you mean " : "", ns ? pn_safe(text[0]) : "",
+			ns ? "?" : "");
 	}
 	return found ? PN_EXIT_OK : PN_EXIT_FAIL;
 }
@@ -514,7 +706,7 @@ int pn_cmd_lookup(int argc, char **argv)
 	if (cli.format == PN_FORMAT_TEXT)
 		printf("# IANA registry snapshot %s (%s)\n",
 		       pn_registry_date_text(cli.reg),
-		       pn_safe(cli.reg->source));
+		       pn_safe(pn_registry_origin(cli.reg)));
 	if (cli.format == PN_FORMAT_CSV)
 		pn_out_csv_row(stdout, csv_header, CSV_COLUMNS);
 	rc = PN_EXIT_OK;

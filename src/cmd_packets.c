@@ -6,6 +6,7 @@
 #include "portnote/cli.h"
 #include "portnote/commands.h"
 #include "portnote/flowprint.h"
+#include "portnote/outfile.h"
 #include "portnote/pcapng.h"
 #include "portnote/summary.h"
 
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 _Static_assert((int)PN_L4_TCP == (int)PN_TCP && (int)PN_L4_UDP == PN_UDP &&
 		   (int)PN_L4_SCTP == (int)PN_SCTP &&
@@ -22,7 +24,7 @@ _Static_assert((int)PN_L4_TCP == (int)PN_TCP && (int)PN_L4_UDP == PN_UDP &&
 	       "decoded transports index the port table directly");
 
 static const char usage[] =
-    "usage: portnote packets [options] -r FILE... | -i IFACE\n"
+    "usage: portnote packets [options] -r FILE... | -i IFACE [EXPR]\n"
     "\n"
     "Prints one line per packet: time, frame number, transport, source and\n"
     "destination address.port, length, and what the IANA registry records\n"
@@ -36,8 +38,9 @@ static const char usage[] =
     "  -w, --write FILE     also write every packet to FILE (pcapng), with\n"
     "                       the annotation as the packet comment; FILE\n"
     "                       is written as FILE.XXXXXX and renamed at the\n"
-    "                       end, and must not be an "
-    "input\n"
+    "                       end, and must not be an input; '-w -' writes\n"
+    "                       the pcapng to standard output instead of the\n"
+    "                       lines (for tshark -r - or a file)\n"
     "  --no-evidence        do not examine payloads (no "
     "verdicts)\n" PN_COMMON_HELP "\n"
     "Exit status: 0; 1 if an input could not be read in full (the output\n"
@@ -57,6 +60,9 @@ struct run {
 	char sec_text[24];
 	size_t sec_len;
 	bool header_done;
+	/* -w -: standard output is the capture, annotated in its comments;
+	 * no lines are printed. */
+	bool capture_out;
 	/* -w with -i: the file is created once the capture has given up
 	 * root, as the user it became; a failure stops the run. */
 	const char *write_path;
@@ -690,9 +696,10 @@ static void print_header(struct run *r)
 	if (r->cli->format == PN_FORMAT_TEXT)
 		fprintf(r->out,
 			"# portnote packets: ports as registered in the IANA "
-			"registry snapshot %s; a registered port does not "
-			"prove what the traffic is\n",
-			pn_registry_date_text(r->cli->reg));
+			"registry snapshot %s (%s); a registered port does "
+			"not prove what the traffic is\n",
+			pn_registry_date_text(r->cli->reg),
+			pn_safe(pn_registry_origin(r->cli->reg)));
 	if (r->cli->format == PN_FORMAT_CSV)
 		pn_out_csv_row(r->out, csv_header, CSV_COLUMNS);
 }
@@ -701,10 +708,12 @@ static void on_open(void *ctx, const struct pn_capture_source *src)
 {
 	struct run *r = ctx;
 	if (!r->header_done) {
-		print_header(r);
+		if (!r->capture_out)
+			print_header(r);
 		r->header_done = true;
 	}
-	if (r->cli->format == PN_FORMAT_TEXT && r->several_files)
+	if (r->cli->format == PN_FORMAT_TEXT && r->several_files &&
+	    !r->capture_out)
 		fprintf(r->out, "# %s (%s)\n", pn_safe(src->name),
 			pn_decode_linktype_name(src->linktype));
 	if (src->live && r->write_path && !r->pcapng && !r->write_open_failed)
@@ -733,7 +742,7 @@ static bool on_packet(void *ctx, const struct pn_capture_source *src,
 			append(text, sizeof text, n, "; flow verdict: %s",
 			       verdict);
 	}
-	switch (r->cli->format) {
+	switch (r->capture_out ? (enum pn_format) - 1 : r->cli->format) {
 	case PN_FORMAT_TEXT: {
 		char t[PN_TIME_TEXT_SIZE];
 		time_text(r, h, t);
@@ -746,6 +755,8 @@ static bool on_packet(void *ctx, const struct pn_capture_source *src,
 		break;
 	case PN_FORMAT_CSV:
 		csv_line(r, src, h, p, &m);
+		break;
+	default:
 		break;
 	}
 	if (r->pcapng &&
@@ -771,25 +782,18 @@ struct own_options {
  * -w file that does not exist yet is no input. */
 static int check_write_not_input(const struct own_options *o)
 {
-	struct stat ws;
-	if (!o->write_path || strcmp(o->write_path, "-") == 0 ||
-	    stat(o->write_path, &ws) != 0)
+	if (!o->write_path)
 		return 0;
 	const struct pn_capture_options *c = &o->capture.opts;
-	for (int i = 0; i < c->n_files; i++) {
-		struct stat is;
-		int rc = strcmp(c->files[i], "-") == 0 ? fstat(0, &is)
-						       : stat(c->files[i], &is);
-		if (rc == 0 && is.st_dev == ws.st_dev &&
-		    is.st_ino == ws.st_ino) {
-			fprintf(stderr,
-				"portnote packets: -w %s: is also an input "
-				"(-r %s); refusing to overwrite it\n",
-				o->write_path, c->files[i]);
-			return PN_EXIT_USAGE;
-		}
-	}
-	return 0;
+	const char *input =
+	    pn_outfile_input(o->write_path, c->files, c->n_files);
+	if (!input)
+		return 0;
+	fprintf(stderr,
+		"portnote packets: -w %s: is also an input (-r %s); refusing "
+		"to overwrite it\n",
+		o->write_path, input);
+	return PN_EXIT_USAGE;
 }
 
 static int take_option(struct pn_cli *cli, int opt, const char *arg, void *ctx)
@@ -822,13 +826,18 @@ int pn_cmd_packets(int argc, char **argv)
 	    longopts, PN_CAPTURE_SHORTOPTS "w:", take_option, &own};
 	struct pn_cli cli = {.command = "packets"};
 	int rc = pn_cli_parse(&cli, argc, argv, usage, &opts);
-	if (rc < 0 && optind < argc)
-		rc = pn_cli_usage_error(&cli, "unexpected argument '%s'",
-					argv[optind]);
-	if (rc < 0 && own.write_path && strcmp(own.write_path, "-") == 0)
-		rc = pn_cli_usage_error(&cli, "-w needs a file name; the "
-					      "annotated lines go to standard "
-					      "output");
+	if (rc < 0)
+		rc = pn_cli_capture_operands(&cli, &own.capture, argc, argv);
+	bool capture_out = own.write_path && strcmp(own.write_path, "-") == 0;
+	if (rc < 0 && capture_out && cli.format != PN_FORMAT_TEXT)
+		rc = pn_cli_usage_error(&cli, "with -w -, standard output is "
+					      "the capture (annotated in its "
+					      "comments): --format does not "
+					      "apply");
+	if (rc < 0 && capture_out && isatty(STDOUT_FILENO))
+		rc = pn_cli_usage_error(&cli, "-w -: standard output is a "
+					      "terminal; redirect it to a file "
+					      "or a pipe (| tshark -r -)");
 	if (rc < 0) {
 		int bad = pn_cli_capture_check(&cli, &own.capture);
 		if (bad)
@@ -875,6 +884,7 @@ int pn_cmd_packets(int argc, char **argv)
 		}
 	}
 	r.write_path = own.write_path;
+	r.capture_out = capture_out;
 	if (own.write_path && !own.capture.opts.iface) {
 		if (!open_write(&r)) {
 			pn_flow_table_destroy(r.table);
@@ -886,6 +896,7 @@ int pn_cmd_packets(int argc, char **argv)
 	}
 	struct pn_capture_stats stats;
 	r.live = own.capture.opts.iface != NULL;
+	own.capture.opts.progress = pn_cli_progress(&cli, false);
 	enum pn_capture_result result =
 	    pn_capture_run(&own.capture.opts, on_packet, on_open, &r, &stats,
 			   "portnote packets", stderr);
@@ -894,7 +905,7 @@ int pn_cmd_packets(int argc, char **argv)
 	 * report to give. */
 	bool none_read = stats.sources_read == 0;
 	if (result != PN_CAPTURE_USAGE && !none_read) {
-		if (cli.format == PN_FORMAT_JSON)
+		if (cli.format == PN_FORMAT_JSON && !r.capture_out)
 			pn_stats_summary_json(r.out, &stats);
 	}
 	bool lost =

@@ -38,9 +38,29 @@ struct info_item {
 	unsigned long value;
 };
 
+/* What `registry info` says of the installed snapshot besides the one in
+ * use: whether there is one, and why it is not used. */
+static const char *installed_text(const struct pn_cli *cli)
+{
+	static const char *const text[] = {
+	    [PN_INSTALLED_NONE] = "none",
+	    [PN_INSTALLED_USED] = "in use",
+	    [PN_INSTALLED_OLDER] = "not used: not newer than the built-in "
+				   "table",
+	    [PN_INSTALLED_BROKEN] = "not used: could not be read (see the "
+				    "warning)",
+	};
+	return text[cli->installed];
+}
+
 static void print_info(const struct pn_cli *cli, const struct pn_registry *reg,
 		       bool builtin)
 {
+	/* Only `registry info` looks for the installed snapshot. */
+	bool show_installed =
+	    !cli->registry_path && !strcmp(cli->command, "registry info");
+	const char *ipath = cli->installed_path ? cli->installed_path : "";
+	bool is_check = !strcmp(cli->command, "registry check");
 	const struct pn_registry_counts *c = &reg->counts;
 	const struct info_item items[] = {
 	    {"rows", c->rows},
@@ -74,6 +94,17 @@ static void print_info(const struct pn_cli *cli, const struct pn_registry *reg,
 		json_t *o = json_object();
 		json_object_set_new(o, "source", json_string(reg->source));
 		json_object_set_new(o, "built_in", json_boolean(builtin));
+		if (is_check)
+			json_object_set_new(o, "valid",
+					    json_boolean(c->skipped == 0));
+		if (show_installed)
+			json_object_set_new(
+			    o, "installed",
+			    json_pack("{s:s, s:s, s:o}", "path", ipath, "state",
+				      installed_text(cli), "snapshot_date",
+				      cli->installed_date[0]
+					  ? json_string(cli->installed_date)
+					  : json_null()));
 		json_object_set_new(o, "snapshot_date",
 				    reg->date[0] ? json_string(reg->date)
 						 : json_null());
@@ -91,6 +122,20 @@ static void print_info(const struct pn_cli *cli, const struct pn_registry *reg,
 		pn_out_csv_row(stdout, row, 2);
 		row[0] = "built_in", row[1] = builtin ? "true" : "false";
 		pn_out_csv_row(stdout, row, 2);
+		if (is_check) {
+			row[0] = "valid",
+			row[1] = c->skipped ? "false" : "true";
+			pn_out_csv_row(stdout, row, 2);
+		}
+		if (show_installed) {
+			row[0] = "installed_path", row[1] = ipath;
+			pn_out_csv_row(stdout, row, 2);
+			row[0] = "installed_state",
+			row[1] = installed_text(cli);
+			pn_out_csv_row(stdout, row, 2);
+			row[0] = "installed_date", row[1] = cli->installed_date;
+			pn_out_csv_row(stdout, row, 2);
+		}
 		row[0] = "snapshot_date", row[1] = reg->date;
 		pn_out_csv_row(stdout, row, 2);
 		for (size_t i = 0; i < n; i++) {
@@ -102,7 +147,24 @@ static void print_info(const struct pn_cli *cli, const struct pn_registry *reg,
 		return;
 	}
 	printf("registry          %s%s\n", pn_safe(reg->source),
-	       builtin ? " (built in)" : "");
+	       builtin ? " (built in)"
+	       : cli->installed == PN_INSTALLED_USED && show_installed
+		   ? " (installed, newer than the built-in table)"
+		   : "");
+	if (show_installed && cli->installed != PN_INSTALLED_USED) {
+		if (cli->installed == PN_INSTALLED_NONE && ipath[0])
+			printf("installed         none at %s\n",
+			       pn_safe(ipath));
+		else if (cli->installed == PN_INSTALLED_NONE)
+			printf("installed         not looked for "
+			       "(PORTNOTE_REGISTRY_FILE is empty)\n");
+		else
+			printf("installed         %s dated %s: %s\n",
+			       pn_safe(ipath),
+			       cli->installed_date[0] ? cli->installed_date
+						      : "unknown",
+			       installed_text(cli));
+	}
 	if (reg->date[0])
 		printf("snapshot date     %s (the newest date in the file)\n",
 		       reg->date);
@@ -250,18 +312,26 @@ static void slot_state(const struct pn_registry *reg, int t, uint16_t port,
 static void join_missing(char *buf, size_t size, const char *const a[],
 			 size_t na, const char *const b[], size_t nb)
 {
-	/* Names in a that are not in b, space-separated. */
+	/* Names in a that are not in b, joined with ';' as every CSV list
+	 * is (text shows them with spaces). */
 	buf[0] = '\0';
 	size_t used = 0;
 	for (size_t i = 0; i < na; i++) {
 		if (has_name(b, nb, a[i]))
 			continue;
 		int w = snprintf(buf + used, size - used, "%s%s",
-				 used ? " " : "", a[i]);
+				 used ? ";" : "", a[i]);
 		if (w < 0 || (size_t)w >= size - used)
 			break;
 		used += (size_t)w;
 	}
+}
+
+/* A joined list as text shows it: names apart by spaces. */
+static void spaced(char *dst, const char *joined)
+{
+	for (; (*dst = *joined == ';' ? ' ' : *joined); dst++, joined++)
+		;
 }
 
 static void print_change(const struct pn_cli *cli, const struct change *c)
@@ -277,12 +347,12 @@ static void print_change(const struct pn_cli *cli, const struct change *c)
 		json_object_set_new(o, "port", json_integer(c->lo));
 		json_object_set_new(o, "port_end", json_integer(c->hi));
 		json_t *old = json_array(), *new = json_array();
-		/* Split the space-joined lists back into arrays. */
+		/* Split the joined lists back into arrays. */
 		for (int k = 0; k < 2; k++) {
 			char tmp[512], *save = NULL;
 			snprintf(tmp, sizeof tmp, "%s", k ? c->new : c->old);
-			for (char *w = strtok_r(tmp, " ", &save); w;
-			     w = strtok_r(NULL, " ", &save))
+			for (char *w = strtok_r(tmp, ";", &save); w;
+			     w = strtok_r(NULL, ";", &save))
 				json_array_append_new(k ? new : old,
 						      json_string(w));
 		}
@@ -314,17 +384,19 @@ static void print_change(const struct pn_cli *cli, const struct change *c)
 				     c->now};
 		pn_out_csv_row(stdout, row, 10);
 	} else {
-		char ports[32];
+		char old[sizeof c->old], new[sizeof c->new], ports[32];
+		spaced(old, c->old);
+		spaced(new, c->new);
 		if (c->lo == c->hi)
 			snprintf(ports, sizeof ports, "%s/%s", lo, tr);
 		else
 			snprintf(ports, sizeof ports, "%s-%s/%s", lo, hi, tr);
 		if (strcmp(c->kind, "renamed") == 0)
-			printf("renamed  %-16s %s -> %s\n", ports,
-			       pn_safe(c->old), pn_safe(c->new));
+			printf("renamed  %-16s %s -> %s\n", ports, pn_safe(old),
+			       pn_safe(new));
 		else
 			printf("%-8s %-16s %s%s%s%s%s\n", c->kind, ports,
-			       pn_safe(*c->old ? c->old : c->new),
+			       pn_safe(*old ? old : new),
 			       c->was_status ? ", was " : "", pn_safe(c->was),
 			       c->now_status ? ", now " : "", pn_safe(c->now));
 	}
@@ -413,6 +485,36 @@ static int stdout_done(const struct pn_cli *cli, int rc)
 	return pn_out_flush(stdout, PN_STDOUT_NAME, who) ? PN_EXIT_FAIL : rc;
 }
 
+/* A file that cannot be loaded still gets its answer on stdout, in the
+ * format asked for, so a script reading it sees "not valid" rather than
+ * nothing; the reason went to stderr with its line, and is repeated. */
+static void check_failed(const struct pn_cli *cli, const char *path)
+{
+	char err[PN_ERRBUF_SIZE];
+	struct pn_load_options opts = {false, NULL};
+	struct pn_registry *reg = NULL;
+	if (pn_registry_load(path, path, &opts, &reg, err) == 0) {
+		/* Loads strictly now: it failed only with --lenient's
+		 * refusals, which were reported. */
+		pn_registry_free(reg);
+		snprintf(err, sizeof err, "%s: not loaded", path);
+	}
+	if (cli->format == PN_FORMAT_JSON) {
+		json_t *o = json_pack("{s:s, s:b, s:s}", "source", path,
+				      "valid", 0, "error", err);
+		pn_out_json_line(stdout, o);
+	} else if (cli->format == PN_FORMAT_CSV) {
+		const char *rows[][2] = {{"key", "value"},
+					 {"source", path},
+					 {"valid", "false"},
+					 {"error", err}};
+		for (size_t i = 0; i < 4; i++)
+			pn_out_csv_row(stdout, rows[i], 2);
+	} else {
+		printf("NOT VALID: %s\n", pn_safe(err));
+	}
+}
+
 int pn_cmd_registry(int argc, char **argv)
 {
 	struct pn_cli cli = {.command = "registry"};
@@ -445,14 +547,16 @@ int pn_cmd_registry(int argc, char **argv)
 	if (which == 0) {
 		if ((rc = pn_cli_load_registry(&cli)))
 			return rc;
-		print_info(&cli, cli.reg, cli.registry_path == NULL);
+		print_info(&cli, cli.reg, !cli.reg->owned);
 		pn_cli_release(&cli);
 		return stdout_done(&cli, PN_EXIT_OK);
 	}
 	if (which == 1) {
 		struct pn_registry *reg;
-		if ((rc = pn_cli_load_file(&cli, argv[optind], &reg)))
-			return rc;
+		if ((rc = pn_cli_load_file(&cli, argv[optind], &reg))) {
+			check_failed(&cli, argv[optind]);
+			return stdout_done(&cli, rc);
+		}
 		print_info(&cli, reg, false);
 		rc = reg->counts.skipped ? PN_EXIT_FAIL : PN_EXIT_OK;
 		if (cli.format == PN_FORMAT_TEXT)

@@ -301,13 +301,17 @@ void pn_flow_print(FILE *out, enum pn_format format,
 					   sizeof flags));
 		fputc('\n', out);
 	} else if (format == PN_FORMAT_JSON) {
+		/* Untagged (or VLAN ID 0) is null, as CSV leaves it empty. */
+		char vlan[8] = "null";
+		if (f->key.vlan)
+			snprintf(vlan, sizeof vlan, "%u", f->key.vlan);
 		fprintf(
 		    out,
-		    "{\"type\":\"flow\",\"transport\":\"%s\",\"vlan\":%u,"
+		    "{\"type\":\"flow\",\"transport\":\"%s\",\"vlan\":%s,"
 		    "\"client\":\"%s\",\"client_port\":%u,\"server\":\"%s\","
 		    "\"server_port\":%u,\"basis\":\"%s\",\"service\":\"",
-		    pn_transport_name(t), f->key.vlan, ca, f->key.port[cli], sa,
-		    sport, pn_basis_name(f->basis));
+		    pn_transport_name(t), vlan, ca, f->key.port[cli], sa, sport,
+		    pn_basis_name(f->basis));
 		pn_json_escape(out, service);
 		fprintf(out,
 			"\",\"server_port_class\":\"%s\","

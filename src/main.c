@@ -14,7 +14,8 @@ static const char usage[] =
     "commands:\n"
     "  lookup QUERY...       what the registry records for ports, ranges "
     "and names\n"
-    "  registry info         the built-in (or --registry) snapshot\n"
+    "  registry info         the snapshot in use: installed, built in or "
+    "--registry\n"
     "  registry check FILE   validate a registry CSV\n"
     "  registry diff OLD NEW assignments added, removed and renamed\n"
     "  packets -r FILE|-i IF one line per packet with its ports' "
@@ -22,6 +23,8 @@ static const char usage[] =
     "  flows -r FILE|-i IF   one record per flow: client, server, basis, "
     "service\n"
     "  stats -r FILE|-i IF   per-service statistics of the flows\n"
+    "  report -r FILE -o OUT the same statistics as one self-contained HTML "
+    "page\n"
     "  audit --rules FILE    what a firewall ruleset opens, by the registry "
     "and by\n"
     "                        the traffic (-r FILE, -i IF)\n"
@@ -29,8 +32,9 @@ static const char usage[] =
     "metrics\n"
     "  interfaces            the devices -i can capture from\n"
     "\n"
-    "Run 'portnote COMMAND --help' for a command's options. Every command\n"
-    "takes --registry FILE to use another snapshot of the registry.\n"
+    "Run 'portnote COMMAND --help' (or 'portnote help COMMAND') for a\n"
+    "command's options. Every command that names ports takes --registry\n"
+    "FILE to use another snapshot of the registry.\n"
     "\n"
     "A registered port does not prove what traffic is, nor that it is good:\n"
     "portnote says what a port is registered for, never what traffic is.\n";
@@ -43,12 +47,26 @@ static const struct {
     {"packets", pn_cmd_packets}, {"interfaces", pn_cmd_interfaces},
     {"flows", pn_cmd_flows},	 {"stats", pn_cmd_stats},
     {"audit", pn_cmd_audit},	 {"live", pn_cmd_live},
+    {"report", pn_cmd_report},
 };
 
 static int run(int argc, char **argv)
 {
 	if (argc < 2) {
 		fputs(usage, stderr);
+		return PN_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "help") == 0 && argc > 2) {
+		/* "portnote help stats" is "portnote stats --help". */
+		for (size_t i = 0; i < sizeof commands / sizeof commands[0];
+		     i++)
+			if (strcmp(argv[2], commands[i].name) == 0)
+				return commands[i].run(
+				    2, (char *[]){argv[2], "--help", NULL});
+		fprintf(stderr,
+			"portnote: no command '%s' to help with (see "
+			"'portnote --help')\n",
+			argv[2]);
 		return PN_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

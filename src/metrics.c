@@ -1131,6 +1131,13 @@ static int open_listener(const struct sockaddr_storage *ss, socklen_t len,
 	return fd;
 }
 
+bool pn_metrics_address_ok(const char *addr_port, char *err, size_t err_size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	return parse_addr(addr_port, &ss, &len, err, err_size);
+}
+
 struct pn_metrics *pn_metrics_start(const char *addr_port,
 				    unsigned top_services, char *err,
 				    size_t err_size)

@@ -2,6 +2,7 @@
  * specification: draft-ietf-opsawg-pcapng sections 4.1, 4.2, 4.3. Blocks
  * are written in host byte order, which the byte-order magic announces. */
 #include "portnote/pcapng.h"
+#include "portnote/outfile.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -28,9 +29,7 @@ struct pn_pcapng {
 	bool failed;
 	uint32_t interfaces;
 	int saved_errno;
-	char *path; /* the file asked for */
-	char *temp; /* written instead, renamed to path at the end; NULL when
-		       path is written directly (not a regular file) */
+	struct pn_outfile out; /* the file, unless to_stdout */
 };
 
 static void put(struct pn_pcapng *w, const void *p, size_t n)
@@ -79,62 +78,8 @@ static size_t option_len(const char *s)
 	return n > 65535 ? 65535 : n;
 }
 
-/* Opens the file that stands for w->path: a temporary file beside it,
- * "PATH.XXXXXX", with the mode the file would have had (an existing file's
- * own, or 0666 less the umask, as fopen makes it); or, when PATH exists and
- * is not a regular file (/dev/null, a FIFO), PATH itself, since renaming
- * over it would replace the device or pipe. */
-static FILE *open_output(struct pn_pcapng *w, char err[256])
-{
-	struct stat st;
-	bool exists = stat(w->path, &st) == 0;
-	if (exists && !S_ISREG(st.st_mode)) {
-		FILE *f = fopen(w->path, "wb");
-		if (!f)
-			snprintf(err, 256, "%s: cannot create: %s", w->path,
-				 strerror(errno));
-		return f;
-	}
-	mode_t mode;
-	if (exists) {
-		mode = st.st_mode & 07777;
-	} else {
-		mode_t mask = umask(0);
-		umask(mask);
-		mode = 0666 & ~mask;
-	}
-	size_t len = strlen(w->path);
-	w->temp = malloc(len + sizeof ".XXXXXX");
-	if (!w->temp) {
-		snprintf(err, 256, "out of memory");
-		return NULL;
-	}
-	memcpy(w->temp, w->path, len);
-	memcpy(w->temp + len, ".XXXXXX", sizeof ".XXXXXX");
-	int fd = mkstemp(w->temp);
-	if (fd < 0) {
-		snprintf(err, 256, "%s: cannot create: %s", w->path,
-			 strerror(errno));
-		free(w->temp);
-		w->temp = NULL;
-		return NULL;
-	}
-	FILE *f = NULL;
-	if (fchmod(fd, mode) != 0 || !(f = fdopen(fd, "wb"))) {
-		snprintf(err, 256, "%s: cannot create: %s", w->path,
-			 strerror(errno));
-		close(fd);
-		unlink(w->temp);
-		free(w->temp);
-		w->temp = NULL;
-	}
-	return f;
-}
-
 static void pcapng_free(struct pn_pcapng *w)
 {
-	free(w->path);
-	free(w->temp);
 	free(w);
 }
 
@@ -142,14 +87,16 @@ struct pn_pcapng *pn_pcapng_create(const char *path, const char *app,
 				   char err[256])
 {
 	struct pn_pcapng *w = calloc(1, sizeof *w);
-	if (!w || !(w->path = strdup(path))) {
+	if (!w) {
 		snprintf(err, 256, "out of memory");
-		free(w);
 		return NULL;
 	}
 	w->to_stdout = strcmp(path, "-") == 0;
-	w->f = w->to_stdout ? stdout : open_output(w, err);
-	if (!w->f) {
+	if (w->to_stdout) {
+		w->f = stdout;
+	} else if (pn_outfile_open(&w->out, path, err)) {
+		w->f = w->out.f;
+	} else {
 		pcapng_free(w);
 		return NULL;
 	}
@@ -215,20 +162,10 @@ int pn_pcapng_packet(struct pn_pcapng *w, uint32_t interface,
 	return w->failed ? -1 : 0;
 }
 
-/* Flushes and closes the stream; false if that or any earlier write
- * failed. */
-static bool finish(struct pn_pcapng *w)
+/* Flushes the stream; false if that or any earlier write failed. */
+static bool flushed(struct pn_pcapng *w)
 {
 	if (fflush(w->f) != 0 && !w->failed) {
-		w->failed = true;
-		w->saved_errno = errno;
-	}
-	/* The data is on disk before the name points at it. */
-	if (w->temp && !w->failed && fsync(fileno(w->f)) != 0) {
-		w->failed = true;
-		w->saved_errno = errno;
-	}
-	if (!w->to_stdout && fclose(w->f) != 0 && !w->failed) {
 		w->failed = true;
 		w->saved_errno = errno;
 	}
@@ -238,24 +175,23 @@ static bool finish(struct pn_pcapng *w)
 int pn_pcapng_close(struct pn_pcapng *w, char err[256])
 {
 	int rc = 0;
-	if (!finish(w)) {
+	if (!flushed(w)) {
 		snprintf(err, 256, "write error: %s", strerror(w->saved_errno));
 		rc = -1;
-	} else if (w->temp && rename(w->temp, w->path) != 0) {
-		snprintf(err, 256, "cannot rename %s to %s: %s", w->temp,
-			 w->path, strerror(errno));
-		rc = -1;
+		if (!w->to_stdout)
+			pn_outfile_discard(&w->out);
+	} else if (!w->to_stdout) {
+		/* Synced, closed and renamed into place (outfile.h). */
+		rc = pn_outfile_commit(&w->out, err);
 	}
-	if (rc != 0 && w->temp)
-		unlink(w->temp);
 	pcapng_free(w);
 	return rc;
 }
 
 void pn_pcapng_discard(struct pn_pcapng *w)
 {
-	finish(w);
-	if (w->temp)
-		unlink(w->temp);
+	flushed(w);
+	if (!w->to_stdout)
+		pn_outfile_discard(&w->out);
 	pcapng_free(w);
 }

@@ -153,6 +153,11 @@ const char *pn_registry_date_text(const struct pn_registry *reg)
 	return reg->date[0] ? reg->date : "undated";
 }
 
+const char *pn_registry_origin(const struct pn_registry *reg)
+{
+	return reg->owned ? reg->source : "built in";
+}
+
 long pn_registry_age_days(const struct pn_registry *reg, long long now)
 {
 	unsigned y, m, d = 1;

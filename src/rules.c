@@ -425,8 +425,9 @@ const char *pn_rules_format_name(enum pn_rules_format f)
 
 const char *pn_verdict_name(enum pn_verdict v)
 {
-	static const char *const names[] = {
-	    "none", "accept", "drop", "reject", "return", "jump", "goto", "dnat"};
+	static const char *const names[] = {"none",   "accept", "drop",
+					    "reject", "return", "jump",
+					    "goto",   "dnat"};
 	return (unsigned)v < sizeof names / sizeof names[0] ? names[v] : "?";
 }
 

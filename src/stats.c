@@ -36,6 +36,7 @@ struct service {
 	uint64_t flagged[PN_FF_COUNT];
 	uint64_t verdict[PN_V_COUNT];
 	struct addr_set clients, servers;
+	struct pn_series bins; /* bytes over time, with a timeline */
 	UT_hash_handle hh;
 };
 
@@ -63,6 +64,8 @@ struct pn_service_stats {
 	struct service *by_key;
 	struct service total;
 	struct differ *differs;
+	bool timeline; /* pn_service_stats_keep_timeline */
+	struct pn_timeline tl;
 };
 
 struct pn_service_stats *pn_service_stats_create(const struct pn_registry *reg,
@@ -228,6 +231,35 @@ static void add_differ(struct pn_service_stats *s, const struct pn_flow *f,
 	add_addr(&d->servers, f->key.addr[srv]);
 }
 
+void pn_service_stats_keep_timeline(struct pn_service_stats *s)
+{
+	s->timeline = true;
+}
+
+/* Spreads each side's bytes over the time from that side's first packet
+ * to its last, into the service's bins and the total's: once per ended
+ * flow, never per packet. Widening the bins merges every series, which
+ * happens at most once per step of the ladder in a run. */
+static void timeline_add(struct pn_service_stats *s, struct service *v,
+			 const struct pn_flow *f)
+{
+	for (int d = 0; d < 2; d++) {
+		if (!f->packets[d])
+			continue;
+		struct pn_timeline_merge m;
+		if (pn_timeline_cover(&s->tl, f->first_us[d], f->last_us[d],
+				      &m)) {
+			for (struct service *w = s->by_key; w; w = w->hh.next)
+				pn_timeline_merge(&m, &w->bins);
+			pn_timeline_merge(&m, &s->total.bins);
+		}
+		pn_timeline_spread(&s->tl, &v->bins, f->first_us[d],
+				   f->last_us[d], f->bytes[d]);
+		pn_timeline_spread(&s->tl, &s->total.bins, f->first_us[d],
+				   f->last_us[d], f->bytes[d]);
+	}
+}
+
 void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f)
 {
 	char name[512], key[600];
@@ -259,6 +291,8 @@ void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f)
 	}
 	account(v, f, verdict);
 	account(&s->total, f, verdict);
+	if (s->timeline)
+		timeline_add(s, v, f);
 }
 
 static enum pn_sort sort_key;
@@ -312,17 +346,26 @@ static void text_flags(FILE *out, const struct service *v)
 		}
 }
 
-/* Time of day, for the text table: the header gives the full range. A
- * time outside 1970-9999 is written whole, as seconds (pn_time_text). */
-static const char *clock_text(pn_time_us us, char buf[PN_TIME_TEXT_SIZE])
+/* Time of day, for the text table, when every flow is of one UTC day
+ * (the header gives it); otherwise the date too. A time outside 1970-9999
+ * is written whole, as seconds (pn_time_text). */
+static const char *clock_text(pn_time_us us, bool dated,
+			      char buf[PN_TIME_TEXT_SIZE])
 {
 	if (!pn_time_is_iso(us))
 		return pn_time_text(us, buf);
 	struct tm tm;
 	time_t sec = (time_t)(us / 1000000);
 	gmtime_r(&sec, &tm);
-	strftime(buf, 16, "%H:%M:%S", &tm);
+	strftime(buf, PN_TIME_TEXT_SIZE,
+		 dated ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm);
 	return buf;
+}
+
+static bool one_day(pn_time_us a, pn_time_us b)
+{
+	return pn_time_is_iso(a) && pn_time_is_iso(b) &&
+	       a / 1000000 / 86400 == b / 1000000 / 86400;
 }
 
 /* Flows per verdict: agrees/differs/unverified/no-payload. */
@@ -336,8 +379,13 @@ static const char *verdicts_text(const struct service *v, char buf[96])
 	return buf;
 }
 
+/* What a row of the report is: one service, the services past --top
+ * summed, or every flow. */
+enum record { REC_SERVICE, REC_OTHER, REC_TOTAL };
+static const char *const record_names[] = {"service", "other", "total"};
+
 static void text_row(FILE *out, const struct service *v, const char *label,
-		     bool evidence)
+		     bool evidence, bool dated)
 {
 	char ports[16], a[PN_TIME_TEXT_SIZE], b[PN_TIME_TEXT_SIZE], vt[96];
 	fprintf(
@@ -360,29 +408,40 @@ static void text_row(FILE *out, const struct service *v, const char *label,
 	    percent(v->basis[PN_BASIS_NONE], v->flows));
 	if (evidence)
 		fprintf(out, "%-19s  ", verdicts_text(v, vt));
-	fprintf(out, "%s-%s", v->flows ? clock_text(v->first_us, a) : "-",
-		v->flows ? clock_text(v->last_us, b) : "-");
+	fprintf(out, "%s-%s",
+		v->flows ? clock_text(v->first_us, dated, a) : "-",
+		v->flows ? clock_text(v->last_us, dated, b) : "-");
 	text_flags(out, v);
 	fputc('\n', out);
 }
 
 static void json_service(FILE *out, const struct service *v, const char *name,
-			 bool evidence)
+			 enum record rec, bool evidence)
 {
 	char ports[16], a[PN_TIME_TEXT_SIZE], b[PN_TIME_TEXT_SIZE];
-	fputs("{\"service\":\"", out);
+	fprintf(out, "{\"record\":\"%s\",\"service\":\"", record_names[rec]);
 	pn_json_escape(out, name);
 	fputs("\",\"transport\":", out);
 	if (v->transport < PN_TRANSPORT_COUNT)
 		fprintf(out, "\"%s\"", pn_transport_name(v->transport));
 	else
 		fputs("null", out);
+	/* A summed row's ports are not a range but the lowest and highest
+	 * server port among its services: given only as those two. */
+	if (rec == REC_SERVICE && v->flows)
+		fprintf(out, ",\"ports\":\"%s\"", ports_text(v, ports));
+	else
+		fputs(",\"ports\":null", out);
+	if (v->flows)
+		fprintf(out, ",\"port_lowest\":%u,\"port_highest\":%u",
+			v->port_min, v->port_max);
+	else
+		fputs(",\"port_lowest\":null,\"port_highest\":null", out);
 	fprintf(out,
-		",\"ports\":\"%s\",\"flows\":%llu,\"packets_c2s\":%llu,"
+		",\"flows\":%llu,\"packets_c2s\":%llu,"
 		"\"packets_s2c\":%llu,\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,"
 		"\"clients\":%llu,\"servers\":%llu,\"first\":\"%s\","
 		"\"last\":\"%s\",\"basis\":{",
-		v->flows ? ports_text(v, ports) : "",
 		(unsigned long long)v->flows, (unsigned long long)v->packets[0],
 		(unsigned long long)v->packets[1],
 		(unsigned long long)v->bytes[0],
@@ -407,9 +466,12 @@ static void json_service(FILE *out, const struct service *v, const char *name,
 	fputc('}', out);
 }
 
-static const char *const csv_header[] = {"service",
+static const char *const csv_header[] = {"record",
+					 "service",
 					 "transport",
 					 "ports",
+					 "port_lowest",
+					 "port_highest",
 					 "flows",
 					 "packets_c2s",
 					 "packets_s2c",
@@ -436,11 +498,11 @@ static const char *const csv_header[] = {"service",
 #define CSV_COLUMNS ((int)(sizeof csv_header / sizeof csv_header[0]))
 
 static void csv_service(FILE *out, const struct service *v, const char *name,
-			bool evidence)
+			enum record rec, bool evidence)
 {
 	char num[7 + PN_BASIS_COUNT + PN_FF_COUNT + PN_V_COUNT][24], ports[16],
-	    a[PN_TIME_TEXT_SIZE], b[PN_TIME_TEXT_SIZE];
-	const char *row[CSV_COLUMNS];
+	    a[PN_TIME_TEXT_SIZE], b[PN_TIME_TEXT_SIZE], lo[8], hi[8];
+	const char *cells[CSV_COLUMNS], **row = cells + 3;
 	uint64_t values[] = {v->flows,
 			     v->packets[0],
 			     v->packets[1],
@@ -448,11 +510,19 @@ static void csv_service(FILE *out, const struct service *v, const char *name,
 			     v->bytes[1],
 			     addr_count(&v->clients),
 			     addr_count(&v->servers)};
-	row[0] = name;
-	row[1] = v->transport < PN_TRANSPORT_COUNT
-		     ? pn_transport_name(v->transport)
-		     : "";
-	row[2] = v->flows ? ports_text(v, ports) : "";
+	/* The columns after record, port_lowest and port_highest keep the
+	 * numbering they had before those three came: row[i] is column
+	 * i + 3, and the three are set here. */
+	cells[0] = record_names[rec];
+	cells[1] = name;
+	cells[2] = v->transport < PN_TRANSPORT_COUNT
+		       ? pn_transport_name(v->transport)
+		       : "";
+	cells[3] = rec == REC_SERVICE && v->flows ? ports_text(v, ports) : "";
+	snprintf(lo, sizeof lo, "%u", v->port_min);
+	snprintf(hi, sizeof hi, "%u", v->port_max);
+	cells[4] = v->flows ? lo : "";
+	cells[5] = v->flows ? hi : "";
 	for (int i = 0; i < 7; i++) {
 		snprintf(num[i], sizeof num[i], "%llu",
 			 (unsigned long long)values[i]);
@@ -481,7 +551,7 @@ static void csv_service(FILE *out, const struct service *v, const char *name,
 				 (unsigned long long)v->verdict[order[i]]);
 		row[12 + PN_BASIS_COUNT + PN_FF_COUNT + i] = cell;
 	}
-	pn_out_csv_row(out, row, CSV_COLUMNS);
+	pn_out_csv_row(out, cells, CSV_COLUMNS);
 }
 
 static void free_set(struct addr_set *set)
@@ -671,14 +741,17 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 	struct differ **differs = sorted_differs(s, &n_differs);
 
 	if (fmt == PN_FORMAT_TEXT) {
+		/* Flows over several UTC days get dates in the seen column. */
+		bool dated = t->flows && !one_day(t->first_us, t->last_us);
 		fprintf(out,
-			"# portnote stats: %s; IANA registry snapshot %s\n"
+			"# portnote stats: %s; IANA registry snapshot %s (%s)\n"
 			"# A registered port does not prove what traffic is: "
 			"each row is what the server port is registered for.\n"
 			"# %llu flows; server side chosen by handshake %u%%, "
 			"registry %u%%, first packet %u%%, port class %u%%, "
 			"no basis %u%%\n",
 			pn_safe(info->inputs), pn_registry_date_text(info->reg),
+			pn_safe(pn_registry_origin(info->reg)),
 			(unsigned long long)t->flows,
 			percent(t->basis[PN_BASIS_HANDSHAKE], t->flows),
 			percent(t->basis[PN_BASIS_REGISTRY], t->flows),
@@ -727,14 +800,18 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 		    "basis% h/r/f/c/n", ev ? "payload a/d/u/n      " : "",
 		    "seen (UTC)");
 		for (i = 0; i < shown; i++)
-			text_row(out, all[i], all[i]->name, ev);
+			text_row(out, all[i], all[i]->name, ev, dated);
 		if (shown < n) {
 			char label[64];
 			snprintf(label, sizeof label, "(%u more services)",
 				 n - shown);
-			text_row(out, &rest, label, ev);
+			text_row(out, &rest, label, ev, dated);
 		}
-		text_row(out, t, "(all flows)", ev);
+		text_row(out, t, "(all flows)", ev, dated);
+		fputs("# port: the server port, or the lowest-highest server "
+		      "port "
+		      "of a row's flows (a span, not a range)\n",
+		      out);
 		fprintf(out, "# flags: ");
 		bool any = false;
 		for (unsigned b = 0; b < PN_FF_COUNT; b++)
@@ -760,28 +837,44 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 				(unsigned long long)
 				    info->flows->ended[PN_END_EVICTED]);
 	} else if (fmt == PN_FORMAT_JSON) {
-		fputs("{\"type\":\"stats\",\"inputs\":\"", out);
-		pn_json_escape(out, info->inputs);
-		fputs("\",\"registry\":{\"source\":\"", out);
+		fputs("{\"type\":\"stats\",\"inputs\":[", out);
+		for (int k = 0; k < info->n_files; k++) {
+			fputs(k ? ",\"" : "\"", out);
+			pn_json_escape(out, info->files[k]);
+			fputc('"', out);
+		}
+		fputs("],\"interface\":", out);
+		if (info->n_files == 0 && info->iface) {
+			fputc('"', out);
+			pn_json_escape(out, info->iface);
+			fputc('"', out);
+		} else {
+			fputs("null", out);
+		}
+		fputs(",\"registry\":{\"source\":\"", out);
 		pn_json_escape(out, info->reg->source);
 		fprintf(out,
-			"\",\"date\":\"%s\"},\"warning\":\"A registered port "
+			"\",\"built_in\":%s,\"date\":\"%s\"},\"warning\":\"A "
+			"registered port "
 			"does not prove what traffic is; services are what "
 			"the server port is registered for.\",\"sort\":\"%s\","
 			"\"services_total\":%u,\"services\":[",
+			info->reg->owned ? "false" : "true",
 			pn_registry_date_text(info->reg),
 			sort_names[info->sort], n);
 		for (i = 0; i < shown; i++) {
 			fputs(i ? "," : "", out);
-			json_service(out, all[i], all[i]->name, ev);
+			json_service(out, all[i], all[i]->name, REC_SERVICE,
+				     ev);
 		}
 		fputs("],\"other_services\":", out);
 		if (shown < n)
-			json_service(out, &rest, "(other services)", ev);
+			json_service(out, &rest, "(other services)", REC_OTHER,
+				     ev);
 		else
 			fputs("null", out);
 		fputs(",\"all\":", out);
-		json_service(out, t, "(all flows)", ev);
+		json_service(out, t, "(all flows)", REC_TOTAL, ev);
 		if (ev)
 			json_differs(out, s, differs, n_differs);
 		if (info->flows) {
@@ -798,10 +891,11 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 	} else {
 		pn_out_csv_row(out, csv_header, CSV_COLUMNS);
 		for (i = 0; i < shown; i++)
-			csv_service(out, all[i], all[i]->name, ev);
+			csv_service(out, all[i], all[i]->name, REC_SERVICE, ev);
 		if (shown < n)
-			csv_service(out, &rest, "(other services)", ev);
-		csv_service(out, t, "(all flows)", ev);
+			csv_service(out, &rest, "(other services)", REC_OTHER,
+				    ev);
+		csv_service(out, t, "(all flows)", REC_TOTAL, ev);
 	}
 	free_set(&rest.clients);
 	free_set(&rest.servers);
@@ -819,10 +913,12 @@ void pn_service_stats_destroy(struct pn_service_stats *s)
 		HASH_DEL(s->by_key, v);
 		free_set(&v->clients);
 		free_set(&v->servers);
+		pn_series_free(&v->bins);
 		free(v);
 	}
 	free_set(&s->total.clients);
 	free_set(&s->total.servers);
+	pn_series_free(&s->total.bins);
 	struct differ *d, *dtmp;
 	HASH_ITER(hh, s->differs, d, dtmp)
 	{
@@ -832,4 +928,125 @@ void pn_service_stats_destroy(struct pn_service_stats *s)
 		free(d);
 	}
 	free(s);
+}
+
+/* A service's numbers as a row of the view; bins (the view's bins of
+ * them) receives its timeline, earliest first. */
+static void view_row(const struct pn_service_stats *s, struct pn_service_row *r,
+		     const struct service *v, const char *name, uint64_t *bins)
+{
+	r->name = name;
+	r->transport = v->transport;
+	r->port_min = v->port_min;
+	r->port_max = v->port_max;
+	r->flows = v->flows;
+	for (int d = 0; d < 2; d++) {
+		r->packets[d] = v->packets[d];
+		r->bytes[d] = v->bytes[d];
+	}
+	r->clients = addr_count(&v->clients);
+	r->servers = addr_count(&v->servers);
+	r->first_us = v->first_us;
+	r->last_us = v->last_us;
+	memcpy(r->basis, v->basis, sizeof r->basis);
+	memcpy(r->flagged, v->flagged, sizeof r->flagged);
+	memcpy(r->verdict, v->verdict, sizeof r->verdict);
+	r->bins = NULL;
+	if (bins) {
+		pn_timeline_copy(&s->tl, &v->bins, bins);
+		r->bins = bins;
+	}
+}
+
+struct pn_stats_view *pn_service_stats_view(struct pn_service_stats *s,
+					    unsigned top, enum pn_sort sort)
+{
+	struct pn_stats_view *view = calloc(1, sizeof *view);
+	unsigned n = HASH_COUNT(s->by_key), i = 0;
+	struct service **all = calloc(n ? n : 1, sizeof *all);
+	if (!view || !all) {
+		fprintf(stderr, "portnote: out of memory\n");
+		exit(70);
+	}
+	for (struct service *v = s->by_key; v; v = v->hh.next)
+		all[i++] = v;
+	sort_key = sort;
+	qsort(all, n, sizeof *all, by_value);
+	unsigned shown = top && top < n ? top : n;
+	view->services = n;
+	view->shown = shown;
+	view->evidence = s->evidence;
+	/* Bins for every row shown, the rest and all flows, in one block
+	 * that rows[0].bins points at. */
+	unsigned nb = s->timeline ? pn_timeline_bins(&s->tl) : 0;
+	uint64_t *block = NULL;
+	if (nb) {
+		view->bins = nb;
+		view->bin0_us = pn_timeline_start_us(&s->tl, 0);
+		view->bin_us = pn_timeline_width_us(&s->tl);
+		block = calloc((size_t)(shown + 2) * nb, sizeof *block);
+		view->bin_block = block;
+	}
+	view->rows = calloc(shown ? shown : 1, sizeof *view->rows);
+	if (!view->rows || (nb && !block)) {
+		fprintf(stderr, "portnote: out of memory\n");
+		exit(70);
+	}
+	for (i = 0; i < shown; i++)
+		view_row(s, &view->rows[i], all[i], all[i]->name,
+			 block ? block + (size_t)i * nb : NULL);
+	struct service rest = {.transport = PN_TRANSPORT_COUNT};
+	uint64_t *rest_bins = block ? block + (size_t)shown * nb : NULL;
+	for (i = shown; i < n; i++) {
+		sum_into(&rest, all[i]);
+		if (!rest_bins)
+			continue;
+		uint64_t bins[PN_TIMELINE_BINS];
+		pn_timeline_copy(&s->tl, &all[i]->bins, bins);
+		for (unsigned k = 0; k < nb; k++)
+			rest_bins[k] += bins[k];
+	}
+	view_row(s, &view->rest, &rest, NULL, NULL);
+	view->rest.bins = rest_bins;
+	free_set(&rest.clients);
+	free_set(&rest.servers);
+	view_row(s, &view->all, &s->total, NULL,
+		 block ? block + (size_t)(shown + 1) * nb : NULL);
+	free(all);
+
+	struct differ **differs = sorted_differs(s, &view->n_differs);
+	view->differs = calloc(view->n_differs ? view->n_differs : 1,
+			       sizeof *view->differs);
+	if (!view->differs) {
+		fprintf(stderr, "portnote: out of memory\n");
+		exit(70);
+	}
+	for (i = 0; i < view->n_differs; i++) {
+		const struct differ *d = differs[i];
+		struct pn_differ_row *r = &view->differs[i];
+		r->port = d->key.port;
+		r->transport = d->key.transport;
+		r->declared = d->declared;
+		differ_expectation(s, d, r->registered_for,
+				   sizeof r->registered_for);
+		char looks[sizeof r->looks_like];
+		snprintf(r->looks_like, sizeof r->looks_like, "%s",
+			 looks_text(d, looks, sizeof looks));
+		r->flows = d->flows;
+		r->clients = addr_count(&d->clients);
+		r->servers = addr_count(&d->servers);
+		r->bytes = d->bytes;
+	}
+	free(differs);
+	return view;
+}
+
+void pn_stats_view_free(struct pn_stats_view *v)
+{
+	if (!v)
+		return;
+	free(v->bin_block);
+	free(v->rows);
+	free(v->differs);
+	free(v);
 }

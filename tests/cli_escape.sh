@@ -118,9 +118,13 @@ else
 fi
 
 # --- command-line words -----------------------------------------------------
-"$portnote" stats "extra${esc}[2J" >/dev/null 2>"$tmp/usage.err"
+# A word after the options is a filter expression, as to tcpdump.
+"$portnote" stats -r "$captures/udp.pcap" "extra${esc}[2J" >/dev/null 2>"$tmp/usage.err"
 no_raw "usage error" "$tmp/usage.err"
-has "usage error" "$tmp/usage.err" "unexpected argument 'extra\x1b[2J'"
+has "usage error" "$tmp/usage.err" "bad filter expression 'extra\x1b[2J'"
+"$portnote" lookup --registry "reg${esc}[2J" 443 >/dev/null 2>"$tmp/usage2.err"
+no_raw "usage error (--registry)" "$tmp/usage2.err"
+has "usage error (--registry)" "$tmp/usage2.err" "reg\x1b[2J"
 "$portnote" lookup "nosuch${esc}[2J" >"$tmp/lookup.txt" 2>"$tmp/lookup.err"
 no_raw "lookup name: stdout" "$tmp/lookup.txt"
 no_raw "lookup name: stderr" "$tmp/lookup.err"

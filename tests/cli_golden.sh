@@ -8,6 +8,8 @@ portnote=$1
 tests=$2/tests
 cd "$tests" || exit 1
 export TZ=UTC LC_ALL=C
+# The built-in table, whatever snapshot this machine has installed.
+export PORTNOTE_REGISTRY_FILE=
 pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

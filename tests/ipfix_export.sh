@@ -401,7 +401,11 @@ except OSError:
 open(sys.argv[2], "w").write(str(n))' "$port" "$tmp/v6.count" &
 v6=$!
 pids+=("$v6")
-sleep 0.3
+# Python may take a while to start: wait for the socket, not a guess.
+for _ in $(seq 50); do
+	ss -Hlun "sport = :$port" 2>/dev/null | grep -q . && break
+	sleep 0.1
+done
 "$portnote" flows -r "$demo" --ipfix "[::1]:$port" >/dev/null 2>"$tmp/v6.err"
 rc=$?
 wait "$v6" 2>/dev/null

@@ -15,6 +15,13 @@ bad() {
 	fail=$((fail + 1))
 }
 
+# check NAME COMMAND...: ok when the command succeeds, bad otherwise.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else bad "$name"; fi
+}
+
 # Prints the closing line and exits 0 only when nothing failed.
 finish() {
 	echo "$pass passed, $fail failed"

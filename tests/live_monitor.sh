@@ -128,7 +128,7 @@ else
 	bad "5353/udp missing from the last snapshot"
 fi
 report=$(grep '"type":"stats"' "$tmp/out.jsonl" |
-	grep -o '{"service":"http-alt"[^}]*' | head -1)
+	grep -o '"service":"http-alt"[^}]*' | head -1)
 if grep -q "\"flows\":$N_TCP[,}]" <<<"$report"; then
 	ok "final stats report: http-alt with $N_TCP flows"
 else

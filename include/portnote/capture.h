@@ -21,7 +21,10 @@
 /* Defaults, printed by --help. */
 #define PN_CAPTURE_SNAPLEN 262144 /* as tcpdump: whole frames */
 #define PN_CAPTURE_TIMEOUT_MS 200 /* live read timeout: signal latency */
-#define PN_CAPTURE_BATCH 4096	  /* live packets per dispatch: tick latency */
+/* Packets read from a file between looks at the clock, with a status
+ * line: a few milliseconds at full speed. */
+#define PN_CAPTURE_PROGRESS_BATCH 65536
+#define PN_CAPTURE_BATCH 4096 /* live packets per dispatch: tick latency */
 
 struct pn_capture_stats;
 
@@ -49,6 +52,11 @@ struct pn_capture_options {
 	 * counters so far (libpcap's included); returns false to stop. */
 	bool (*tick)(void *ctx, const struct pn_capture_stats *stats);
 	unsigned tick_ms;
+	/* Files only: one status line on stderr, rewritten at most four
+	 * times a second and erased at the end (bytes read of the total,
+	 * packets, packets/s, elapsed, time left). The caller sets it when
+	 * stderr is a terminal the output does not share. */
+	bool progress;
 };
 
 /* Where the current packet comes from. */

@@ -37,6 +37,7 @@ enum {
 	PN_OPT_IPFIX_FILE,
 	PN_OPT_OBSERVATION_DOMAIN,
 	PN_OPT_IPFIX_PEN,
+	PN_OPT_QUIET,
 	PN_OPT_FIRST_OWN = 512, /* subcommands number their own from here */
 };
 
@@ -44,17 +45,24 @@ enum {
 	{"registry", required_argument, NULL, PN_OPT_REGISTRY},                \
 	    {"format", required_argument, NULL, PN_OPT_FORMAT},                \
 	    {"lenient", no_argument, NULL, PN_OPT_LENIENT},                    \
+	    {"quiet", no_argument, NULL, PN_OPT_QUIET},                        \
 	{                                                                      \
 		"help", no_argument, NULL, 'h'                                 \
 	}
 
-#define PN_COMMON_HELP                                                         \
-	"  --registry FILE   use this registry CSV instead of the built-in "   \
-	"snapshot\n"                                                           \
+/* FORMATS: the --format values the command writes. */
+#define PN_COMMON_HELP_FORMATS(formats)                                        \
+	"  --registry FILE   use this registry CSV instead of the installed "  \
+	"or built-in\n"                                                        \
+	"                    snapshot\n"                                       \
 	"  --lenient         skip malformed registry rows (reported) instead " \
 	"of failing\n"                                                         \
-	"  --format FMT      text (default), json or csv\n"                    \
+	"  --format FMT      " formats "\n"                                    \
+	"  --quiet           no notices and no progress line on stderr "       \
+	"(errors and\n"                                                        \
+	"                    warnings still)\n"                                \
 	"  -h, --help        show this help\n"
+#define PN_COMMON_HELP PN_COMMON_HELP_FORMATS("text (default), json or csv")
 
 /* Capture options, shared by every command that reads packets. */
 #define PN_CAPTURE_LONGOPTS                                                    \
@@ -71,7 +79,7 @@ enum {
 	{                                                                      \
 		"declare", required_argument, NULL, PN_OPT_DECLARE             \
 	}
-#define PN_CAPTURE_SHORTOPTS "r:i:f:s:B:c:Z:"
+#define PN_CAPTURE_SHORTOPTS "r:i:f:s:B:c:Z:n"
 
 #define PN_CAPTURE_HELP                                                        \
 	"input (one of):\n"                                                    \
@@ -82,7 +90,9 @@ enum {
 	"lists them)\n"                                                        \
 	"capture:\n"                                                           \
 	"  -f, --filter EXPR    only packets matching the BPF expression "     \
-	"(pcap-filter(7))\n"                                                   \
+	"(pcap-filter(7));\n"                                                  \
+	"                       or give EXPR after the options, as to "        \
+	"tcpdump\n"                                                            \
 	"  -c, --count N        stop after N packets\n"                        \
 	"  --duration S         stop after S seconds\n"                        \
 	"  -s, --snaplen N      bytes kept per packet, live (default "         \
@@ -95,6 +105,9 @@ enum {
 	"USER "                                                                \
 	"(as root;\n"                                                          \
 	"                       default nobody; '-Z root' keeps root)\n"       \
+	"  -n                   accepted as tcpdump takes it: portnote never " \
+	"resolves\n"                                                           \
+	"                       names\n"                                       \
 	"site:\n"                                                              \
 	"  --declare FILE       what this site runs on purpose, one port per " \
 	"line:\n"                                                              \
@@ -104,11 +117,24 @@ enum {
 	"the "                                                                 \
 	"registry\n"
 
+/* What became of the snapshot portnote-update-registry installs (looked
+ * at only when no --registry is given). */
+enum pn_installed {
+	PN_INSTALLED_NONE,   /* no such file (or looking is turned off) */
+	PN_INSTALLED_USED,   /* newer than the built-in table: in use */
+	PN_INSTALLED_OLDER,  /* not newer than the built-in table: not used */
+	PN_INSTALLED_BROKEN, /* could not be read: not used, said why */
+};
+
 struct pn_cli {
 	const char *command; /* "lookup", "registry info", ... */
 	enum pn_format format;
-	const char *registry_path; /* NULL: the built-in table */
+	const char *registry_path; /* NULL: the installed or built-in table */
 	bool lenient;
+	bool quiet; /* --quiet: no notices, no progress line */
+	enum pn_installed installed;
+	const char *installed_path; /* the file looked at, or NULL */
+	char installed_date[16];
 	const struct pn_registry *reg;
 	struct pn_registry *owned;
 	const char *declare_path; /* --declare FILE, or NULL */
@@ -145,19 +171,33 @@ int pn_cli_usage_error(const struct pn_cli *cli, const char *fmt, ...)
  * option); optstrings start with ':' so the two differ. */
 int pn_cli_bad_option(const struct pn_cli *cli, char **argv, int opt);
 
-/* Loads the registry named by --registry (or takes the built-in one) and
- * prints a one-line notice on stderr when the snapshot is over two years
- * old. Returns 0, or PN_EXIT_FAIL after printing the error. */
+/* Loads the registry named by --registry; without it, the snapshot that
+ * portnote-update-registry installs (pn_cli_installed_path) when that is
+ * newer than the built-in table, else the built-in table. Prints a
+ * one-line notice on stderr when the snapshot in use is over two years
+ * old (not with --quiet). Returns 0, or PN_EXIT_FAIL after printing the
+ * error. */
 int pn_cli_load_registry(struct pn_cli *cli);
 int pn_cli_load_file(const struct pn_cli *cli, const char *path,
 		     struct pn_registry **out);
-void pn_cli_stale_notice(const struct pn_registry *reg);
+void pn_cli_stale_notice(const struct pn_cli *cli);
+
+/* Where the installed snapshot is looked for: $PORTNOTE_REGISTRY_FILE when
+ * set (empty: nowhere, NULL is returned), else the path built in
+ * (PORTNOTE_INSTALLED_REGISTRY, /var/lib/portnote/... by default). */
+const char *pn_cli_installed_path(void);
 
 /* Reads --declare FILE, if given, into cli->decl. Returns 0, or
  * PN_EXIT_USAGE after printing "portnote CMD: FILE:LINE: ...". */
 int pn_cli_load_declarations(struct pn_cli *cli);
 
 void pn_cli_release(struct pn_cli *cli);
+
+/* Whether reading files shows a status line: standard error is a
+ * terminal, no --quiet, and the output does not go to that terminal while
+ * the line is shown (a command whose output comes only at the end says
+ * output_at_end). */
+bool pn_cli_progress(const struct pn_cli *cli, bool output_at_end);
 
 /* Flow options, shared by every command that keeps a flow table. */
 #define PN_FLOW_LONGOPTS                                                       \
@@ -227,6 +267,7 @@ struct pn_cli_capture {
 	struct pn_capture_options opts;
 	const char **files;
 	int cap;
+	char *trailing_filter; /* the operands, joined: opts.filter */
 };
 
 void pn_cli_capture_init(struct pn_cli_capture *cc);
@@ -236,6 +277,11 @@ int pn_cli_capture_option(struct pn_cli *cli, struct pn_cli_capture *cc,
 /* Checks that exactly one input was chosen: 0, or an exit code after a
  * one-line error. */
 int pn_cli_capture_check(struct pn_cli *cli, struct pn_cli_capture *cc);
+/* Takes the operands after the options as the filter expression, as
+ * tcpdump does ("portnote packets -r f.pcap udp port 53"). Returns -1 to
+ * go on, or PN_EXIT_USAGE after an error (a filter given both ways). */
+int pn_cli_capture_operands(struct pn_cli *cli, struct pn_cli_capture *cc,
+			    int argc, char **argv);
 void pn_cli_capture_release(struct pn_cli_capture *cc);
 
 /* Parses a whole decimal number in [min, max]; false if it is not one. */

@@ -12,5 +12,6 @@ int pn_cmd_flows(int argc, char **argv);
 int pn_cmd_stats(int argc, char **argv);
 int pn_cmd_audit(int argc, char **argv);
 int pn_cmd_live(int argc, char **argv);
+int pn_cmd_report(int argc, char **argv);
 
 #endif

@@ -123,6 +123,10 @@ struct pn_metrics;
 struct pn_metrics *pn_metrics_start(const char *addr_port,
 				    unsigned top_services, char *err,
 				    size_t err_size);
+/* Whether addr_port is one pn_metrics_start can bind, as far as its
+ * spelling goes: false with the reason in err. For usage errors before
+ * the capture opens. */
+bool pn_metrics_address_ok(const char *addr_port, char *err, size_t err_size);
 /* Renders a snapshot as the exposition the server answers with from now
  * on. Safe to call while the server thread answers requests. */
 void pn_metrics_update(struct pn_metrics *m,

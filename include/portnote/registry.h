@@ -231,6 +231,10 @@ long pn_registry_find_name(const struct pn_registry *reg, const char *name,
 /* The snapshot date, or "undated" when the file holds no dates. */
 const char *pn_registry_date_text(const struct pn_registry *reg);
 
+/* Where the registry in use came from, for report headers: "built in", or
+ * the file it was loaded from (raw: callers escape it for their format). */
+const char *pn_registry_origin(const struct pn_registry *reg);
+
 /* Age in days of the snapshot date relative to `now` (seconds since the
  * epoch); -1 if the date cannot be read. */
 long pn_registry_age_days(const struct pn_registry *reg, long long now);
