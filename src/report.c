@@ -38,16 +38,17 @@ static const char *const basis_words[PN_BASIS_COUNT] = {
     "the handshake (SYN, SYN+ACK, SCTP INIT, DCCP-Request)",
     "the registry (exactly one port registered on the transport)",
     "the first packet (equal ports: the first sender is the client)",
-    "the port class (both or neither registered: the lower class, then "
-    "the lower number)",
+    /* In parentheses: one element, not a comma clang would miss. */
+    ("the port class (both or neither registered: the lower class, then "
+     "the lower number)"),
     "nothing (both ports dynamic and unregistered: unknown)"};
 static const char *const flag_words[PN_FF_COUNT] = {
     "to ports the registry marks Reserved",
     "to ports the registry marks Unassigned (or registers nothing for)",
     "to ports in the Dynamic range (49152-65535), never assigned",
     "to ports where the registry reports unauthorized use",
-    "with both ports registered, to different services, and no handshake "
-    "to tell the sides apart"};
+    ("with both ports registered, to different services, and no "
+     "handshake to tell the sides apart")};
 
 /* Text from outside, for HTML: escaped as every output escapes it
  * (control characters, invalid UTF-8; pn_safe), then the characters HTML
