@@ -62,21 +62,34 @@ struct pn_service_stats {
 	struct pn_annotator *ann;
 	bool evidence;
 	struct service *by_key;
+	/* Each ended flow's service, found again without formatting its
+	 * name (a tenth of a scan's run went to that): by slot for a port
+	 * whose slot names services (every port of a slot has its names),
+	 * by port for the others, filled as each is first seen. */
+	struct service **by_slot[PN_TRANSPORT_COUNT]; /* reg->n_slots */
+	struct service **by_port[PN_TRANSPORT_COUNT]; /* 65536 */
+	struct service *unknown;		      /* basis none */
 	struct service total;
 	struct differ *differs;
 	bool timeline; /* pn_service_stats_keep_timeline */
 	struct pn_timeline tl;
 };
 
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+	if (!p) {
+		fprintf(stderr, "portnote: out of memory\n");
+		exit(70);
+	}
+	return p;
+}
+
 struct pn_service_stats *pn_service_stats_create(const struct pn_registry *reg,
 						 struct pn_annotator *ann,
 						 bool evidence)
 {
-	struct pn_service_stats *s = calloc(1, sizeof *s);
-	if (!s) {
-		fprintf(stderr, "portnote: out of memory\n");
-		exit(70);
-	}
+	struct pn_service_stats *s = xcalloc(1, sizeof *s);
 	s->reg = reg;
 	s->ann = ann;
 	s->evidence = evidence;
@@ -126,11 +139,7 @@ static uint32_t addr_slot(const struct addr_set *set, struct addr_words a)
 static void addr_set_grow(struct addr_set *set)
 {
 	struct addr_set bigger = {.cap = set->cap ? 2 * set->cap : 8};
-	bigger.slot = calloc(bigger.cap, sizeof *bigger.slot);
-	if (!bigger.slot) {
-		fprintf(stderr, "portnote: out of memory\n");
-		exit(70);
-	}
+	bigger.slot = xcalloc(bigger.cap, sizeof *bigger.slot);
 	for (uint32_t i = 0; i < set->cap; i++)
 		if (!addr_free(set->slot[i]))
 			bigger.slot[addr_slot(&bigger, set->slot[i])] =
@@ -215,11 +224,7 @@ static void add_differ(struct pn_service_stats *s, const struct pn_flow *f,
 	struct differ *d;
 	HASH_FIND(hh, s->differs, &k, sizeof k, d);
 	if (!d) {
-		d = calloc(1, sizeof *d);
-		if (!d) {
-			fprintf(stderr, "portnote: out of memory\n");
-			exit(70);
-		}
+		d = xcalloc(1, sizeof *d);
 		d->key = k;
 		d->expected = vd->expected;
 		d->declared = vd->declared;
@@ -260,7 +265,29 @@ static void timeline_add(struct pn_service_stats *s, struct service *v,
 	}
 }
 
-void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f)
+/* Where the flow's service is remembered (see by_slot). */
+static struct service **service_cache(struct pn_service_stats *s,
+				      const struct pn_flow *f)
+{
+	if (f->basis == PN_BASIS_NONE)
+		return &s->unknown;
+	unsigned t = f->key.transport;
+	uint16_t port = f->key.port[f->server];
+	uint16_t slot = s->reg->table[t][port];
+	if (s->reg->slots[slot].flags & PN_S_SERVICE) {
+		if (!s->by_slot[t])
+			s->by_slot[t] =
+			    xcalloc(s->reg->n_slots, sizeof *s->by_slot[t]);
+		return &s->by_slot[t][slot];
+	}
+	if (!s->by_port[t])
+		s->by_port[t] = xcalloc(65536, sizeof *s->by_port[t]);
+	return &s->by_port[t][port];
+}
+
+/* The service by its name: found or made (once per name, slot or port). */
+static struct service *service_named(struct pn_service_stats *s,
+				     const struct pn_flow *f)
 {
 	char name[512], key[600];
 	pn_flow_service(s->reg, s->ann, f, name, sizeof name);
@@ -271,16 +298,21 @@ void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f)
 	struct service *v;
 	HASH_FIND(hh, s->by_key, key, len, v);
 	if (!v) {
-		v = calloc(1, sizeof *v);
-		if (!v) {
-			fprintf(stderr, "portnote: out of memory\n");
-			exit(70);
-		}
+		v = xcalloc(1, sizeof *v);
 		memcpy(v->key, key, len);
 		v->name = strchr(v->key, '/') + 1;
 		v->transport = f->key.transport;
 		HASH_ADD(hh, s->by_key, key[0], len, v);
 	}
+	return v;
+}
+
+void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f)
+{
+	struct service **cached = service_cache(s, f);
+	if (!*cached)
+		*cached = service_named(s, f);
+	struct service *v = *cached;
 	enum pn_payload_verdict verdict = PN_V_NO_PAYLOAD;
 	if (s->evidence) {
 		struct pn_verdict_detail d;
@@ -604,11 +636,7 @@ static int by_flows(const void *a, const void *b)
 static struct differ **sorted_differs(struct pn_service_stats *s, unsigned *n)
 {
 	*n = HASH_COUNT(s->differs);
-	struct differ **all = calloc(*n ? *n : 1, sizeof *all);
-	if (!all) {
-		fprintf(stderr, "portnote: out of memory\n");
-		exit(70);
-	}
+	struct differ **all = xcalloc(*n ? *n : 1, sizeof *all);
 	unsigned i = 0;
 	for (struct differ *d = s->differs; d; d = d->hh.next)
 		all[i++] = d;
@@ -721,11 +749,7 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 			     FILE *out, const struct pn_report_info *info)
 {
 	unsigned n = HASH_COUNT(s->by_key), i = 0;
-	struct service **all = calloc(n ? n : 1, sizeof *all);
-	if (!all) {
-		fprintf(stderr, "portnote: out of memory\n");
-		exit(70);
-	}
+	struct service **all = xcalloc(n ? n : 1, sizeof *all);
 	for (struct service *v = s->by_key; v; v = v->hh.next)
 		all[i++] = v;
 	sort_key = info->sort;
@@ -919,6 +943,10 @@ void pn_service_stats_destroy(struct pn_service_stats *s)
 	free_set(&s->total.clients);
 	free_set(&s->total.servers);
 	pn_series_free(&s->total.bins);
+	for (int t = 0; t < PN_TRANSPORT_COUNT; t++) {
+		free(s->by_slot[t]);
+		free(s->by_port[t]);
+	}
 	struct differ *d, *dtmp;
 	HASH_ITER(hh, s->differs, d, dtmp)
 	{
