@@ -353,6 +353,13 @@ static void td(FILE *out, uint64_t v)
 	fprintf(out, "<td class=\"n\">%llu</td>", ull(v));
 }
 
+/* A distinct count: "~98304" when it is an estimate (stats.h). */
+static void td_count(FILE *out, uint64_t v, bool approximate)
+{
+	fprintf(out, "<td class=\"n\">%s%llu</td>", approximate ? "~" : "",
+		ull(v));
+}
+
 static void td_text(FILE *out, const char *s)
 {
 	fputs("<td>", out);
@@ -708,8 +715,8 @@ static void services(FILE *out, const struct pn_html_report *r)
 		td(out, s->packets[1]);
 		td(out, s->bytes[0]);
 		td(out, s->bytes[1]);
-		td(out, s->clients);
-		td(out, s->servers);
+		td_count(out, s->clients, s->clients_approximate);
+		td_count(out, s->servers, s->servers_approximate);
 		fprintf(out, "<td class=\"t\">%s</td>",
 			s->flows ? time_text(s->first_us, a) : "-");
 		fprintf(out, "<td class=\"t\">%s</td>",
@@ -1197,8 +1204,8 @@ static void verdicts(FILE *out, const struct pn_html_report *r)
 		td_text(out, d->registered_for);
 		td_text(out, d->looks_like);
 		td(out, d->flows);
-		td(out, d->clients);
-		td(out, d->servers);
+		td_count(out, d->clients, d->clients_approximate);
+		td_count(out, d->servers, d->servers_approximate);
 		td(out, d->bytes);
 		fputs("</tr>\n", out);
 	}

@@ -4,6 +4,7 @@
 
 #include "portnote/flowprint.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,16 +18,26 @@ struct addr_words {
 /* A set of addresses, for counting distinct clients and servers as flows
  * end: open addressing with the addresses held inline (uthash with one
  * allocation per address was a tenth of a stats run). The all-zero
- * address marks a free slot, so it is held by a flag of its own. */
+ * address marks a free slot, so it is held by a flag of its own.
+ *
+ * Exact up to PN_STATS_EXACT_ADDRS addresses; past that a HyperLogLog
+ * sketch of PN_STATS_HLL_REGISTERS one-byte registers takes its place, so
+ * that a scan of a million hosts neither holds them all nor rehashes as
+ * they come (a third of a scan's run went to growing the sets): the count
+ * is then an estimate, and said to be one (stats.h). */
 struct addr_set {
 	struct addr_words *slot;
 	uint32_t cap;	/* slots: 0 or a power of two */
 	uint32_t count; /* addresses in slots */
 	bool zero;	/* :: is in the set */
+	uint8_t *hll;	/* the sketch, once past the bound; slot freed */
 };
 
 struct service {
-	char key[600];	  /* transport + '/' + service: the hash key */
+	/* transport + '/' + service: the hash key, held just after the
+	 * struct (a scan makes tens of thousands of services: no room is
+	 * kept for names they do not have) */
+	char *key;
 	const char *name; /* within key, after the transport */
 	uint8_t transport;
 	uint16_t port_min, port_max;
@@ -114,7 +125,7 @@ static bool addr_equal(struct addr_words a, struct addr_words b)
 	return ((a.w[0] ^ b.w[0]) | (a.w[1] ^ b.w[1])) == 0;
 }
 
-static uint32_t addr_hash(struct addr_words a)
+static uint64_t addr_hash64(struct addr_words a)
 {
 	/* Every bit of the address must reach the low bits that index the
 	 * table: IPv4 addresses differ only in their last bytes. */
@@ -124,7 +135,56 @@ static uint32_t addr_hash(struct addr_words a)
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53u;
 	h ^= h >> 33;
-	return (uint32_t)h;
+	return h;
+}
+
+static uint32_t addr_hash(struct addr_words a)
+{
+	return (uint32_t)addr_hash64(a);
+}
+
+#define HLL_BITS 12 /* log2 of PN_STATS_HLL_REGISTERS */
+_Static_assert(PN_STATS_HLL_REGISTERS == 1u << HLL_BITS,
+	       "the register index takes HLL_BITS bits of the hash");
+
+/* The register of the hash's top bits keeps the longest run of zeros (plus
+ * one) seen in the rest. */
+static void hll_add(uint8_t *reg, uint64_t h)
+{
+	uint32_t j = (uint32_t)(h >> (64 - HLL_BITS));
+	uint64_t rest = h << HLL_BITS | (1ull << (HLL_BITS - 1));
+	uint8_t rank = (uint8_t)(__builtin_clzll(rest) + 1);
+	if (rank > reg[j])
+		reg[j] = rank;
+}
+
+/* Flajolet et al.'s estimate, with linear counting for small counts. */
+static uint64_t hll_estimate(const uint8_t *reg)
+{
+	const double m = PN_STATS_HLL_REGISTERS;
+	double sum = 0;
+	unsigned zeros = 0;
+	for (unsigned j = 0; j < PN_STATS_HLL_REGISTERS; j++) {
+		sum += ldexp(1.0, -reg[j]);
+		zeros += reg[j] == 0;
+	}
+	double e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
+	if (e <= 2.5 * m && zeros)
+		e = m * log(m / zeros);
+	return (uint64_t)(e + 0.5);
+}
+
+static void to_sketch(struct addr_set *set)
+{
+	set->hll = xcalloc(PN_STATS_HLL_REGISTERS, 1);
+	for (uint32_t i = 0; i < set->cap; i++)
+		if (!addr_free(set->slot[i]))
+			hll_add(set->hll, addr_hash64(set->slot[i]));
+	if (set->zero)
+		hll_add(set->hll, addr_hash64((struct addr_words){{0, 0}}));
+	free(set->slot);
+	set->slot = NULL;
+	set->cap = set->count = 0;
 }
 
 /* The slot that holds a, or the free slot where it would go. */
@@ -151,6 +211,10 @@ static void addr_set_grow(struct addr_set *set)
 
 static void add_words(struct addr_set *set, struct addr_words a)
 {
+	if (set->hll) {
+		hll_add(set->hll, addr_hash64(a));
+		return;
+	}
 	if (addr_free(a)) {
 		set->zero = true;
 		return;
@@ -162,6 +226,8 @@ static void add_words(struct addr_set *set, struct addr_words a)
 	if (addr_free(set->slot[i])) {
 		set->slot[i] = a;
 		set->count++;
+		if (set->count > PN_STATS_EXACT_ADDRS)
+			to_sketch(set);
 	}
 }
 
@@ -173,17 +239,32 @@ static void add_addr(struct addr_set *set, const uint8_t addr[16])
 /* Adds every address of from to set. */
 static void add_addrs(struct addr_set *set, const struct addr_set *from)
 {
+	if (from->hll) {
+		if (!set->hll)
+			to_sketch(set);
+		for (unsigned j = 0; j < PN_STATS_HLL_REGISTERS; j++)
+			if (from->hll[j] > set->hll[j])
+				set->hll[j] = from->hll[j];
+		return;
+	}
 	if (from->zero)
-		set->zero = true;
+		add_words(set, (struct addr_words){{0, 0}});
 	for (uint32_t i = 0; i < from->cap; i++)
 		if (!addr_free(from->slot[i]))
 			add_words(set, from->slot[i]);
 }
 
-/* How many distinct addresses the set holds. */
+/* How many distinct addresses the set holds, or its estimate. */
 static uint64_t addr_count(const struct addr_set *set)
 {
+	if (set->hll)
+		return hll_estimate(set->hll);
 	return (uint64_t)set->count + set->zero;
+}
+
+static bool addr_approximate(const struct addr_set *set)
+{
+	return set->hll != NULL;
 }
 
 static void account(struct service *v, const struct pn_flow *f,
@@ -298,11 +379,12 @@ static struct service *service_named(struct pn_service_stats *s,
 	struct service *v;
 	HASH_FIND(hh, s->by_key, key, len, v);
 	if (!v) {
-		v = xcalloc(1, sizeof *v);
+		v = xcalloc(1, sizeof *v + len + 1);
+		v->key = (char *)(v + 1);
 		memcpy(v->key, key, len);
 		v->name = strchr(v->key, '/') + 1;
 		v->transport = f->key.transport;
-		HASH_ADD(hh, s->by_key, key[0], len, v);
+		HASH_ADD_KEYPTR(hh, s->by_key, v->key, len, v);
 	}
 	return v;
 }
@@ -359,6 +441,14 @@ static const char *ports_text(const struct service *v, char buf[16])
 		snprintf(buf, 16, "%u", v->port_min);
 	else
 		snprintf(buf, 16, "%u-%u", v->port_min, v->port_max);
+	return buf;
+}
+
+/* A distinct count for the text table: "~98304" when it is an estimate. */
+static const char *count_text(const struct addr_set *set, char buf[24])
+{
+	snprintf(buf, 24, "%s%llu", addr_approximate(set) ? "~" : "",
+		 (unsigned long long)addr_count(set));
 	return buf;
 }
 
@@ -419,10 +509,11 @@ static const char *const record_names[] = {"service", "other", "total"};
 static void text_row(FILE *out, const struct service *v, const char *label,
 		     bool evidence, bool dated)
 {
-	char ports[16], a[PN_TIME_TEXT_SIZE], b[PN_TIME_TEXT_SIZE], vt[96];
+	char ports[16], a[PN_TIME_TEXT_SIZE], b[PN_TIME_TEXT_SIZE], vt[96],
+	    nc[24], ns[24];
 	fprintf(
 	    out,
-	    "%-24s %-5s %-11s %6llu %8llu %8llu %11llu %11llu %7llu %7llu  "
+	    "%-24s %-5s %-11s %6llu %8llu %8llu %11llu %11llu %7s %7s  "
 	    "%3u/%3u/%3u/%3u/%3u  ",
 	    label,
 	    v->transport < PN_TRANSPORT_COUNT ? pn_transport_name(v->transport)
@@ -430,9 +521,8 @@ static void text_row(FILE *out, const struct service *v, const char *label,
 	    v->flows ? ports_text(v, ports) : "-", (unsigned long long)v->flows,
 	    (unsigned long long)v->packets[0],
 	    (unsigned long long)v->packets[1], (unsigned long long)v->bytes[0],
-	    (unsigned long long)v->bytes[1],
-	    (unsigned long long)addr_count(&v->clients),
-	    (unsigned long long)addr_count(&v->servers),
+	    (unsigned long long)v->bytes[1], count_text(&v->clients, nc),
+	    count_text(&v->servers, ns),
 	    percent(v->basis[PN_BASIS_HANDSHAKE], v->flows),
 	    percent(v->basis[PN_BASIS_REGISTRY], v->flows),
 	    percent(v->basis[PN_BASIS_FIRST_PACKET], v->flows),
@@ -472,14 +562,17 @@ static void json_service(FILE *out, const struct service *v, const char *name,
 	fprintf(out,
 		",\"flows\":%llu,\"packets_c2s\":%llu,"
 		"\"packets_s2c\":%llu,\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,"
-		"\"clients\":%llu,\"servers\":%llu,\"first\":\"%s\","
-		"\"last\":\"%s\",\"basis\":{",
+		"\"clients\":%llu,\"servers\":%llu,"
+		"\"clients_approximate\":%s,\"servers_approximate\":%s,"
+		"\"first\":\"%s\",\"last\":\"%s\",\"basis\":{",
 		(unsigned long long)v->flows, (unsigned long long)v->packets[0],
 		(unsigned long long)v->packets[1],
 		(unsigned long long)v->bytes[0],
 		(unsigned long long)v->bytes[1],
 		(unsigned long long)addr_count(&v->clients),
 		(unsigned long long)addr_count(&v->servers),
+		addr_approximate(&v->clients) ? "true" : "false",
+		addr_approximate(&v->servers) ? "true" : "false",
 		v->flows ? pn_time_text(v->first_us, a) : "",
 		v->flows ? pn_time_text(v->last_us, b) : "");
 	for (int i = 0; i < PN_BASIS_COUNT; i++)
@@ -526,7 +619,9 @@ static const char *const csv_header[] = {"record",
 					 "agrees",
 					 "differs",
 					 "unverified",
-					 "no_payload"};
+					 "no_payload",
+					 "clients_approximate",
+					 "servers_approximate"};
 #define CSV_COLUMNS ((int)(sizeof csv_header / sizeof csv_header[0]))
 
 static void csv_service(FILE *out, const struct service *v, const char *name,
@@ -583,12 +678,17 @@ static void csv_service(FILE *out, const struct service *v, const char *name,
 				 (unsigned long long)v->verdict[order[i]]);
 		row[12 + PN_BASIS_COUNT + PN_FF_COUNT + i] = cell;
 	}
+	cells[CSV_COLUMNS - 2] =
+	    addr_approximate(&v->clients) ? "true" : "false";
+	cells[CSV_COLUMNS - 1] =
+	    addr_approximate(&v->servers) ? "true" : "false";
 	pn_out_csv_row(out, cells, CSV_COLUMNS);
 }
 
 static void free_set(struct addr_set *set)
 {
 	free(set->slot);
+	free(set->hll);
 	*set = (struct addr_set){0};
 }
 
@@ -698,13 +798,12 @@ static void text_differs(FILE *out, struct pn_service_stats *s,
 		snprintf(port, sizeof port, "%u/%s", d->key.port,
 			 pn_transport_name(t));
 		differ_expectation(s, d, names, sizeof names);
-		fprintf(out, "%-12s %-24s %-38s %6llu %7llu %7llu %11llu\n",
-			port, pn_safe(names),
-			looks_text(d, looks, sizeof looks),
-			(unsigned long long)d->flows,
-			(unsigned long long)addr_count(&d->clients),
-			(unsigned long long)addr_count(&d->servers),
-			(unsigned long long)d->bytes);
+		char nc[24], ns[24];
+		fprintf(
+		    out, "%-12s %-24s %-38s %6llu %7s %7s %11llu\n", port,
+		    pn_safe(names), looks_text(d, looks, sizeof looks),
+		    (unsigned long long)d->flows, count_text(&d->clients, nc),
+		    count_text(&d->servers, ns), (unsigned long long)d->bytes);
 	}
 }
 
@@ -736,10 +835,13 @@ static void json_differs(FILE *out, struct pn_service_stats *s,
 			d->declared ? "declaration" : "registry");
 		fprintf(out,
 			",\"flows\":%llu,\"clients\":%llu,\"servers\":%llu,"
+			"\"clients_approximate\":%s,\"servers_approximate\":%s,"
 			"\"bytes\":%llu}",
 			(unsigned long long)d->flows,
 			(unsigned long long)addr_count(&d->clients),
 			(unsigned long long)addr_count(&d->servers),
+			addr_approximate(&d->clients) ? "true" : "false",
+			addr_approximate(&d->servers) ? "true" : "false",
 			(unsigned long long)d->bytes);
 	}
 	fputc(']', out);
@@ -833,9 +935,15 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 		}
 		text_row(out, t, "(all flows)", ev, dated);
 		fputs("# port: the server port, or the lowest-highest server "
-		      "port "
-		      "of a row's flows (a span, not a range)\n",
+		      "port of a row's flows (a span, not a range)\n",
 		      out);
+		if (addr_approximate(&t->clients) ||
+		    addr_approximate(&t->servers))
+			fprintf(out,
+				"# ~: distinct addresses estimated past %u in "
+				"a row (HyperLogLog of %u registers, standard "
+				"error 1.6 %%)\n",
+				PN_STATS_EXACT_ADDRS, PN_STATS_HLL_REGISTERS);
 		fprintf(out, "# flags: ");
 		bool any = false;
 		for (unsigned b = 0; b < PN_FF_COUNT; b++)
@@ -974,6 +1082,8 @@ static void view_row(const struct pn_service_stats *s, struct pn_service_row *r,
 	}
 	r->clients = addr_count(&v->clients);
 	r->servers = addr_count(&v->servers);
+	r->clients_approximate = addr_approximate(&v->clients);
+	r->servers_approximate = addr_approximate(&v->servers);
 	r->first_us = v->first_us;
 	r->last_us = v->last_us;
 	memcpy(r->basis, v->basis, sizeof r->basis);
@@ -1063,6 +1173,8 @@ struct pn_stats_view *pn_service_stats_view(struct pn_service_stats *s,
 		r->flows = d->flows;
 		r->clients = addr_count(&d->clients);
 		r->servers = addr_count(&d->servers);
+		r->clients_approximate = addr_approximate(&d->clients);
+		r->servers_approximate = addr_approximate(&d->servers);
 		r->bytes = d->bytes;
 	}
 	free(differs);

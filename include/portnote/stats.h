@@ -28,6 +28,13 @@ struct pn_service_stats *pn_service_stats_create(const struct pn_registry *reg,
 						 bool evidence);
 void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f);
 
+/* Distinct clients and servers are counted exactly up to this many per
+ * row; past it a HyperLogLog sketch of PN_STATS_HLL_REGISTERS registers
+ * estimates them, with a standard error of 1.04 / sqrt(registers), 1.6 %,
+ * and every output marks such a count as approximate. */
+#define PN_STATS_EXACT_ADDRS 4096u
+#define PN_STATS_HLL_REGISTERS 4096u
+
 struct pn_report_info {
 	const char *inputs; /* "captures/demo.pcap", for the header */
 	/* For JSON: the -r files (an array), or the live interface. */
@@ -60,7 +67,8 @@ struct pn_service_row {
 	uint16_t port_min, port_max;
 	uint64_t flows, packets[2], bytes[2]; /* [0] client to server */
 	uint64_t clients, servers;	      /* distinct addresses */
-	pn_time_us first_us, last_us;	      /* when flows > 0 */
+	bool clients_approximate, servers_approximate; /* estimates */
+	pn_time_us first_us, last_us;		       /* when flows > 0 */
 	uint64_t basis[PN_BASIS_COUNT];
 	uint64_t flagged[PN_FF_COUNT]; /* flows per PN_FF_* bit */
 	uint64_t verdict[PN_V_COUNT];  /* by enum pn_payload_verdict */
@@ -77,6 +85,7 @@ struct pn_differ_row {
 				     ssh" (raw: escape for the output) */
 	char looks_like[256];	  /* "SSH", "nothing known (not TLS)" */
 	uint64_t flows, clients, servers, bytes;
+	bool clients_approximate, servers_approximate; /* estimates */
 };
 
 /* The statistics as pn_service_stats_report orders them: the `top`
