@@ -255,22 +255,8 @@ static int run_command(int argc, char **argv, bool is_stats)
 		pn_stats_summary_json(r.out, &stats);
 	bool lost = pn_out_flush(r.out, PN_STDOUT_NAME, who) != 0;
 	pn_stats_summary_text(stderr, who, &stats);
-	fprintf(stderr,
-		"%s: %llu flows (peak %llu at once): ended by fin %llu, rst "
-		"%llu, idle %llu, evicted by --max-flows %llu, open at the "
-		"end %llu\n",
-		who, (unsigned long long)fc->created,
-		(unsigned long long)fc->peak,
-		(unsigned long long)fc->ended[PN_END_FIN],
-		(unsigned long long)fc->ended[PN_END_RST],
-		(unsigned long long)fc->ended[PN_END_IDLE],
-		(unsigned long long)fc->ended[PN_END_EVICTED],
-		(unsigned long long)fc->ended[PN_END_INPUT]);
-	if (fc->ended[PN_END_EVICTED])
-		fprintf(stderr,
-			"%s: warning: --max-flows %lu was reached; raise it to "
-			"keep flows whole\n",
-			who, (unsigned long)own.flows.max_flows);
+	pn_flow_summary_text(stderr, who, fc,
+			     (unsigned long)own.flows.max_flows);
 
 	rc = result == PN_CAPTURE_USAGE		? PN_EXIT_USAGE
 	     : result == PN_CAPTURE_OK && !lost ? PN_EXIT_OK

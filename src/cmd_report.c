@@ -245,22 +245,8 @@ int pn_cmd_report(int argc, char **argv)
 		lost = true;
 	}
 	pn_stats_summary_text(stderr, who, &stats);
-	fprintf(stderr,
-		"%s: %llu flows (peak %llu at once): ended by fin %llu, rst "
-		"%llu, idle %llu, evicted by --max-flows %llu, open at the "
-		"end %llu\n",
-		who, (unsigned long long)fc->created,
-		(unsigned long long)fc->peak,
-		(unsigned long long)fc->ended[PN_END_FIN],
-		(unsigned long long)fc->ended[PN_END_RST],
-		(unsigned long long)fc->ended[PN_END_IDLE],
-		(unsigned long long)fc->ended[PN_END_EVICTED],
-		(unsigned long long)fc->ended[PN_END_INPUT]);
-	if (fc->ended[PN_END_EVICTED])
-		fprintf(stderr,
-			"%s: warning: --max-flows %lu was reached; raise it to "
-			"keep flows whole\n",
-			who, (unsigned long)own.flows.max_flows);
+	pn_flow_summary_text(stderr, who, fc,
+			     (unsigned long)own.flows.max_flows);
 	rc = result == PN_CAPTURE_OK && !lost ? PN_EXIT_OK : PN_EXIT_FAIL;
 out:
 	pn_flow_table_destroy(table);

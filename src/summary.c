@@ -285,3 +285,25 @@ void pn_stats_summary_json(FILE *out, const struct pn_capture_stats *s)
 		fputs("null", out);
 	fputs("}\n", out);
 }
+
+void pn_flow_summary_text(FILE *out, const char *who,
+			  const struct pn_flow_counters *fc,
+			  unsigned long max_flows)
+{
+	fprintf(out,
+		"%s: %llu flows (peak %llu at once): ended by fin %llu, rst "
+		"%llu, idle %llu, evicted by --max-flows %llu, open at the "
+		"end %llu\n",
+		who, (unsigned long long)fc->created,
+		(unsigned long long)fc->peak,
+		(unsigned long long)fc->ended[PN_END_FIN],
+		(unsigned long long)fc->ended[PN_END_RST],
+		(unsigned long long)fc->ended[PN_END_IDLE],
+		(unsigned long long)fc->ended[PN_END_EVICTED],
+		(unsigned long long)fc->ended[PN_END_INPUT]);
+	if (fc->ended[PN_END_EVICTED])
+		fprintf(out,
+			"%s: warning: --max-flows %lu was reached; raise it to "
+			"keep flows whole\n",
+			who, max_flows);
+}

@@ -4,6 +4,7 @@
 #define PORTNOTE_SUMMARY_H
 
 #include "portnote/capture.h"
+#include "portnote/flow.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,12 @@ const char *pn_ip_proto_text(uint8_t proto, char buf[16]);
  * count; then libpcap's drop counters for live captures. */
 void pn_stats_summary_text(FILE *out, const char *who,
 			   const struct pn_capture_stats *s);
+
+/* The flow table's line: flows made, the peak, how they ended; and a
+ * warning when --max-flows (max_flows) ended some early. */
+void pn_flow_summary_text(FILE *out, const char *who,
+			  const struct pn_flow_counters *fc,
+			  unsigned long max_flows);
 
 /* The same as one JSON object line, {"type":"summary",...}. */
 void pn_stats_summary_json(FILE *out, const struct pn_capture_stats *s);
