@@ -149,8 +149,9 @@ static const char *row_label(const struct pn_stats_view *v,
 	if (r == &v->all) {
 		snprintf(buf, size, "(all flows)");
 	} else if (!r->name) {
-		unsigned more = v->services - v->shown;
-		snprintf(buf, size, "(%u more service%s)", more,
+		unsigned long long more =
+		    v->services - v->shown + (unsigned long long)v->past_keys;
+		snprintf(buf, size, "(%llu more service%s)", more,
 			 more == 1 ? "" : "s");
 	} else if (strncmp(r->name, "unregistered ", 13) == 0 ||
 		   strncmp(r->name, "unnamed ", 8) == 0) {
@@ -643,6 +644,12 @@ static void services(FILE *out, const struct pn_html_report *r)
 			"registered for on its transport: all %u service%s, "
 			"by bytes.</p>\n",
 			v->services, v->services == 1 ? "" : "s");
+	if (v->past_flows)
+		fprintf(out,
+			"<p>Only %u services are kept: the %llu flows of %llu "
+			"more registry slots or ports seen after that are "
+			"summed with the others.</p>\n",
+			v->services, ull(v->past_flows), ull(v->past_keys));
 	static const char *const dirs[2] = {"client\xe2\x86\x92server",
 					    "server\xe2\x86\x92"
 					    "client"};

@@ -80,6 +80,10 @@ struct pn_service_stats {
 	struct service **by_slot[PN_TRANSPORT_COUNT]; /* reg->n_slots */
 	struct service **by_port[PN_TRANSPORT_COUNT]; /* 65536 */
 	struct service *unknown;		      /* basis none */
+	/* The flows of services past PN_STATS_MAX_SERVICES, and how many
+	 * slots or ports led there. */
+	struct service past;
+	uint64_t past_keys;
 	struct service total;
 	struct differ *differs;
 	bool timeline; /* pn_service_stats_keep_timeline */
@@ -105,6 +109,7 @@ struct pn_service_stats *pn_service_stats_create(const struct pn_registry *reg,
 	s->ann = ann;
 	s->evidence = evidence;
 	s->total.transport = PN_TRANSPORT_COUNT; /* all of them */
+	s->past.transport = PN_TRANSPORT_COUNT;
 	return s;
 }
 
@@ -337,6 +342,7 @@ static void timeline_add(struct pn_service_stats *s, struct service *v,
 				      &m)) {
 			for (struct service *w = s->by_key; w; w = w->hh.next)
 				pn_timeline_merge(&m, &w->bins);
+			pn_timeline_merge(&m, &s->past.bins);
 			pn_timeline_merge(&m, &s->total.bins);
 		}
 		pn_timeline_spread(&s->tl, &v->bins, f->first_us[d],
@@ -366,7 +372,8 @@ static struct service **service_cache(struct pn_service_stats *s,
 	return &s->by_port[t][port];
 }
 
-/* The service by its name: found or made (once per name, slot or port). */
+/* The service by its name: found or made (once per name, slot or port),
+ * or the row past the bound once PN_STATS_MAX_SERVICES are kept. */
 static struct service *service_named(struct pn_service_stats *s,
 				     const struct pn_flow *f)
 {
@@ -378,6 +385,10 @@ static struct service *service_named(struct pn_service_stats *s,
 	    n > 0 && (size_t)n < sizeof key ? (size_t)n : sizeof key - 1;
 	struct service *v;
 	HASH_FIND(hh, s->by_key, key, len, v);
+	if (!v && HASH_COUNT(s->by_key) >= PN_STATS_MAX_SERVICES) {
+		s->past_keys++;
+		return &s->past;
+	}
 	if (!v) {
 		v = xcalloc(1, sizeof *v + len + 1);
 		v->key = (char *)(v + 1);
@@ -860,6 +871,9 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 	struct service rest = {.transport = PN_TRANSPORT_COUNT};
 	for (i = shown; i < n; i++)
 		sum_into(&rest, all[i]);
+	if (s->past.flows)
+		sum_into(&rest, &s->past);
+	bool more = shown < n || s->past.flows;
 	const struct service *t = &s->total;
 	static const char *const sort_names[] = {"bytes", "packets", "flows"};
 	bool ev = s->evidence;
@@ -927,13 +941,22 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 		    "seen (UTC)");
 		for (i = 0; i < shown; i++)
 			text_row(out, all[i], all[i]->name, ev, dated);
-		if (shown < n) {
+		if (more) {
 			char label[64];
-			snprintf(label, sizeof label, "(%u more services)",
-				 n - shown);
+			snprintf(label, sizeof label, "(%llu more services)",
+				 (unsigned long long)(n - shown) +
+				     s->past_keys);
 			text_row(out, &rest, label, ev, dated);
 		}
 		text_row(out, t, "(all flows)", ev, dated);
+		if (s->past.flows)
+			fprintf(out,
+				"# services: %u kept, the bound; %llu flows of "
+				"%llu more registry slots or ports are summed "
+				"into the more-services row\n",
+				PN_STATS_MAX_SERVICES,
+				(unsigned long long)s->past.flows,
+				(unsigned long long)s->past_keys);
 		fputs("# port: the server port, or the lowest-highest server "
 		      "port of a row's flows (a span, not a range)\n",
 		      out);
@@ -990,17 +1013,25 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 			"registered port "
 			"does not prove what traffic is; services are what "
 			"the server port is registered for.\",\"sort\":\"%s\","
-			"\"services_total\":%u,\"services\":[",
+			"\"services_total\":%u,\"services_bound\":%u,"
+			"\"services_past_bound\":",
 			info->reg->owned ? "false" : "true",
 			pn_registry_date_text(info->reg),
-			sort_names[info->sort], n);
+			sort_names[info->sort], n, PN_STATS_MAX_SERVICES);
+		if (s->past.flows)
+			fprintf(out, "{\"keys\":%llu,\"flows\":%llu}",
+				(unsigned long long)s->past_keys,
+				(unsigned long long)s->past.flows);
+		else
+			fputs("null", out);
+		fputs(",\"services\":[", out);
 		for (i = 0; i < shown; i++) {
 			fputs(i ? "," : "", out);
 			json_service(out, all[i], all[i]->name, REC_SERVICE,
 				     ev);
 		}
 		fputs("],\"other_services\":", out);
-		if (shown < n)
+		if (more)
 			json_service(out, &rest, "(other services)", REC_OTHER,
 				     ev);
 		else
@@ -1024,7 +1055,7 @@ void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 		pn_out_csv_row(out, csv_header, CSV_COLUMNS);
 		for (i = 0; i < shown; i++)
 			csv_service(out, all[i], all[i]->name, REC_SERVICE, ev);
-		if (shown < n)
+		if (more)
 			csv_service(out, &rest, "(other services)", REC_OTHER,
 				    ev);
 		csv_service(out, t, "(all flows)", REC_TOTAL, ev);
@@ -1051,6 +1082,9 @@ void pn_service_stats_destroy(struct pn_service_stats *s)
 	free_set(&s->total.clients);
 	free_set(&s->total.servers);
 	pn_series_free(&s->total.bins);
+	free_set(&s->past.clients);
+	free_set(&s->past.servers);
+	pn_series_free(&s->past.bins);
 	for (int t = 0; t < PN_TRANSPORT_COUNT; t++) {
 		free(s->by_slot[t]);
 		free(s->by_port[t]);
@@ -1113,6 +1147,8 @@ struct pn_stats_view *pn_service_stats_view(struct pn_service_stats *s,
 	unsigned shown = top && top < n ? top : n;
 	view->services = n;
 	view->shown = shown;
+	view->past_keys = s->past_keys;
+	view->past_flows = s->past.flows;
 	view->evidence = s->evidence;
 	/* Bins for every row shown, the rest and all flows, in one block
 	 * that rows[0].bins points at. */
@@ -1143,6 +1179,15 @@ struct pn_stats_view *pn_service_stats_view(struct pn_service_stats *s,
 		pn_timeline_copy(&s->tl, &all[i]->bins, bins);
 		for (unsigned k = 0; k < nb; k++)
 			rest_bins[k] += bins[k];
+	}
+	if (s->past.flows) {
+		sum_into(&rest, &s->past);
+		if (rest_bins) {
+			uint64_t bins[PN_TIMELINE_BINS];
+			pn_timeline_copy(&s->tl, &s->past.bins, bins);
+			for (unsigned k = 0; k < nb; k++)
+				rest_bins[k] += bins[k];
+		}
 	}
 	view_row(s, &view->rest, &rest, NULL, NULL);
 	view->rest.bins = rest_bins;

@@ -13,6 +13,11 @@
 #   - --top 1 --sort packets shows https and sums the rest, http: a row
 #     summed from an estimate is one;
 #   - demo.pcap: every count exact, nothing marked, no footnote.
+# And the bound on services: a second scan sends one SYN to each of 3,000
+# unregistered dynamic ports (one service each) and ten to port 80, so
+# 2,048 services are kept and the flows of 953 more ports are summed into
+# the other-services row, which the JSON and a text footnote say; every
+# flow is still counted once.
 # Prints "N passed, M failed".
 set -uo pipefail
 portnote=${1:?usage: stats_estimates.sh PORTNOTE SRCDIR}
@@ -23,7 +28,7 @@ need_tools python3 jq
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stats_estimates.XXXXXX")
 trap 'rm -rf -- "$tmp"' EXIT
 
-python3 - "$tmp/scan.pcap" <<'PY'
+python3 - "$tmp/scan.pcap" "$tmp/ports.pcap" <<'PY'
 import struct, sys
 
 def csum(b):
@@ -56,6 +61,14 @@ with open(sys.argv[1], 'wb') as f:
     for i in range(3000):
         for _ in range(10):
             put(syn(struct.pack('!I', 0x0b000000 + 1 + i), bytes([192, 0, 2, 1]), 50000, 443))
+
+with open(sys.argv[2], 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    t = 0
+    for i in range(10):
+        put(syn(bytes([10, 0, 0, 1]), bytes([192, 0, 2, 2]), 30000 + i, 80))
+    for i in range(3000):
+        put(syn(bytes([10, 0, 0, 1]), bytes([192, 0, 2, 3]), 40000, 50000 + i))
 PY
 
 "$portnote" stats -r "$tmp/scan.pcap" --quiet --format json >"$tmp/s.json" 2>/dev/null
@@ -96,5 +109,21 @@ PY
 "$portnote" stats -r "$srcdir/captures/demo.pcap" --quiet --format json 2>/dev/null | head -1 >"$tmp/demo.json"
 check "demo.pcap: no count is an estimate" \
 	jq -e '[.services[], .all | .clients_approximate, .servers_approximate] | all(. == false)' "$tmp/demo.json" >/dev/null
+"$portnote" stats -r "$tmp/ports.pcap" --quiet --format json --top 0 2>/dev/null | head -1 >"$tmp/ports.json"
+check "3001 services: 2048 kept, 953 ports past the bound with their 953 flows" \
+	jq -e '.services_total == 2048 and .services_bound == 2048 and
+		.services_past_bound == {"keys": 953, "flows": 953} and (.services | length) == 2048' "$tmp/ports.json" >/dev/null
+check "past the bound: summed into other_services, every flow counted once" \
+	jq -e '.other_services.flows == 953 and
+		([.services[].flows] | add) + .other_services.flows == .all.flows and .all.flows == 3010' "$tmp/ports.json" >/dev/null
+"$portnote" stats -r "$tmp/ports.pcap" --quiet --top 5 >"$tmp/ports.txt" 2>/dev/null
+check "text: the more-services row counts the ports past the bound, and a footnote says so" \
+	bash -c 'grep -Eq "^\(2996 more services\) " "$1" &&
+		grep -q "^# services: 2048 kept, the bound; 953 flows of 953 more registry slots or ports are summed into the more-services row" "$1"' _ "$tmp/ports.txt"
+"$portnote" report -r "$tmp/ports.pcap" --quiet --top 5 -o "$tmp/ports.html" 2>/dev/null
+check "HTML report: the same more-services row, and the bound said" \
+	bash -c 'grep -q "(2996 more services)" "$1" &&
+		grep -q "Only 2048 services are kept: the 953 flows of 953 more registry slots or ports" "$1"' _ "$tmp/ports.html"
+check "demo.pcap: within the bound, services_past_bound null" jq -e '.services_past_bound == null' "$tmp/demo.json" >/dev/null
 check "demo.pcap: no footnote" bash -c '! "$1" stats -r "$2" --quiet 2>/dev/null | grep -q "^# ~"' _ "$portnote" "$srcdir/captures/demo.pcap"
 finish

@@ -35,6 +35,12 @@ void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f);
 #define PN_STATS_EXACT_ADDRS 4096u
 #define PN_STATS_HLL_REGISTERS 4096u
 
+/* At most this many services are kept (a scan of random ports names one
+ * per unregistered port, tens of thousands): the flows of any further
+ * service are summed into one row of services past the bound, which every
+ * output folds into its row of other services and says so. */
+#define PN_STATS_MAX_SERVICES 2048u
+
 struct pn_report_info {
 	const char *inputs; /* "captures/demo.pcap", for the header */
 	/* For JSON: the -r files (an array), or the live interface. */
@@ -92,8 +98,11 @@ struct pn_differ_row {
  * services by `sort` (0: all), the rest summed, all flows, and the ports
  * whose payload differs, by flows. */
 struct pn_stats_view {
-	unsigned services; /* in all */
-	unsigned shown;	   /* rows */
+	unsigned services; /* in all, those kept */
+	/* Past PN_STATS_MAX_SERVICES: the slots or ports whose service was
+	 * not kept, and their flows (in rest). */
+	uint64_t past_keys, past_flows;
+	unsigned shown; /* rows */
 	struct pn_service_row *rows;
 	struct pn_service_row rest; /* flows == 0 when every one is shown */
 	struct pn_service_row all;
