@@ -55,10 +55,7 @@ struct run {
 	struct pn_pcapng *pcapng;
 	uint32_t interface;
 	bool several_files;
-	bool live;	     /* lines go out one by one */
-	pn_time_us last_sec; /* cache for the formatted second */
-	char sec_text[24];
-	size_t sec_len;
+	bool live; /* lines go out one by one */
 	bool header_done;
 	/* -w -: standard output is the capture, annotated in its comments;
 	 * no lines are printed. */
@@ -123,32 +120,11 @@ static void addr_text(const struct pn_packet *p, const uint8_t *a,
 	pn_addr_text(a, p->ip_version, buf);
 }
 
-/* "2026-01-15T09:00:00.123456Z" (pn_time_text): the second is formatted
- * once and reused for every packet within it. */
-static size_t time_text(struct run *r, const struct pcap_pkthdr *h,
+/* "2026-01-15T09:00:00.123456Z" (pn_time_text), and its length. */
+static size_t time_text(const struct pcap_pkthdr *h,
 			char buf[PN_TIME_TEXT_SIZE])
 {
-	pn_time_us t = pn_time_from_timeval(&h->ts);
-	if (!pn_time_is_iso(t))
-		return strlen(pn_time_text(t, buf));
-	pn_time_us sec = t / PN_US_PER_SEC;
-	if (sec != r->last_sec || !r->sec_len) {
-		char whole[PN_TIME_TEXT_SIZE];
-		pn_time_text(sec * PN_US_PER_SEC, whole);
-		/* "YYYY-MM-DDTHH:MM:SS", without ".000000Z" */
-		r->sec_len = strlen(whole) - 8;
-		memcpy(r->sec_text, whole, r->sec_len);
-		r->last_sec = sec;
-	}
-	size_t n = r->sec_len;
-	memcpy(buf, r->sec_text, n);
-	buf[n++] = '.';
-	unsigned long us = (unsigned long)(t % PN_US_PER_SEC);
-	for (int i = 5; i >= 0; i--, us /= 10)
-		buf[n + (size_t)i] = (char)('0' + us % 10);
-	buf[n + 6] = 'Z';
-	buf[n + 7] = '\0';
-	return n + 7;
+	return strlen(pn_time_text(pn_time_from_timeval(&h->ts), buf));
 }
 
 static const char *transport_text(const struct pn_packet *p)
@@ -275,8 +251,8 @@ static size_t describe(struct run *r, const struct pn_packet *p,
 
 struct line {
 	char buf[LINES_BYTES];
-	size_t n;     /* bytes in buf */
-	size_t start; /* where the line being built starts */
+	struct pn_line w; /* in buf; its limit ends the line being built */
+	size_t start;	  /* where the line being built starts */
 	/* Every line of a source starts alike, up to the frame number:
 	 * {"type":"packet","file":"<name, escaped>","frame": */
 	const char *head_of; /* the source name head was built for */
@@ -289,59 +265,12 @@ static struct line lines;
 /* Writes out the lines built so far. */
 static void flush_lines(FILE *out)
 {
-	if (lines.n)
-		pn_out_write(lines.buf, lines.n, out);
-	lines.n = lines.start = 0;
+	if (lines.w.n)
+		pn_out_write(lines.buf, lines.w.n, out);
+	lines.w.n = lines.start = 0;
 }
 
-static void put_mem(struct line *l, const char *s, size_t len)
-{
-	size_t room = l->start + LINE_MAX_BYTES - 64 - l->n;
-	if (len > room)
-		len = room; /* keeps room to close the line */
-	memcpy(l->buf + l->n, s, len);
-	l->n += len;
-}
-
-static void put(struct line *l, const char *s)
-{
-	put_mem(l, s, strlen(s));
-}
-
-/* A string literal, its length known at compile time. */
-#define PUT(l, lit) put_mem((l), "" lit, sizeof(lit) - 1)
-
-static void put_u64(struct line *l, uint64_t v)
-{
-	char tmp[24];
-	int i = sizeof tmp;
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	put_mem(l, tmp + i, sizeof tmp - (size_t)i);
-}
-
-/* A JSON string's inside: names and file names rarely need escaping, so
- * plain runs are copied whole. */
-static void put_escaped(struct line *l, const char *s)
-{
-	const char *run = s;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		put_mem(l, run, (size_t)(s - run));
-		char esc[8];
-		if (c == '"' || c == '\\')
-			esc[0] = '\\', esc[1] = (char)c, esc[2] = '\0';
-		else
-			snprintf(esc, sizeof esc, "\\u%04x", c);
-		put(l, esc);
-		run = s + 1;
-	}
-	put_mem(l, run, (size_t)(s - run));
-}
+#define PUT(l, lit) PN_LINE_LIT(&(l)->w, lit)
 
 /* 0x88b5: an ethertype as people write it. */
 static void put_hex16(struct line *l, uint16_t v)
@@ -350,24 +279,7 @@ static void put_hex16(struct line *l, uint16_t v)
 	char tmp[6] = {'0', 'x'};
 	for (int i = 0; i < 4; i++)
 		tmp[2 + i] = digits[(v >> (12 - 4 * i)) & 0xf];
-	put_mem(l, tmp, sizeof tmp);
-}
-
-static void put_addr(struct line *l, const struct pn_packet *p,
-		     const uint8_t *a)
-{
-	if (p->ip_version == 4) {
-		const uint8_t *v4 = a + PN_ADDR_V4_OFF;
-		for (int i = 0; i < 4; i++) {
-			if (i)
-				put_mem(l, ".", 1);
-			put_u64(l, v4[i]);
-		}
-		return;
-	}
-	char text[INET6_ADDRSTRLEN];
-	addr_text(p, a, text);
-	put(l, text);
+	pn_line_mem(&l->w, tmp, sizeof tmp);
 }
 
 /* ,"sport_class":"system" and the like, by side and port class. */
@@ -393,8 +305,8 @@ static void json_port(struct run *r, struct line *l, int side,
 {
 	const struct pn_port_words *w = pn_annotate(r->ann, t, port);
 	enum pn_port_class c = pn_port_class(port);
-	put_mem(l, class_json[side][c].text, class_json[side][c].len);
-	put_mem(l, w->json[side], w->json_len[side]);
+	pn_line_mem(&l->w, class_json[side][c].text, class_json[side][c].len);
+	pn_line_mem(&l->w, w->json[side], w->json_len[side]);
 }
 
 /* What a packet that decided its flow's verdict adds to its line. */
@@ -411,41 +323,43 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 {
 	struct line *l = &lines;
 	char t[PN_TIME_TEXT_SIZE], tmp[16];
-	l->start = l->n;
+	l->w.buf = l->buf;
+	l->start = l->w.n;
+	l->w.limit = l->start + LINE_MAX_BYTES - 64; /* room to close it */
 	if (l->head_of == src->name) {
-		put_mem(l, l->head, l->head_len);
+		pn_line_mem(&l->w, l->head, l->head_len);
 	} else {
 		PUT(l, "{\"type\":\"packet\",\"file\":\"");
-		put_escaped(l, src->name);
+		pn_line_json(&l->w, src->name);
 		PUT(l, "\",\"frame\":");
-		l->head_len = l->n - l->start;
+		l->head_len = l->w.n - l->start;
 		memcpy(l->head, l->buf + l->start, l->head_len);
 		l->head_of = src->name;
 	}
-	put_u64(l, src->frame);
+	pn_line_u64(&l->w, src->frame);
 	PUT(l, ",\"time\":\"");
-	put_mem(l, t, time_text(r, h, t));
+	pn_line_mem(&l->w, t, time_text(h, t));
 	PUT(l, "\",\"caplen\":");
-	put_u64(l, h->caplen);
+	pn_line_u64(&l->w, h->caplen);
 	PUT(l, ",\"len\":");
-	put_u64(l, h->len);
+	pn_line_u64(&l->w, h->len);
 	PUT(l, ",\"vlan\":[");
 	for (unsigned i = 0; i < p->vlan_count && i < PN_VLAN_KEEP; i++) {
 		if (i)
 			PUT(l, ",");
-		put_u64(l, p->vlan[i]);
+		pn_line_u64(&l->w, p->vlan[i]);
 	}
 	PUT(l, "],\"tunnel\":");
 	if (p->tunnel == PN_TUNNEL_NONE) {
 		PUT(l, "null");
 	} else {
 		PUT(l, "\"");
-		put(l, pn_tunnel_name(p->tunnel));
+		pn_line_str(&l->w, pn_tunnel_name(p->tunnel));
 		PUT(l, "\"");
 	}
 	if (p->pppoe) {
 		PUT(l, ",\"pppoe_session\":");
-		put_u64(l, p->pppoe_session);
+		pn_line_u64(&l->w, p->pppoe_session);
 	}
 	if (p->mpls_count) {
 		PUT(l, ",\"mpls\":[");
@@ -453,48 +367,50 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 		     i++) {
 			if (i)
 				PUT(l, ",");
-			put_u64(l, p->mpls_label[i]);
+			pn_line_u64(&l->w, p->mpls_label[i]);
 		}
 		PUT(l, "]");
 	}
 	if (p->ip_version) {
 		PUT(l, ",\"ip\":");
-		put_u64(l, p->ip_version);
+		pn_line_u64(&l->w, p->ip_version);
 		PUT(l, ",\"src\":\"");
-		put_addr(l, p, p->src);
+		pn_line_addr(&l->w, p->src, p->ip_version);
 		PUT(l, "\",\"dst\":\"");
-		put_addr(l, p, p->dst);
+		pn_line_addr(&l->w, p->dst, p->ip_version);
 		PUT(l, "\",\"ip_proto\":");
-		put_u64(l, p->ip_proto);
+		pn_line_u64(&l->w, p->ip_proto);
 		PUT(l, ",\"ip_proto_name\":\"");
-		put(l, pn_ip_proto_text(p->ip_proto, tmp));
+		pn_line_str(&l->w, pn_ip_proto_text(p->ip_proto, tmp));
 		PUT(l, "\"");
 	} else {
-		put(l, ",\"ip\":null,\"src\":null,\"dst\":null,\"ip_proto\":"
-		       "null,\"ip_proto_name\":null");
+		pn_line_str(
+		    &l->w,
+		    ",\"ip\":null,\"src\":null,\"dst\":null,\"ip_proto\":"
+		    "null,\"ip_proto_name\":null");
 	}
 	PUT(l, ",\"status\":\"");
-	put(l, pn_decode_status_name(p->status));
+	pn_line_str(&l->w, pn_decode_status_name(p->status));
 	PUT(l, "\",\"reason\":");
 	if (p->reason == PN_R_NONE) {
 		PUT(l, "null");
 	} else {
 		PUT(l, "\"");
-		put(l, pn_decode_reason_name(p->reason));
+		pn_line_str(&l->w, pn_decode_reason_name(p->reason));
 		PUT(l, "\"");
 	}
 	if (p->warnings) {
 		char w[256];
 		pn_decode_warnings_text(p->warnings, "\",\"", w, sizeof w);
 		PUT(l, ",\"warnings\":[\"");
-		put(l, w);
+		pn_line_str(&l->w, w);
 		PUT(l, "\"]");
 	} else {
 		PUT(l, ",\"warnings\":[]");
 	}
 	if (p->nonip != PN_NONIP_NONE) {
 		PUT(l, ",\"non_ip\":\"");
-		put(l, pn_decode_nonip_name(p->nonip));
+		pn_line_str(&l->w, pn_decode_nonip_name(p->nonip));
 		PUT(l, "\"");
 	}
 	if (p->reason == PN_R_UNSUPPORTED_ETHERTYPE) {
@@ -506,34 +422,34 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 		PUT(l, ",\"transport\":null,\"sport\":null,\"dport\":null");
 	} else {
 		PUT(l, ",\"transport\":\"");
-		put(l, transport_text(p));
+		pn_line_str(&l->w, transport_text(p));
 		PUT(l, "\",\"sport\":");
-		put_u64(l, p->sport);
+		pn_line_u64(&l->w, p->sport);
 		PUT(l, ",\"dport\":");
-		put_u64(l, p->dport);
+		pn_line_u64(&l->w, p->dport);
 		if (p->l4 == PN_L4_TCP && !p->has_tcp_flags) {
 			PUT(l, ",\"tcp_flags\":null");
 		} else if (p->l4 == PN_L4_TCP) {
 			char f[12];
 			PUT(l, ",\"tcp_flags\":\"");
-			put(l, pn_tcp_flags_text(p->tcp_flags, f));
+			pn_line_str(&l->w, pn_tcp_flags_text(p->tcp_flags, f));
 			PUT(l, "\"");
 		} else if (p->l4 == PN_L4_SCTP && p->has_sctp_chunk) {
 			PUT(l, ",\"sctp_chunk\":");
-			put_u64(l, p->sctp_chunk);
+			pn_line_u64(&l->w, p->sctp_chunk);
 		} else if (p->l4 == PN_L4_DCCP && !p->has_dccp_type) {
 			PUT(l, ",\"dccp_type\":null");
 		} else if (p->l4 == PN_L4_DCCP) {
 			PUT(l, ",\"dccp_type\":\"");
-			put(l, dccp_type_name(p->dccp_type));
+			pn_line_str(&l->w, dccp_type_name(p->dccp_type));
 			PUT(l, "\"");
 			if (p->has_service_code) {
 				char code[12];
 				PUT(l, ",\"service_code\":\"");
-				put_escaped(l, pn_service_code_text(
-						   p->service_code, code));
+				pn_line_json(&l->w, pn_service_code_text(
+							p->service_code, code));
 				PUT(l, "\",\"service_code_value\":");
-				put_u64(l, p->service_code);
+				pn_line_u64(&l->w, p->service_code);
 			}
 		}
 		json_port(r, l, 0, (enum pn_transport)p->l4, p->sport);
@@ -541,23 +457,24 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 	}
 	if (m->set) {
 		PUT(l, ",\"flow_verdict\":\"");
-		put(l, pn_payload_verdict_name(m->verdict));
+		pn_line_str(&l->w, pn_payload_verdict_name(m->verdict));
 		PUT(l, "\",\"flow_looks_like\":");
 		if (m->looks == PN_P_NONE) {
 			PUT(l, "null");
 		} else {
 			PUT(l, "\"");
-			put(l, pn_proto_name(m->looks));
+			pn_line_str(&l->w, pn_proto_name(m->looks));
 			PUT(l, "\"");
 		}
 		/* The words come from the wire: escaped as text, then for
 		 * JSON, as in flows. */
 		PUT(l, ",\"flow_evidence\":\"");
-		put_escaped(l, pn_safe(m->text));
+		pn_line_json(&l->w, pn_safe(m->text));
 		PUT(l, "\"");
 	}
-	put_mem(l, "}\n", 2);
-	if (r->live || l->n > sizeof l->buf - LINE_MAX_BYTES)
+	l->w.limit = l->start + LINE_MAX_BYTES;
+	PUT(l, "}\n");
+	if (r->live || l->w.n > sizeof l->buf - LINE_MAX_BYTES)
 		flush_lines(r->out);
 }
 
@@ -623,7 +540,7 @@ static void csv_line(struct run *r, const struct pn_capture_source *src,
 	}
 	row[0] = src->name;
 	row[1] = frame;
-	time_text(r, h, t);
+	time_text(h, t);
 	row[2] = t;
 	row[3] = caplen;
 	row[4] = len;
@@ -745,7 +662,7 @@ static bool on_packet(void *ctx, const struct pn_capture_source *src,
 	switch (r->capture_out ? (enum pn_format) - 1 : r->cli->format) {
 	case PN_FORMAT_TEXT: {
 		char t[PN_TIME_TEXT_SIZE];
-		time_text(r, h, t);
+		time_text(h, t);
 		fprintf(r->out, "%s #%llu %s\n", t,
 			(unsigned long long)src->frame, text);
 		break;

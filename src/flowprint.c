@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A JSON flow record's bound: its texts are bounded names and at most two
+ * evidence tokens, escaped. */
+#define PN_FLOW_JSON_MAX 8192
+
 const char *pn_flow_flag_name(unsigned bit_index)
 {
 	static const char *const names[PN_FF_COUNT] = {
@@ -193,44 +197,163 @@ void pn_flow_evidence_text(FILE *out, const struct pn_registry *reg,
 	fputs(buf, out);
 }
 
+/* "name", or null. */
+static void json_name_or_null(struct pn_line *l, const char *name)
+{
+	if (!name) {
+		PN_LINE_LIT(l, "null");
+		return;
+	}
+	PN_LINE_LIT(l, "\"");
+	pn_line_str(l, name);
+	PN_LINE_LIT(l, "\"");
+}
+
 /* ,"verdict":...,"looks_like":...,"evidence":[...],... of a JSON flow.
  * Tokens are escaped as text first (control bytes and bytes that are not
  * UTF-8 become \xNN), so the JSON is valid whatever the wire held. */
-static void json_evidence(FILE *out, const struct pn_registry *reg,
+static void json_evidence(struct pn_line *l, const struct pn_registry *reg,
 			  struct pn_annotator *ann, const struct pn_flow *f)
 {
 	struct pn_verdict_detail d;
 	enum pn_payload_verdict v =
 	    pn_flow_verdict(reg, pn_annotator_declarations(ann), f, &d);
-	enum pn_proto looks = d.looks_like;
-	enum pn_verdict_why why = d.why;
-	fprintf(out, ",\"verdict\":\"%s\",\"looks_like\":",
-		pn_payload_verdict_name(v));
-	if (looks != PN_P_NONE)
-		fprintf(out, "\"%s\"", pn_proto_name(looks));
-	else
-		fputs("null", out);
-	fputs(",\"evidence\":[", out);
+	PN_LINE_LIT(l, ",\"verdict\":\"");
+	pn_line_str(l, pn_payload_verdict_name(v));
+	PN_LINE_LIT(l, "\",\"looks_like\":");
+	json_name_or_null(
+	    l, d.looks_like != PN_P_NONE ? pn_proto_name(d.looks_like) : NULL);
+	PN_LINE_LIT(l, ",\"evidence\":[");
 	const struct pn_evidence *k = f->ev.kept;
 	if (k && k->token[0]) {
-		fputc('"', out);
-		pn_json_escape(out, pn_safe(k->token));
-		fputc('"', out);
+		PN_LINE_LIT(l, "\"");
+		pn_line_json(l, pn_safe(k->token));
+		PN_LINE_LIT(l, "\"");
 		if (k->extra[0]) {
-			fputs(",\"", out);
-			pn_json_escape(out, pn_safe(k->extra));
-			fputc('"', out);
+			PN_LINE_LIT(l, ",\"");
+			pn_line_json(l, pn_safe(k->extra));
+			PN_LINE_LIT(l, "\"");
 		}
 	}
-	fputs("],\"verdict_reason\":", out);
-	if (why != PN_VW_NONE)
-		fprintf(out, "\"%s\"", pn_verdict_why_name(why));
+	PN_LINE_LIT(l, "],\"verdict_reason\":");
+	json_name_or_null(l, d.why != PN_VW_NONE ? pn_verdict_why_name(d.why)
+						 : NULL);
+	PN_LINE_LIT(l, ",\"expected\":[");
+	for (int p = PN_P_NONE + 1, n = 0; p < PN_P_COUNT; p++)
+		if (d.expected >> p & 1u) {
+			if (n++)
+				PN_LINE_LIT(l, ",");
+			PN_LINE_LIT(l, "\"");
+			pn_line_str(l, pn_proto_name((enum pn_proto)p));
+			PN_LINE_LIT(l, "\"");
+		}
+	PN_LINE_LIT(l, "],\"expected_from\":\"");
+	pn_line_str(l, d.declared ? "declaration" : "registry");
+	PN_LINE_LIT(l, "\"");
+}
+
+/* One JSON flow record, built whole and written in one write. */
+static void json_flow(FILE *out, const struct pn_registry *reg,
+		      struct pn_annotator *ann, const struct pn_flow *f,
+		      bool evidence)
+{
+	char buf[PN_FLOW_JSON_MAX];
+	struct pn_line line = {buf, 0, sizeof buf - 8}, *l = &line;
+	int srv = f->server, cli = !srv;
+	enum pn_transport t = (enum pn_transport)f->key.transport;
+	uint16_t sport = f->key.port[srv];
+	const struct pn_port_words *w = pn_annotate(ann, t, sport);
+	PN_LINE_LIT(l, "{\"type\":\"flow\",\"transport\":\"");
+	pn_line_str(l, pn_transport_name(t));
+	/* Untagged (or VLAN ID 0) is null, as CSV leaves it empty. */
+	PN_LINE_LIT(l, "\",\"vlan\":");
+	if (f->key.vlan)
+		pn_line_u64(l, f->key.vlan);
 	else
-		fputs("null", out);
-	fputs(",\"expected\":", out);
-	pn_protocols_json(out, d.expected);
-	fprintf(out, ",\"expected_from\":\"%s\"",
-		d.declared ? "declaration" : "registry");
+		PN_LINE_LIT(l, "null");
+	PN_LINE_LIT(l, ",\"client\":\"");
+	pn_line_addr(l, f->key.addr[cli], f->key.ip_version);
+	PN_LINE_LIT(l, "\",\"client_port\":");
+	pn_line_u64(l, f->key.port[cli]);
+	PN_LINE_LIT(l, ",\"server\":\"");
+	pn_line_addr(l, f->key.addr[srv], f->key.ip_version);
+	PN_LINE_LIT(l, "\",\"server_port\":");
+	pn_line_u64(l, sport);
+	PN_LINE_LIT(l, ",\"basis\":\"");
+	pn_line_str(l, pn_basis_name(f->basis));
+	PN_LINE_LIT(l, "\",\"service\":\"");
+	if (f->basis == PN_BASIS_NONE) {
+		PN_LINE_LIT(l, "unknown");
+	} else if (pn_registry_slot(reg, t, sport)->flags & PN_S_SERVICE) {
+		/* names_csv joins with ';': people read ", ". */
+		for (const char *c = w->names_csv, *e; *c; c = e + !!*e) {
+			e = strchr(c, ';');
+			if (!e)
+				e = c + strlen(c);
+			if (c != w->names_csv)
+				PN_LINE_LIT(l, ", ");
+			char name[256];
+			size_t len = (size_t)(e - c) < sizeof name
+					 ? (size_t)(e - c)
+					 : sizeof name - 1;
+			memcpy(name, c, len);
+			name[len] = '\0';
+			pn_line_json(l, name);
+		}
+	} else {
+		/* "unregistered tcp/N" or "unnamed tcp/N", as pn_port_service
+		 * writes it, without printf: a scan makes one per flow. */
+		if (pn_registry_slot(reg, t, sport)->flags & PN_S_UNNAMED)
+			PN_LINE_LIT(l, "unnamed ");
+		else
+			PN_LINE_LIT(l, "unregistered ");
+		pn_line_str(l, pn_transport_name(t));
+		PN_LINE_LIT(l, "/");
+		pn_line_u64(l, sport);
+	}
+	PN_LINE_LIT(l, "\",\"server_port_class\":\"");
+	pn_line_str(l, pn_port_class_name(pn_port_class(sport)));
+	PN_LINE_LIT(l, "\",\"server_port_status\":\"");
+	pn_line_str(l, w->status);
+	PN_LINE_LIT(l, "\",\"services\":");
+	pn_line_str(l, w->names_json);
+	PN_LINE_LIT(l, ",\"flags\":[");
+	for (unsigned b = 0, n = 0; b < PN_FF_COUNT; b++)
+		if (f->flags & (1u << b)) {
+			if (n++)
+				PN_LINE_LIT(l, ",");
+			PN_LINE_LIT(l, "\"");
+			pn_line_str(l, pn_flow_flag_name(b));
+			PN_LINE_LIT(l, "\"");
+		}
+	PN_LINE_LIT(l, "],\"first\":\"");
+	pn_line_time(l, pn_flow_first_us(f));
+	PN_LINE_LIT(l, "\",\"last\":\"");
+	pn_line_time(l, f->seen_us);
+	PN_LINE_LIT(l, "\",\"packets_c2s\":");
+	pn_line_u64(l, f->packets[cli]);
+	PN_LINE_LIT(l, ",\"bytes_c2s\":");
+	pn_line_u64(l, f->bytes[cli]);
+	PN_LINE_LIT(l, ",\"packets_s2c\":");
+	pn_line_u64(l, f->packets[srv]);
+	PN_LINE_LIT(l, ",\"bytes_s2c\":");
+	pn_line_u64(l, f->bytes[srv]);
+	if (t == PN_TCP) {
+		char fl[12];
+		PN_LINE_LIT(l, ",\"tcp_flags_c2s\":\"");
+		pn_line_str(l, pn_tcp_flags_text(f->tcp_flags[cli], fl));
+		PN_LINE_LIT(l, "\",\"tcp_flags_s2c\":\"");
+		pn_line_str(l, pn_tcp_flags_text(f->tcp_flags[srv], fl));
+		PN_LINE_LIT(l, "\"");
+	}
+	PN_LINE_LIT(l, ",\"end\":\"");
+	pn_line_str(l, pn_flow_end_name(f->end));
+	PN_LINE_LIT(l, "\"");
+	if (evidence)
+		json_evidence(l, reg, ann, f);
+	l->limit = sizeof buf;
+	PN_LINE_LIT(l, "}\n");
+	pn_out_write(buf, l->n, out);
 }
 
 void pn_verdicts_json(FILE *out, const uint64_t verdict[PN_V_COUNT])
@@ -257,6 +380,10 @@ void pn_flow_print(FILE *out, enum pn_format format,
 		   const struct pn_registry *reg, struct pn_annotator *ann,
 		   const struct pn_flow *f, bool evidence)
 {
+	if (format == PN_FORMAT_JSON) {
+		json_flow(out, reg, ann, f, evidence);
+		return;
+	}
 	int srv = f->server, cli = !srv;
 	enum pn_transport t = (enum pn_transport)f->key.transport;
 	char ca[INET6_ADDRSTRLEN], sa[INET6_ADDRSTRLEN],
@@ -300,41 +427,6 @@ void pn_flow_print(FILE *out, enum pn_format format,
 				flags_text(f->flags, ",", false, flags,
 					   sizeof flags));
 		fputc('\n', out);
-	} else if (format == PN_FORMAT_JSON) {
-		/* Untagged (or VLAN ID 0) is null, as CSV leaves it empty. */
-		char vlan[8] = "null";
-		if (f->key.vlan)
-			snprintf(vlan, sizeof vlan, "%u", f->key.vlan);
-		fprintf(
-		    out,
-		    "{\"type\":\"flow\",\"transport\":\"%s\",\"vlan\":%s,"
-		    "\"client\":\"%s\",\"client_port\":%u,\"server\":\"%s\","
-		    "\"server_port\":%u,\"basis\":\"%s\",\"service\":\"",
-		    pn_transport_name(t), vlan, ca, f->key.port[cli], sa, sport,
-		    pn_basis_name(f->basis));
-		pn_json_escape(out, service);
-		fprintf(out,
-			"\",\"server_port_class\":\"%s\","
-			"\"server_port_status\":\"%s\",\"services\":%s,"
-			"\"flags\":[%s],\"first\":\"%s\",\"last\":\"%s\","
-			"\"packets_c2s\":%llu,\"bytes_c2s\":%llu,"
-			"\"packets_s2c\":%llu,\"bytes_s2c\":%llu",
-			pn_port_class_name(pn_port_class(sport)), w->status,
-			w->names_json,
-			flags_text(f->flags, ",", true, flags, sizeof flags),
-			first, last, (unsigned long long)f->packets[cli],
-			(unsigned long long)f->bytes[cli],
-			(unsigned long long)f->packets[srv],
-			(unsigned long long)f->bytes[srv]);
-		if (t == PN_TCP)
-			fprintf(out,
-				",\"tcp_flags_c2s\":\"%s\","
-				"\"tcp_flags_s2c\":\"%s\"",
-				fc, fs);
-		fprintf(out, ",\"end\":\"%s\"", pn_flow_end_name(f->end));
-		if (evidence)
-			json_evidence(out, reg, ann, f);
-		fputs("}\n", out);
 	} else {
 		char vlan[8], cp[8], spt[8], n[4][24];
 		snprintf(vlan, sizeof vlan, "%u", f->key.vlan);

@@ -226,12 +226,27 @@ const char *pn_time_text(pn_time_us us, char buf[PN_TIME_TEXT_SIZE])
 		time_outside++;
 		return buf;
 	}
-	struct tm tm;
+	/* Records come in time order, many to a second: the second is
+	 * formatted once (strftime and gmtime are most of the cost). */
+	static _Thread_local time_t last_sec = -1;
+	static _Thread_local char sec_text[24];
+	static _Thread_local size_t sec_len;
 	time_t sec = (time_t)(us / PN_US_PER_SEC);
-	gmtime_r(&sec, &tm);
-	size_t n = strftime(buf, PN_TIME_TEXT_SIZE, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, PN_TIME_TEXT_SIZE - n, ".%06uZ",
-		 (unsigned)(us % PN_US_PER_SEC));
+	if (sec != last_sec) {
+		struct tm tm;
+		gmtime_r(&sec, &tm);
+		sec_len = strftime(sec_text, sizeof sec_text,
+				   "%Y-%m-%dT%H:%M:%S", &tm);
+		last_sec = sec;
+	}
+	memcpy(buf, sec_text, sec_len);
+	size_t n = sec_len;
+	buf[n++] = '.';
+	unsigned us6 = (unsigned)(us % PN_US_PER_SEC);
+	for (int i = 5; i >= 0; i--, us6 /= 10)
+		buf[n + (size_t)i] = (char)('0' + us6 % 10);
+	buf[n + 6] = 'Z';
+	buf[n + 7] = '\0';
 	return buf;
 }
 
@@ -277,6 +292,70 @@ void pn_out_reraise_sigpipe(void)
 	fflush(stderr);
 	signal(SIGPIPE, SIG_DFL);
 	raise(SIGPIPE);
+}
+
+void pn_line_mem(struct pn_line *l, const void *s, size_t len)
+{
+	size_t room = l->limit > l->n ? l->limit - l->n : 0;
+	if (len > room)
+		len = room;
+	memcpy(l->buf + l->n, s, len);
+	l->n += len;
+}
+
+void pn_line_str(struct pn_line *l, const char *s)
+{
+	pn_line_mem(l, s, strlen(s));
+}
+
+void pn_line_u64(struct pn_line *l, uint64_t v)
+{
+	char tmp[24];
+	int i = sizeof tmp;
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	pn_line_mem(l, tmp + i, sizeof tmp - (size_t)i);
+}
+
+void pn_line_json(struct pn_line *l, const char *s)
+{
+	const char *run = s;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		pn_line_mem(l, run, (size_t)(s - run));
+		char esc[8];
+		if (c == '"' || c == '\\')
+			esc[0] = '\\', esc[1] = (char)c, esc[2] = '\0';
+		else
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+		pn_line_str(l, esc);
+		run = s + 1;
+	}
+	pn_line_mem(l, run, (size_t)(s - run));
+}
+
+void pn_line_addr(struct pn_line *l, const uint8_t addr[16], int ip_version)
+{
+	if (ip_version == 4) {
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				pn_line_mem(l, ".", 1);
+			pn_line_u64(l, addr[12 + i]);
+		}
+		return;
+	}
+	char text[INET6_ADDRSTRLEN];
+	pn_line_str(l, pn_addr_text(addr, ip_version, text));
+}
+
+void pn_line_time(struct pn_line *l, pn_time_us us)
+{
+	char t[PN_TIME_TEXT_SIZE];
+	pn_line_str(l, pn_time_text(us, t));
 }
 
 size_t pn_out_write(const void *p, size_t n, FILE *f)

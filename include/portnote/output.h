@@ -100,6 +100,29 @@ void pn_out_reraise_sigpipe(void);
  * buffer (whose error a later fflush can no longer name). */
 size_t pn_out_write(const void *p, size_t n, FILE *f);
 
+/* A record built in memory and written in one write: the JSON records of
+ * the streams (packets, flows) are mostly fixed text, numbers and names
+ * already escaped, which printf and per-byte stdio cost many times over.
+ * buf is the caller's; bytes past `limit` are dropped (a record cut rather
+ * than a buffer overrun), so a caller keeps room past limit to close it. */
+struct pn_line {
+	char *buf;
+	size_t n, limit;
+};
+
+void pn_line_mem(struct pn_line *l, const void *s, size_t len);
+void pn_line_str(struct pn_line *l, const char *s);
+/* A string literal, its length known at compile time. */
+#define PN_LINE_LIT(l, lit) pn_line_mem((l), "" lit, sizeof(lit) - 1)
+void pn_line_u64(struct pn_line *l, uint64_t v);
+/* s as the inside of a JSON string (quotes, backslashes and C0 controls
+ * escaped; plain runs copied whole). */
+void pn_line_json(struct pn_line *l, const char *s);
+/* An address as pn_addr_text writes it. */
+void pn_line_addr(struct pn_line *l, const uint8_t addr[16], int ip_version);
+/* A time as pn_time_text writes it. */
+void pn_line_time(struct pn_line *l, pn_time_us us);
+
 /* ferror(f), keeping errno as the cause when it is: for a check made right
  * after writing (fprintf leaves no cause that a later flush could name). */
 bool pn_out_failed(FILE *f);
