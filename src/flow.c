@@ -305,6 +305,14 @@ static void sweep(struct pn_flow_table *t)
 }
 
 /* The least recently seen flow of all lists goes, to make room. */
+/* The bucket a hash value falls in, in uthash's own table. */
+static const UT_hash_bucket *bucket_of(const struct pn_flow_table *t,
+				       unsigned hashv)
+{
+	const UT_hash_table *tbl = t->hash->hh.tbl;
+	return &tbl->buckets[hashv & (tbl->num_buckets - 1)];
+}
+
 static void evict_one(struct pn_flow_table *t)
 {
 	struct pn_flow *victim = NULL;
@@ -313,8 +321,33 @@ static void evict_one(struct pn_flow_table *t)
 		if (f && (!victim || f->seen_us < victim->seen_us))
 			victim = f;
 	}
-	if (victim)
-		flow_end(t, victim, PN_END_EVICTED);
+	if (!victim)
+		return;
+	/* Under a scan or a flood every packet evicts, oldest first: the
+	 * next victims are known. Their memory is long cold, and ending one
+	 * writes to its neighbours in uthash's chains, a miss each; fetch the
+	 * flow after next, and the next one's neighbours, ahead of time. */
+	const struct pn_flow *next = victim->newer;
+	if (next) {
+		if (next->newer) {
+			const char *after = (const char *)next->newer;
+			for (size_t o = 0; o < sizeof *next; o += 64)
+				__builtin_prefetch(after + o);
+		}
+		const UT_hash_handle *hh = &next->hh;
+		if (hh->hh_prev)
+			__builtin_prefetch(hh->hh_prev, 1);
+		if (hh->hh_next)
+			__builtin_prefetch(hh->hh_next, 1);
+		if (hh->prev)
+			__builtin_prefetch(
+			    (const char *)hh->prev + hh->tbl->hho, 1);
+		if (hh->next)
+			__builtin_prefetch(
+			    (const char *)hh->next + hh->tbl->hho, 1);
+		__builtin_prefetch(bucket_of(t, hh->hashv), 1);
+	}
+	flow_end(t, victim, PN_END_EVICTED);
 }
 
 int pn_flow_key_from_packet(const struct pn_packet *p, struct pn_flow_key *k)
@@ -660,14 +693,6 @@ struct pn_flow *pn_flow_packet(struct pn_flow_table *t,
 	struct event e;
 	make_event(t, p, bytes, ts_us, false, &e);
 	return process(t, &e);
-}
-
-/* The bucket a hash value falls in, in uthash's own table. */
-static const UT_hash_bucket *bucket_of(const struct pn_flow_table *t,
-				       unsigned hashv)
-{
-	const UT_hash_table *tbl = t->hash->hh.tbl;
-	return &tbl->buckets[hashv & (tbl->num_buckets - 1)];
 }
 
 void pn_flow_push(struct pn_flow_table *t, const struct pn_packet *p,
