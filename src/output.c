@@ -294,20 +294,6 @@ void pn_out_reraise_sigpipe(void)
 	raise(SIGPIPE);
 }
 
-void pn_line_mem(struct pn_line *l, const void *s, size_t len)
-{
-	size_t room = l->limit > l->n ? l->limit - l->n : 0;
-	if (len > room)
-		len = room;
-	memcpy(l->buf + l->n, s, len);
-	l->n += len;
-}
-
-void pn_line_str(struct pn_line *l, const char *s)
-{
-	pn_line_mem(l, s, strlen(s));
-}
-
 void pn_line_u64(struct pn_line *l, uint64_t v)
 {
 	char tmp[24];

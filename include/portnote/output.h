@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 enum pn_format { PN_FORMAT_TEXT, PN_FORMAT_JSON, PN_FORMAT_CSV };
 
@@ -110,8 +111,22 @@ struct pn_line {
 	size_t n, limit;
 };
 
-void pn_line_mem(struct pn_line *l, const void *s, size_t len);
-void pn_line_str(struct pn_line *l, const char *s);
+/* Inline: most pieces are literals of a known length, which the compiler
+ * then copies with a move or two instead of a call. */
+static inline void pn_line_mem(struct pn_line *l, const void *s, size_t len)
+{
+	size_t room = l->limit > l->n ? l->limit - l->n : 0;
+	if (len > room)
+		len = room;
+	memcpy(l->buf + l->n, s, len);
+	l->n += len;
+}
+
+static inline void pn_line_str(struct pn_line *l, const char *s)
+{
+	pn_line_mem(l, s, strlen(s));
+}
+
 /* A string literal, its length known at compile time. */
 #define PN_LINE_LIT(l, lit) pn_line_mem((l), "" lit, sizeof(lit) - 1)
 void pn_line_u64(struct pn_line *l, uint64_t v);
