@@ -85,6 +85,11 @@ struct pn_service_stats {
 	struct service past;
 	uint64_t past_keys;
 	struct service total;
+	/* total's address sets are the union of the services' (every flow is
+	 * in one service), merged when a report needs them rather than
+	 * added to per flow: here, the flows they were merged for
+	 * (UINT64_MAX: never). */
+	uint64_t total_addrs_flows;
 	struct differ *differs;
 	bool timeline; /* pn_service_stats_keep_timeline */
 	struct pn_timeline tl;
@@ -109,6 +114,7 @@ struct pn_service_stats *pn_service_stats_create(const struct pn_registry *reg,
 	s->ann = ann;
 	s->evidence = evidence;
 	s->total.transport = PN_TRANSPORT_COUNT; /* all of them */
+	s->total_addrs_flows = UINT64_MAX;
 	s->past.transport = PN_TRANSPORT_COUNT;
 	return s;
 }
@@ -272,8 +278,11 @@ static bool addr_approximate(const struct addr_set *set)
 	return set->hll != NULL;
 }
 
+/* The flow's counts into v, and with addrs its two addresses (the row of
+ * all flows takes its addresses from the services at the report: see
+ * total_addrs). */
 static void account(struct service *v, const struct pn_flow *f,
-		    enum pn_payload_verdict verdict)
+		    enum pn_payload_verdict verdict, bool addrs)
 {
 	int srv = f->server, cli = !srv;
 	uint16_t port = f->key.port[srv];
@@ -296,8 +305,10 @@ static void account(struct service *v, const struct pn_flow *f,
 		if (f->flags & (1u << b))
 			v->flagged[b]++;
 	v->verdict[verdict]++;
-	add_addr(&v->clients, f->key.addr[cli]);
-	add_addr(&v->servers, f->key.addr[srv]);
+	if (addrs) {
+		add_addr(&v->clients, f->key.addr[cli]);
+		add_addr(&v->servers, f->key.addr[srv]);
+	}
 }
 
 static void add_differ(struct pn_service_stats *s, const struct pn_flow *f,
@@ -414,8 +425,8 @@ void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f)
 		if (verdict == PN_V_DIFFERS)
 			add_differ(s, f, &d);
 	}
-	account(v, f, verdict);
-	account(&s->total, f, verdict);
+	account(v, f, verdict, true);
+	account(&s->total, f, verdict, false);
 	if (s->timeline)
 		timeline_add(s, v, f);
 }
@@ -858,9 +869,28 @@ static void json_differs(FILE *out, struct pn_service_stats *s,
 	fputc(']', out);
 }
 
+/* Merges every service's addresses into the row of all flows. Exact sets
+ * and sketches merge to what adding each flow's addresses would have
+ * given: the same set, or the same registers. */
+static void total_addrs(struct pn_service_stats *s)
+{
+	if (s->total_addrs_flows == s->total.flows)
+		return;
+	free_set(&s->total.clients);
+	free_set(&s->total.servers);
+	for (const struct service *v = s->by_key; v; v = v->hh.next) {
+		add_addrs(&s->total.clients, &v->clients);
+		add_addrs(&s->total.servers, &v->servers);
+	}
+	add_addrs(&s->total.clients, &s->past.clients);
+	add_addrs(&s->total.servers, &s->past.servers);
+	s->total_addrs_flows = s->total.flows;
+}
+
 void pn_service_stats_report(struct pn_service_stats *s, enum pn_format fmt,
 			     FILE *out, const struct pn_report_info *info)
 {
+	total_addrs(s);
 	unsigned n = HASH_COUNT(s->by_key), i = 0;
 	struct service **all = xcalloc(n ? n : 1, sizeof *all);
 	for (struct service *v = s->by_key; v; v = v->hh.next)
@@ -1133,6 +1163,7 @@ static void view_row(const struct pn_service_stats *s, struct pn_service_row *r,
 struct pn_stats_view *pn_service_stats_view(struct pn_service_stats *s,
 					    unsigned top, enum pn_sort sort)
 {
+	total_addrs(s);
 	struct pn_stats_view *view = calloc(1, sizeof *view);
 	unsigned n = HASH_COUNT(s->by_key), i = 0;
 	struct service **all = calloc(n ? n : 1, sizeof *all);
