@@ -42,6 +42,15 @@ static inline unsigned flow_hash(const void *key, size_t len)
 #define HASH_INITIAL_NUM_BUCKETS 262144U
 #define HASH_INITIAL_NUM_BUCKETS_LOG2 18U
 
+/* uthash then doubles the buckets when a chain reaches ten flows, which
+ * under a scan or a flood happens at about 700,000 flows and again near a
+ * million, each time rehashing every flow, a cache miss each. Once the
+ * table holds as many flows as it has buckets, it is grown at once to as
+ * many buckets as --max-flows allows flows (up to 2^24): two rehashes of
+ * 262,144 flows instead. Ordinary traffic, which never holds that many
+ * flows at once, keeps the 4 MiB of buckets. */
+#define GROW_MAX_BUCKETS (1u << 24)
+
 /* Idle lists: one per transport, each ordered by last packet, plus one for
  * closed flows lingering for their last ACKs. */
 enum { LIST_CLOSING = PN_TRANSPORT_COUNT, N_LISTS };
@@ -170,6 +179,17 @@ struct pn_flow_table *pn_flow_table_create(const struct pn_flow_config *cfg,
 	/* No time has been seen: the first packet sets the clock. */
 	t->now_us = t->next_sweep_us = t->high_us = PN_TIME_MIN;
 	return t;
+}
+
+static void grow(struct pn_flow_table *t)
+{
+	UT_hash_table *tbl = t->hash->hh.tbl;
+	while (tbl->num_buckets < t->cfg.max_flows &&
+	       tbl->num_buckets < GROW_MAX_BUCKETS && !tbl->noexpand) {
+		int oomed = 0;
+		HASH_EXPAND_BUCKETS(hh, tbl, oomed);
+		(void)oomed;
+	}
 }
 
 static _Noreturn void out_of_memory(void)
@@ -651,6 +671,8 @@ static struct pn_flow *process(struct pn_flow_table *t, const struct event *p)
 		t->counters.created++;
 		if (++t->counters.active > t->counters.peak)
 			t->counters.peak = t->counters.active;
+		if (t->counters.active == HASH_INITIAL_NUM_BUCKETS)
+			grow(t);
 	}
 
 	/* Times are kept as first and last, whatever order they came in;
