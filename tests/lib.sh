@@ -69,3 +69,45 @@ netns_up() {
 	fi
 	ip netns exec "$1" ip link set lo up
 }
+
+# For the EXIT trap of a test with a namespace of its own: kills every
+# process in the array pids, then whatever still runs in namespace $1 (the
+# test's own), and deletes it.
+netns_down() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	for p in $(ip netns pids "$1" 2>/dev/null); do
+		kill -KILL "$p" 2>/dev/null
+	done
+	ip netns del "$1" 2>/dev/null
+}
+
+# Waits up to 10 s for process $1 to run as nobody (a capture command has
+# opened its interface once it has dropped to nobody); 1 if it did not.
+wait_nobody() {
+	local uid i
+	uid=$(id -u nobody)
+	for ((i = 0; i < 100; i++)); do
+		grep -Eq "^Uid:[[:space:]]+${uid}[[:space:]]" "/proc/$1/status" 2>/dev/null && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# Waits for child process $1 at most $2 seconds; 0 if it ended (its exit
+# status in $waited), 1 on timeout.
+waited=
+wait_bounded() {
+	local pid=$1 limit=$2 start=$SECONDS
+	while kill -0 "$pid" 2>/dev/null; do
+		((SECONDS - start >= limit)) && return 1
+		sleep 0.2
+	done
+	wait "$pid"
+	waited=$?
+	return 0
+}

@@ -37,32 +37,15 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 8)); then
 	echo "$usage (SECONDS: a whole number, at least 8)" >&2
 	exit 2
 fi
-if [[ $(id -u) -ne 0 ]]; then
-	echo "skip: needs root (network namespaces, capture)"
-	exit 77
-fi
-for tool in ip jq; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "skip: $tool is not installed"
-		exit 77
-	fi
-done
+need_root "network namespaces, capture"
+need_tools ip jq
 
 ns=pn-soak-$$
 tmp=$(mktemp -d)
 pids=()
 # shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	# Whatever still runs in the namespace is this test's.
-	for p in $(ip netns pids "$ns" 2>/dev/null); do
-		kill -KILL "$p" 2>/dev/null
-	done
-	ip netns del "$ns" 2>/dev/null
+	netns_down "$ns"
 	if [[ -n ${KEEP:-} ]]; then echo "kept: $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -74,19 +57,6 @@ in_ns() { ip netns exec "$ns" "$@"; }
 # the generator's UDP source ports (61000 and up).
 in_ns sysctl -qw net.ipv4.ip_local_port_range="49152 60999"
 
-# Waits for a process at most $2 seconds; 0 if it ended (its status in
-# $waited), 1 on timeout.
-waited=
-wait_bounded() {
-	local pid=$1 limit=$2 start=$SECONDS
-	while kill -0 "$pid" 2>/dev/null; do
-		((SECONDS - start >= limit)) && return 1
-		sleep 0.2
-	done
-	wait "$pid"
-	waited=$?
-	return 0
-}
 # Packets lo dropped before any tap saw them (the per-CPU backlog of
 # netif_rx is full): neither sent nor dropped as libpcap counts them.
 lo_rx_dropped() { in_ns cat /sys/class/net/lo/statistics/rx_dropped; }
@@ -98,13 +68,7 @@ ip netns exec "$ns" "$portnote" live -i lo --format json --interval $interval --
 live=$!
 pids+=("$live")
 # It has opened lo once it runs as nobody.
-nobody_uid=$(id -u nobody)
-for ((i = 0; i < 100; i++)); do
-	grep -Eq "^Uid:[[:space:]]+${nobody_uid}[[:space:]]" /proc/$live/status 2>/dev/null && break
-	kill -0 $live 2>/dev/null || break
-	sleep 0.1
-done
-if ! grep -Eq "^Uid:[[:space:]]+${nobody_uid}[[:space:]]" /proc/$live/status 2>/dev/null; then
+if ! wait_nobody $live; then
 	bad "portnote live did not start: $(cat "$tmp/err")"
 	finish
 fi

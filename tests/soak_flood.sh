@@ -40,31 +40,15 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 4)); then
 	echo "$usage (SECONDS: a whole number, at least 4)" >&2
 	exit 2
 fi
-if [[ $(id -u) -ne 0 ]]; then
-	echo "skip: needs root (network namespaces, raw sockets, capture)"
-	exit 77
-fi
-for tool in ip jq curl; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "skip: $tool is not installed"
-		exit 77
-	fi
-done
+need_root "network namespaces, raw sockets, capture"
+need_tools ip jq curl
 
 ns=pn-flood-$$
 tmp=$(mktemp -d)
 pids=()
 # shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	for p in $(ip netns pids "$ns" 2>/dev/null); do
-		kill -KILL "$p" 2>/dev/null
-	done
-	ip netns del "$ns" 2>/dev/null
+	netns_down "$ns"
 	if [[ -n ${KEEP:-} ]]; then echo "kept: $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -84,13 +68,8 @@ ip netns exec "$ns" "$portnote" live -i lo --format json --interval $interval --
 	--idle-timeout tcp=3 -B 32768 >"$tmp/out.jsonl" 2>"$tmp/err" &
 live=$!
 pids+=("$live")
-nobody_uid=$(id -u nobody)
-for ((i = 0; i < 100; i++)); do
-	grep -Eq "^Uid:[[:space:]]+${nobody_uid}[[:space:]]" /proc/$live/status 2>/dev/null && break
-	kill -0 $live 2>/dev/null || break
-	sleep 0.1
-done
-if ! grep -Eq "^Uid:[[:space:]]+${nobody_uid}[[:space:]]" /proc/$live/status 2>/dev/null; then
+# It has opened lo once it runs as nobody.
+if ! wait_nobody $live; then
 	bad "portnote live did not start: $(cat "$tmp/err")"
 	finish
 fi
@@ -150,17 +129,8 @@ hwm=$(awk '/^VmHWM:/ { print $2 }' /proc/$live/status 2>/dev/null)
 # CPU time portnote used (user + system, all threads), in seconds.
 cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' /proc/$live/stat 2>/dev/null)
 kill -TERM $live 2>/dev/null
-exited() {
-	local n
-	for ((n = 0; n < 150; n++)); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.2
-	done
-	return 1
-}
-if exited $live; then
-	wait $live
-	rc=$?
+if wait_bounded $live 30; then
+	rc=$waited
 	if [[ $rc -eq 0 ]]; then ok "exit 0 after SIGTERM"; else bad "exit $rc after SIGTERM: $(tail -3 "$tmp/err")"; fi
 else
 	bad "portnote live still running 30 s after SIGTERM"
