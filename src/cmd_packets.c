@@ -244,8 +244,8 @@ static size_t describe(struct run *r, const struct pn_packet *p,
  * format parsing and every extra copy are the cost. Lines accumulate and
  * go out in large writes (which stdio hands straight to the kernel), or
  * one by one on a live capture, where each should be seen at once. Every
- * line is bounded by LINE_MAX_BYTES, and one that would not fit (only a
- * pathological --registry could make one) is cut and closed. */
+ * line is bounded by LINE_MAX_BYTES here, and one that would not fit (only
+ * a pathological --registry could make one) is built on its own. */
 #define LINE_MAX_BYTES 8192
 #define LINES_BYTES (1u << 20)
 
@@ -317,24 +317,27 @@ struct mark {
 	const char *text;
 };
 
-static void json_line(struct run *r, const struct pn_capture_source *src,
-		      const struct pcap_pkthdr *h, const struct pn_packet *p,
-		      const struct mark *m)
+/* The line into l->w from l->start on, within max bytes. */
+static void json_line_build(struct run *r, struct line *l,
+			    const struct pn_capture_source *src,
+			    const struct pcap_pkthdr *h,
+			    const struct pn_packet *p, const struct mark *m,
+			    size_t max)
 {
-	struct line *l = &lines;
 	char t[PN_TIME_TEXT_SIZE], tmp[16];
-	l->w.buf = l->buf;
-	l->start = l->w.n;
-	l->w.limit = l->start + LINE_MAX_BYTES - 64; /* room to close it */
+	l->w.limit = l->start + max - 64; /* room to close it */
 	if (l->head_of == src->name) {
 		pn_line_mem(&l->w, l->head, l->head_len);
 	} else {
 		PUT(l, "{\"type\":\"packet\",\"file\":\"");
 		pn_line_json(&l->w, src->name);
 		PUT(l, "\",\"frame\":");
-		l->head_len = l->w.n - l->start;
-		memcpy(l->head, l->buf + l->start, l->head_len);
-		l->head_of = src->name;
+		size_t len = l->w.n - l->start;
+		if (!l->w.cut && len <= sizeof l->head) {
+			l->head_len = len;
+			memcpy(l->head, l->w.buf + l->start, len);
+			l->head_of = src->name;
+		}
 	}
 	pn_line_u64(&l->w, src->frame);
 	PUT(l, ",\"time\":\"");
@@ -472,8 +475,37 @@ static void json_line(struct run *r, const struct pn_capture_source *src,
 		pn_line_json(&l->w, pn_safe(m->text));
 		PUT(l, "\"");
 	}
-	l->w.limit = l->start + LINE_MAX_BYTES;
+	l->w.limit = l->start + max;
 	PUT(l, "}\n");
+}
+
+static void json_line(struct run *r, const struct pn_capture_source *src,
+		      const struct pcap_pkthdr *h, const struct pn_packet *p,
+		      const struct mark *m)
+{
+	struct line *l = &lines;
+	l->w.buf = l->buf;
+	l->start = l->w.n;
+	json_line_build(r, l, src, h, p, m, LINE_MAX_BYTES);
+	if (l->w.cut) {
+		/* Only a --registry with hundreds of services on one port
+		 * makes such a line: it is dropped, the lines before it
+		 * written, and it is built again on the heap, as large as it
+		 * takes. */
+		l->w.n = l->start;
+		flush_lines(r->out);
+		for (size_t size = 4 * LINE_MAX_BYTES; l->w.cut; size *= 4) {
+			pn_line_alloc(&l->w, size);
+			l->start = 0;
+			json_line_build(r, l, src, h, p, m, size);
+			if (!l->w.cut)
+				pn_out_write(l->w.buf, l->w.n, r->out);
+			free(l->w.buf);
+		}
+		l->w = (struct pn_line){l->buf, 0, 0, false};
+		l->start = 0;
+		return;
+	}
 	if (r->live || l->w.n > sizeof l->buf - LINE_MAX_BYTES)
 		flush_lines(r->out);
 }

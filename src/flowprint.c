@@ -4,10 +4,11 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* A JSON flow record's bound: its texts are bounded names and at most two
- * evidence tokens, escaped. */
+/* A JSON flow record's usual bound: its texts are a few names and at most
+ * two evidence tokens, escaped. */
 #define PN_FLOW_JSON_MAX 8192
 
 const char *pn_flow_flag_name(unsigned bit_index)
@@ -252,13 +253,11 @@ static void json_evidence(struct pn_line *l, const struct pn_registry *reg,
 	PN_LINE_LIT(l, "\"");
 }
 
-/* One JSON flow record, built whole and written in one write. */
-static void json_flow(FILE *out, const struct pn_registry *reg,
-		      struct pn_annotator *ann, const struct pn_flow *f,
-		      bool evidence)
+/* The JSON flow record into l. */
+static void json_flow_build(struct pn_line *l, const struct pn_registry *reg,
+			    struct pn_annotator *ann, const struct pn_flow *f,
+			    bool evidence)
 {
-	char buf[PN_FLOW_JSON_MAX];
-	struct pn_line line = {buf, 0, sizeof buf - 8}, *l = &line;
 	int srv = f->server, cli = !srv;
 	enum pn_transport t = (enum pn_transport)f->key.transport;
 	uint16_t sport = f->key.port[srv];
@@ -351,9 +350,28 @@ static void json_flow(FILE *out, const struct pn_registry *reg,
 	PN_LINE_LIT(l, "\"");
 	if (evidence)
 		json_evidence(l, reg, ann, f);
-	l->limit = sizeof buf;
 	PN_LINE_LIT(l, "}\n");
-	pn_out_write(buf, l->n, out);
+}
+
+/* One JSON flow record, built whole and written in one write. A record
+ * past the stack buffer (only a --registry with thousands of services on
+ * one port makes one) is built again on the heap, as large as it takes. */
+static void json_flow(FILE *out, const struct pn_registry *reg,
+		      struct pn_annotator *ann, const struct pn_flow *f,
+		      bool evidence)
+{
+	char buf[PN_FLOW_JSON_MAX];
+	struct pn_line line = {buf, 0, sizeof buf, false};
+	json_flow_build(&line, reg, ann, f, evidence);
+	for (size_t size = 4 * sizeof buf; line.cut; size *= 4) {
+		if (line.buf != buf)
+			free(line.buf);
+		pn_line_alloc(&line, size);
+		json_flow_build(&line, reg, ann, f, evidence);
+	}
+	pn_out_write(line.buf, line.n, out);
+	if (line.buf != buf)
+		free(line.buf);
 }
 
 void pn_verdicts_json(FILE *out, const uint64_t verdict[PN_V_COUNT])

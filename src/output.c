@@ -294,6 +294,15 @@ void pn_out_reraise_sigpipe(void)
 	raise(SIGPIPE);
 }
 
+void pn_line_alloc(struct pn_line *l, size_t size)
+{
+	*l = (struct pn_line){malloc(size), 0, size, false};
+	if (!l->buf) {
+		fprintf(stderr, "portnote: out of memory\n");
+		exit(70);
+	}
+}
+
 void pn_line_u64(struct pn_line *l, uint64_t v)
 {
 	char tmp[24];

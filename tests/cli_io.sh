@@ -9,7 +9,10 @@
 #     keeps its bytes; a new file gets 0666 less the umask;
 #   - packets, flows, stats and audit -r that can open none of their inputs
 #     print the errors and nothing on stdout (no header, no empty report,
-#     no JSON summary), in every format, and exit 1; -w then makes no file.
+#     no JSON summary), in every format, and exit 1; -w then makes no file;
+#   - a --registry with 900 services on port 80/tcp makes JSON records of
+#     flows and packets larger than their usual buffers: each is written
+#     whole (valid JSON, all 900 names).
 #   usage: cli_io.sh PORTNOTE SRCDIR
 # Prints "N passed, M failed".
 set -uo pipefail
@@ -141,6 +144,34 @@ if [[ $status -eq 1 && ! -s "$tmp/stdout" && -z "$(leftovers)" ]]; then
 else
 	bad "packets -w with no readable input: exit $status, stdout $(wc -c <"$tmp/stdout") bytes, left$(leftovers)"
 	sed 's/^/  stderr: /' "$tmp/stderr"
+fi
+
+# Records past their buffers: 900 services on 80/tcp (names and JSON
+# arrays of about 10 KB each).
+{
+	head -1 "$srcdir/data/service-names-port-numbers.csv"
+	for ((i = 0; i < 900; i++)); do printf 'svc-%04d,80,tcp,test service,,,,,,,,\n' $i; done
+} >"$tmp/many.csv"
+"$portnote" flows -r "$captures/demo.pcap" --registry "$tmp/many.csv" --quiet \
+	--format json -f 'tcp port 80' >"$tmp/many.jsonl" 2>"$tmp/many.err"
+status=$?
+if [[ $status -eq 0 ]] &&
+	jq -e -s 'map(select(.type == "flow")) | length > 0 and
+		all(.services | length == 900) and all(.service | split(", ") | length == 900)' \
+		"$tmp/many.jsonl" >/dev/null 2>&1; then
+	ok "flows JSON with 900 services on a port: every record whole ($(wc -c <"$tmp/many.jsonl") bytes)"
+else
+	bad "flows JSON with 900 services on a port: exit $status, $(head -c 300 "$tmp/many.err")"
+fi
+"$portnote" packets -r "$captures/demo.pcap" --registry "$tmp/many.csv" --quiet \
+	--format json -f 'tcp port 80' -c 5 >"$tmp/manyp.jsonl" 2>"$tmp/many.err"
+status=$?
+if [[ $status -eq 0 ]] &&
+	jq -e -s 'map(select(.type == "packet")) | length == 5 and
+		all((.sport_services + .dport_services) | length == 900)' "$tmp/manyp.jsonl" >/dev/null 2>&1; then
+	ok "packets JSON with 900 services on a port: every line whole"
+else
+	bad "packets JSON with 900 services on a port: exit $status, $(head -c 300 "$tmp/many.err")"
 fi
 
 finish

@@ -105,10 +105,12 @@ size_t pn_out_write(const void *p, size_t n, FILE *f);
  * the streams (packets, flows) are mostly fixed text, numbers and names
  * already escaped, which printf and per-byte stdio cost many times over.
  * buf is the caller's; bytes past `limit` are dropped (a record cut rather
- * than a buffer overrun), so a caller keeps room past limit to close it. */
+ * than a buffer overrun, and `cut` set), so a caller keeps room past limit
+ * to close it, or builds the record again in a larger buffer. */
 struct pn_line {
 	char *buf;
 	size_t n, limit;
+	bool cut; /* bytes were dropped */
 };
 
 /* Inline: most pieces are literals of a known length, which the compiler
@@ -116,8 +118,10 @@ struct pn_line {
 static inline void pn_line_mem(struct pn_line *l, const void *s, size_t len)
 {
 	size_t room = l->limit > l->n ? l->limit - l->n : 0;
-	if (len > room)
+	if (len > room) {
 		len = room;
+		l->cut = true;
+	}
 	memcpy(l->buf + l->n, s, len);
 	l->n += len;
 }
@@ -129,6 +133,10 @@ static inline void pn_line_str(struct pn_line *l, const char *s)
 
 /* A string literal, its length known at compile time. */
 #define PN_LINE_LIT(l, lit) pn_line_mem((l), "" lit, sizeof(lit) - 1)
+/* An empty line of `size` bytes on the heap, for a record past its usual
+ * buffer (portnote exits, status 70, when memory runs out); free(l->buf)
+ * when done. */
+void pn_line_alloc(struct pn_line *l, size_t size);
 void pn_line_u64(struct pn_line *l, uint64_t v);
 /* s as the inside of a JSON string (quotes, backslashes and C0 controls
  * escaped; plain runs copied whole). */
