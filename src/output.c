@@ -303,15 +303,29 @@ void pn_line_alloc(struct pn_line *l, size_t size)
 	}
 }
 
+/* "00" to "99": numbers are written two digits at a time. */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
 void pn_line_u64(struct pn_line *l, uint64_t v)
 {
 	char tmp[24];
-	int i = sizeof tmp;
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	pn_line_mem(l, tmp + i, sizeof tmp - (size_t)i);
+	char *p = tmp + sizeof tmp;
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100) * 2;
+		v /= 100;
+		*--p = digit_pairs[d + 1];
+		*--p = digit_pairs[d];
+	}
+	if (v >= 10) {
+		*--p = digit_pairs[v * 2 + 1];
+		*--p = digit_pairs[v * 2];
+	} else {
+		*--p = (char)('0' + v);
+	}
+	pn_line_mem(l, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 void pn_line_json(struct pn_line *l, const char *s)
@@ -336,11 +350,26 @@ void pn_line_json(struct pn_line *l, const char *s)
 void pn_line_addr(struct pn_line *l, const uint8_t addr[16], int ip_version)
 {
 	if (ip_version == 4) {
+		/* At most 15 bytes, built in place and copied once. */
+		char text[16];
+		size_t n = 0;
 		for (int i = 0; i < 4; i++) {
+			unsigned o = addr[12 + i];
 			if (i)
-				pn_line_mem(l, ".", 1);
-			pn_line_u64(l, addr[12 + i]);
+				text[n++] = '.';
+			if (o >= 100) {
+				text[n++] = (char)('0' + o / 100);
+				o %= 100;
+				text[n++] = digit_pairs[o * 2];
+				text[n++] = digit_pairs[o * 2 + 1];
+			} else if (o >= 10) {
+				text[n++] = digit_pairs[o * 2];
+				text[n++] = digit_pairs[o * 2 + 1];
+			} else {
+				text[n++] = (char)('0' + o);
+			}
 		}
+		pn_line_mem(l, text, n);
 		return;
 	}
 	char text[INET6_ADDRSTRLEN];
@@ -350,7 +379,9 @@ void pn_line_addr(struct pn_line *l, const uint8_t addr[16], int ip_version)
 void pn_line_time(struct pn_line *l, pn_time_us us)
 {
 	char t[PN_TIME_TEXT_SIZE];
-	pn_line_str(l, pn_time_text(us, t));
+	pn_time_text(us, t);
+	/* "YYYY-MM-DDTHH:MM:SS.ffffffZ" in the ISO range: 27 bytes. */
+	pn_line_mem(l, t, pn_time_is_iso(us) ? 27 : strlen(t));
 }
 
 size_t pn_out_write(const void *p, size_t n, FILE *f)
