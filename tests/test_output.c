@@ -244,6 +244,69 @@ static void test_time_text(void **state)
 	}
 }
 
+/* pn_line: numbers, addresses, times and JSON strings as the printf
+ * family writes them, and a record cut at its limit says so. */
+static void test_line(void **state)
+{
+	(void)state;
+	char buf[256], want[256];
+	struct pn_line l = {buf, 0, sizeof buf, false};
+	static const uint64_t numbers[] = {
+	    0,	  9,	 10,	  99,	      100,	  101,		 999,
+	    1000, 65535, 1234567, 4294967296, UINT64_MAX, UINT64_MAX - 1};
+	for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+		l.n = 0;
+		pn_line_u64(&l, numbers[i]);
+		snprintf(want, sizeof want, "%llu",
+			 (unsigned long long)numbers[i]);
+		assert_int_equal(l.n, strlen(want));
+		assert_memory_equal(buf, want, l.n);
+	}
+	static const uint8_t v4[][4] = {{0, 0, 0, 0},
+					{255, 255, 255, 255},
+					{10, 0, 9, 100},
+					{1, 23, 45, 199}};
+	for (size_t i = 0; i < sizeof v4 / sizeof v4[0]; i++) {
+		uint8_t a[16] = {[10] = 0xff, [11] = 0xff};
+		memcpy(a + 12, v4[i], 4);
+		l.n = 0;
+		pn_line_addr(&l, a, 4);
+		char text[46];
+		pn_addr_text(a, 4, text);
+		assert_int_equal(l.n, strlen(text));
+		assert_memory_equal(buf, text, l.n);
+	}
+	uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	l.n = 0;
+	pn_line_addr(&l, v6, 6);
+	assert_int_equal(l.n, strlen("2001:db8::1"));
+	assert_memory_equal(buf, "2001:db8::1", l.n);
+	static const int64_t times[] = {0, 1768467600123456, -1,
+					253402300800000000};
+	for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+		l.n = 0;
+		pn_line_time(&l, times[i]);
+		char text[PN_TIME_TEXT_SIZE];
+		pn_time_text(times[i], text);
+		assert_int_equal(l.n, strlen(text));
+		assert_memory_equal(buf, text, l.n);
+	}
+	l.n = 0;
+	pn_line_json(&l, "a\"b\\c\x01\n");
+	assert_int_equal(l.n, strlen("a\\\"b\\\\c\\u0001\\u000a"));
+	assert_memory_equal(buf, "a\\\"b\\\\c\\u0001\\u000a", l.n);
+	assert_false(l.cut);
+	/* Past the limit: bytes dropped, never written past it, and said. */
+	memset(buf, '#', sizeof buf);
+	l = (struct pn_line){buf, 0, 5, false};
+	PN_LINE_LIT(&l, "abc");
+	assert_false(l.cut);
+	pn_line_u64(&l, 12345);
+	assert_true(l.cut);
+	assert_int_equal(l.n, 5);
+	assert_memory_equal(buf, "abc12#", 6);
+}
+
 static void test_time_outside_counted(void **state)
 {
 	(void)state;
@@ -312,6 +375,7 @@ int main(void)
 	    cmocka_unit_test(test_safe_text),
 	    cmocka_unit_test(test_out_flush_full),
 	    cmocka_unit_test(test_time_text),
+	    cmocka_unit_test(test_line),
 	    cmocka_unit_test(test_time_outside_counted),
 	    cmocka_unit_test(test_time_from_timeval),
 	};
