@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* The key is 40 bytes of plain integers: a multiply-xorshift mix over its
  * five 64-bit words costs a fraction of uthash's default Jenkins hash and
@@ -52,63 +51,18 @@ static inline unsigned flow_hash(const void *key, size_t len)
  * flows at once, keeps the 4 MiB of buckets. */
 #define GROW_MAX_BUCKETS (1u << 24)
 
-#undef uthash_malloc
-#undef uthash_free
-#define uthash_malloc(sz) huge_alloc(sz)
-#define uthash_free(ptr, sz) huge_free((ptr), (sz))
-
 /* Idle lists: one per transport, each ordered by last packet, plus one for
  * closed flows lingering for their last ACKs. */
 enum { LIST_CLOSING = PN_TRANSPORT_COUNT, N_LISTS };
 
-/* Flows are carved from slabs of 2 MiB, each asked to be one huge page:
- * a busy table touches its flows at random, and over hundreds of MiB of
- * 4 KiB pages nearly every touch would miss the TLB as well as the cache.
- * The hash table's bucket arrays, as large and as random, likewise. */
-#define HUGE_PAGE (2u << 20)
-#define SLAB_FLOWS ((HUGE_PAGE - 2 * sizeof(void *)) / sizeof(struct pn_flow))
+/* Flows are carved from slabs of this many. */
+#define SLAB_FLOWS 4096
 
 struct slab {
 	struct slab *next;
 	struct pn_evidence *tokens; /* one per flow, when kept */
 	struct pn_flow flows[SLAB_FLOWS];
 };
-_Static_assert(sizeof(struct slab) <= HUGE_PAGE, "a slab fits a huge page");
-
-/* size bytes, in huge pages where the kernel has them (transparent huge
- * pages on madvise), when size is at least half of one (a slab is just
- * under one): mapped on their own, as malloc's memory is never given huge
- * pages. Freed by huge_free. */
-static void *huge_alloc(size_t size)
-{
-	if (size < HUGE_PAGE / 2)
-		return malloc(size);
-	size_t whole = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-	/* One huge page more, to cut an aligned range out of it. */
-	char *m = mmap(NULL, whole + HUGE_PAGE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	char *p = (char *)(((uintptr_t)m + HUGE_PAGE - 1) &
-			   ~(uintptr_t)(HUGE_PAGE - 1));
-	if (p > m)
-		munmap(m, (size_t)(p - m));
-	if (m + whole + HUGE_PAGE > p + whole)
-		munmap(p + whole,
-		       (size_t)(m + whole + HUGE_PAGE - (p + whole)));
-	madvise(p, whole, MADV_HUGEPAGE); /* a hint: fine if refused */
-	return p;
-}
-
-static void huge_free(void *p, size_t size)
-{
-	if (!p)
-		return;
-	if (size < HUGE_PAGE / 2)
-		free(p);
-	else
-		munmap(p, (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE);
-}
 
 /* What the flow table needs of one packet, kept between hashing its key
  * and using it (see pn_flow_push). */
@@ -248,7 +202,7 @@ static _Noreturn void out_of_memory(void)
 static struct pn_flow *flow_alloc(struct pn_flow_table *t)
 {
 	if (!t->free_flows) {
-		struct slab *s = huge_alloc(sizeof *s);
+		struct slab *s = malloc(sizeof *s);
 		if (!s)
 			out_of_memory();
 		s->tokens = NULL;
@@ -259,7 +213,7 @@ static struct pn_flow *flow_alloc(struct pn_flow_table *t)
 		}
 		s->next = t->slabs;
 		t->slabs = s;
-		for (size_t i = SLAB_FLOWS; i-- > 0;) {
+		for (int i = SLAB_FLOWS - 1; i >= 0; i--) {
 			s->flows[i].newer = t->free_flows;
 			s->flows[i].ev.kept = s->tokens ? &s->tokens[i] : NULL;
 			t->free_flows = &s->flows[i];
@@ -873,7 +827,7 @@ void pn_flow_table_destroy(struct pn_flow_table *t)
 		struct slab *s = t->slabs;
 		t->slabs = s->next;
 		free(s->tokens);
-		huge_free(s, sizeof *s);
+		free(s);
 	}
 	free(t);
 }
