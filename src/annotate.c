@@ -54,6 +54,7 @@ void pn_annotator_destroy(struct pn_annotator *a)
 		free((char *)a->words[i].label);
 		free((char *)a->words[i].names_json);
 		free((char *)a->words[i].names_csv);
+		free((char *)a->words[i].service_json);
 		free((char *)a->words[i].flags_json);
 		free((char *)a->words[i].flags_csv);
 		free((char *)a->words[i].json[0]);
@@ -85,9 +86,9 @@ static void put(struct text *t, const char *s)
 	t->len += n;
 }
 
-static void put_json_string(struct text *t, const char *s)
+/* s as the inside of a JSON string. */
+static void put_json_inside(struct text *t, const char *s)
 {
-	put(t, "\"");
 	for (; *s; s++) {
 		char c[8];
 		unsigned char u = (unsigned char)*s;
@@ -99,6 +100,12 @@ static void put_json_string(struct text *t, const char *s)
 			c[0] = (char)u, c[1] = '\0';
 		put(t, c);
 	}
+}
+
+static void put_json_string(struct text *t, const char *s)
+{
+	put(t, "\"");
+	put_json_inside(t, s);
 	put(t, "\"");
 }
 
@@ -114,7 +121,8 @@ static void build(struct pn_annotator *a, uint16_t slot_index)
 	const struct pn_registry *reg = a->reg;
 	const struct pn_slot *s = &reg->slots[slot_index];
 	struct pn_port_words *w = &a->words[slot_index];
-	struct text label = {0}, nj = {0}, nc = {0}, fj = {0}, fc = {0};
+	struct text label = {0}, nj = {0}, nc = {0}, sj = {0}, fj = {0},
+		    fc = {0};
 	unsigned names = 0;
 
 	put(&nj, "[");
@@ -129,6 +137,8 @@ static void build(struct pn_annotator *a, uint16_t slot_index)
 		put_json_string(&nj, name);
 		put(&nc, names ? ";" : "");
 		put(&nc, name);
+		put(&sj, names ? ", " : "");
+		put_json_inside(&sj, name);
 		names++;
 	}
 	put(&nj, "]");
@@ -171,6 +181,7 @@ static void build(struct pn_annotator *a, uint16_t slot_index)
 	w->label = done(&label);
 	w->names_json = done(&nj);
 	w->names_csv = done(&nc);
+	w->service_json = done(&sj);
 	w->flags_json = done(&fj);
 	w->flags_csv = done(&fc);
 	static const char *const side[2] = {"sport", "dport"};

@@ -284,21 +284,7 @@ static void json_flow_build(struct pn_line *l, const struct pn_registry *reg,
 	if (f->basis == PN_BASIS_NONE) {
 		PN_LINE_LIT(l, "unknown");
 	} else if (pn_registry_slot(reg, t, sport)->flags & PN_S_SERVICE) {
-		/* names_csv joins with ';': people read ", ". */
-		for (const char *c = w->names_csv, *e; *c; c = e + !!*e) {
-			e = strchr(c, ';');
-			if (!e)
-				e = c + strlen(c);
-			if (c != w->names_csv)
-				PN_LINE_LIT(l, ", ");
-			char name[256];
-			size_t len = (size_t)(e - c) < sizeof name
-					 ? (size_t)(e - c)
-					 : sizeof name - 1;
-			memcpy(name, c, len);
-			name[len] = '\0';
-			pn_line_json(l, name);
-		}
+		pn_line_str(l, w->service_json);
 	} else {
 		/* "unregistered tcp/N" or "unnamed tcp/N", as pn_port_service
 		 * writes it, without printf: a scan makes one per flow. */

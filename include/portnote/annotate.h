@@ -30,6 +30,9 @@ struct pn_port_words {
 			       "unassigned", "unregistered" */
 	const char *names_json; /* ["http","www","www-http"] */
 	const char *names_csv;	/* http;www;www-http */
+	/* The names as a flow's service, inside a JSON string: http, www,
+	 * www-http (escaped; "" when the slot has none). */
+	const char *service_json;
 	const char *flags_json; /* ["multi","unauthorized-use-reported"] */
 	const char *flags_csv;	/* multi;unauthorized-use-reported */
 	/* The status, services and flags as the members of a packet's JSON
