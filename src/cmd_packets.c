@@ -324,7 +324,7 @@ static void json_line_build(struct run *r, struct line *l,
 			    const struct pn_packet *p, const struct mark *m,
 			    size_t max)
 {
-	char t[PN_TIME_TEXT_SIZE], tmp[16];
+	char tmp[16];
 	l->w.limit = l->start + max - 64; /* room to close it */
 	if (l->head_of == src->name) {
 		pn_line_mem(&l->w, l->head, l->head_len);
@@ -341,7 +341,7 @@ static void json_line_build(struct run *r, struct line *l,
 	}
 	pn_line_u64(&l->w, src->frame);
 	PUT(l, ",\"time\":\"");
-	pn_line_mem(&l->w, t, time_text(h, t));
+	pn_line_time(&l->w, pn_time_from_timeval(&h->ts));
 	PUT(l, "\",\"caplen\":");
 	pn_line_u64(&l->w, h->caplen);
 	PUT(l, ",\"len\":");

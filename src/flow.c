@@ -324,7 +324,6 @@ static void sweep(struct pn_flow_table *t)
 	}
 }
 
-/* The least recently seen flow of all lists goes, to make room. */
 /* The bucket a hash value falls in, in uthash's own table. */
 static const UT_hash_bucket *bucket_of(const struct pn_flow_table *t,
 				       unsigned hashv)
@@ -333,6 +332,7 @@ static const UT_hash_bucket *bucket_of(const struct pn_flow_table *t,
 	return &tbl->buckets[hashv & (tbl->num_buckets - 1)];
 }
 
+/* The least recently seen flow of all lists goes, to make room. */
 static void evict_one(struct pn_flow_table *t)
 {
 	struct pn_flow *victim = NULL;
