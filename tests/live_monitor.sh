@@ -36,12 +36,7 @@ chmod 1777 "$tmp" # outputs are written after the switch to nobody
 pids=()
 # shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	ip netns del "$ns" 2>/dev/null
+	netns_down "$ns"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
