@@ -210,6 +210,10 @@ static int run_command(int argc, char **argv, bool is_stats)
 	    .cli = &cli, .out = stdout, .evidence = own.flows.evidence};
 	/* flows prints what showed each protocol; stats only counts. */
 	own.flows.keep_tokens = !is_stats;
+	/* Reading files, each ended flow is counted or printed on a thread
+	 * of its own while packets go on (a scan ends a flow per packet);
+	 * live, snapshots read the counts as flows end. */
+	own.flows.end_thread = !own.capture.opts.iface;
 	r.ann = pn_annotator_create(cli.reg);
 	pn_annotator_declare(r.ann, cli.decl);
 	if (is_stats)

@@ -199,6 +199,9 @@ int pn_cmd_report(int argc, char **argv)
 	    pn_service_stats_create(cli.reg, ann, own.flows.evidence);
 	pn_service_stats_keep_timeline(services);
 	own.flows.keep_tokens = false;
+	/* A report reads files only: flows are counted as they end on a
+	 * thread of their own (see flows and stats). */
+	own.flows.end_thread = true;
 	struct pn_flow_table *table =
 	    pn_flow_table_create(&own.flows, cli.reg, on_flow_end, services);
 	struct pn_capture_stats stats;

@@ -2,6 +2,9 @@
  * once per packet; flows from a pool; idle lists per transport. */
 #include "portnote/flow.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +87,27 @@ struct event {
 	uint8_t payload[PN_EVIDENCE_SNAP];
 };
 
+/* Ended flows on their way to on_end on a thread of its own
+ * (cfg.end_thread). The packet path hands over a pointer and goes on; the
+ * flow stays out of the free list until on_end has had it, so nothing is
+ * copied. Flows are handed over in batches, one lock and wake-up each. */
+#define ENDED_RING 16384u /* a power of two */
+#define ENDED_BATCH 2048u
+
+struct ended {
+	struct pn_flow *ring[ENDED_RING];
+	uint32_t filled;       /* the table's: flows put in the ring */
+	uint32_t reclaimed;    /* the table's: flows back on the free list */
+	uint32_t published;    /* flows the end thread may take: written under
+				  lock, by the table */
+	_Atomic uint32_t done; /* flows on_end has had: the end thread's */
+	bool stopping;	       /* under lock */
+	pthread_mutex_t lock;
+	pthread_cond_t more, less; /* published grew; done grew */
+	pthread_t thread;
+	struct pn_flow_table *table;
+};
+
 /* Packets between hashing a key (and prefetching its bucket) and looking
  * it up; half way, the bucket's first flow is prefetched too. */
 #define PIPELINE 8
@@ -97,6 +121,8 @@ struct pn_flow_table {
 	struct pn_flow *oldest[N_LISTS], *newest[N_LISTS];
 	struct pn_flow *free_flows; /* linked through `newer` */
 	struct slab *slabs;
+	size_t allocated;    /* flows in slabs */
+	struct ended *ended; /* NULL: on_end is called as each flow ends */
 	pn_time_us now_us, next_sweep_us;
 	pn_time_us high_us; /* the latest capture time seen */
 	bool examined;	    /* the last packet processed was examined */
@@ -115,6 +141,7 @@ void pn_flow_config_init(struct pn_flow_config *cfg)
 	cfg->linger_us = PN_FLOW_LINGER * (int64_t)PN_US_PER_SEC;
 	cfg->evidence = true;
 	cfg->keep_tokens = false;
+	cfg->end_thread = false;
 }
 
 const char *pn_basis_name(enum pn_basis b)
@@ -165,6 +192,135 @@ size_t pn_flow_bytes_per_flow(void)
 	return sizeof(struct pn_flow) + 16;
 }
 
+static void *end_main(void *arg)
+{
+	struct ended *e = arg;
+	const struct pn_flow_table *t = e->table;
+	uint32_t done = 0;
+	pthread_mutex_lock(&e->lock);
+	for (;;) {
+		while (e->published == done && !e->stopping)
+			pthread_cond_wait(&e->more, &e->lock);
+		uint32_t until = e->published;
+		if (until == done)
+			break; /* stopping, and nothing is left */
+		pthread_mutex_unlock(&e->lock);
+		for (; done != until; done++)
+			t->on_end(t->ctx, e->ring[done % ENDED_RING]);
+		pthread_mutex_lock(&e->lock);
+		atomic_store_explicit(&e->done, done, memory_order_release);
+		pthread_cond_signal(&e->less);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+/* The end thread, or NULL when it cannot be had: then on_end is called
+ * on the packet path, as without cfg.end_thread. */
+static struct ended *ended_start(struct pn_flow_table *t)
+{
+	struct ended *e = calloc(1, sizeof *e);
+	if (!e)
+		return NULL;
+	if (pthread_mutex_init(&e->lock, NULL) != 0) {
+		free(e);
+		return NULL;
+	}
+	pthread_cond_init(&e->more, NULL);
+	pthread_cond_init(&e->less, NULL);
+	e->table = t;
+	/* Signals are the caller's: the end thread never runs their
+	 * handlers. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(&e->thread, NULL, end_main, e);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_cond_destroy(&e->more);
+		pthread_cond_destroy(&e->less);
+		pthread_mutex_destroy(&e->lock);
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+static void publish(struct ended *e)
+{
+	pthread_mutex_lock(&e->lock);
+	if (e->published != e->filled) {
+		e->published = e->filled;
+		pthread_cond_signal(&e->more);
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* Flows on_end has had go back to the free list. */
+static void reclaim(struct pn_flow_table *t)
+{
+	struct ended *e = t->ended;
+	uint32_t done = atomic_load_explicit(&e->done, memory_order_acquire);
+	while (e->reclaimed != done) {
+		struct pn_flow *f = e->ring[e->reclaimed++ % ENDED_RING];
+		f->newer = t->free_flows;
+		t->free_flows = f;
+	}
+}
+
+/* Hands over what is in the ring and waits until on_end has had at least
+ * `until` flows (counted from the start), or all when fewer were ended. */
+static void wait_done(struct pn_flow_table *t, uint32_t until)
+{
+	struct ended *e = t->ended;
+	if ((int32_t)(until - e->filled) > 0)
+		until = e->filled;
+	publish(e);
+	pthread_mutex_lock(&e->lock);
+	while ((int32_t)(until - atomic_load_explicit(
+				     &e->done, memory_order_relaxed)) > 0)
+		pthread_cond_wait(&e->less, &e->lock);
+	pthread_mutex_unlock(&e->lock);
+	reclaim(t);
+}
+
+/* Every flow ended so far has been through on_end. */
+static void settle(struct pn_flow_table *t)
+{
+	if (t->ended)
+		wait_done(t, t->ended->filled);
+}
+
+static void ended_stop(struct pn_flow_table *t)
+{
+	struct ended *e = t->ended;
+	settle(t);
+	pthread_mutex_lock(&e->lock);
+	e->stopping = true;
+	pthread_cond_signal(&e->more);
+	pthread_mutex_unlock(&e->lock);
+	pthread_join(e->thread, NULL);
+	pthread_cond_destroy(&e->more);
+	pthread_cond_destroy(&e->less);
+	pthread_mutex_destroy(&e->lock);
+	free(e);
+	t->ended = NULL;
+}
+
+/* An ended flow, out of the hash and its list, to the end thread. */
+static void hand_over(struct pn_flow_table *t, struct pn_flow *f)
+{
+	struct ended *e = t->ended;
+	if (e->filled - e->reclaimed == ENDED_RING) {
+		reclaim(t);
+		if (e->filled - e->reclaimed == ENDED_RING)
+			wait_done(t, e->reclaimed + ENDED_BATCH);
+	}
+	e->ring[e->filled++ % ENDED_RING] = f;
+	if (e->filled - e->published >= ENDED_BATCH)
+		publish(e);
+}
+
 struct pn_flow_table *pn_flow_table_create(const struct pn_flow_config *cfg,
 					   const struct pn_registry *reg,
 					   pn_flow_end_fn on_end, void *ctx)
@@ -178,6 +334,8 @@ struct pn_flow_table *pn_flow_table_create(const struct pn_flow_config *cfg,
 	t->ctx = ctx;
 	/* No time has been seen: the first packet sets the clock. */
 	t->now_us = t->next_sweep_us = t->high_us = PN_TIME_MIN;
+	if (cfg->end_thread && on_end)
+		t->ended = ended_start(t);
 	return t;
 }
 
@@ -201,6 +359,15 @@ static _Noreturn void out_of_memory(void)
 
 static struct pn_flow *flow_alloc(struct pn_flow_table *t)
 {
+	/* With an end thread, flows it has not had yet are not free: take
+	 * back what it has done, and wait for it rather than grow past
+	 * --max-flows and the ring. */
+	if (!t->free_flows && t->ended) {
+		reclaim(t);
+		if (!t->free_flows &&
+		    t->allocated >= (size_t)t->cfg.max_flows + ENDED_RING)
+			wait_done(t, t->ended->reclaimed + ENDED_BATCH);
+	}
 	if (!t->free_flows) {
 		struct slab *s = malloc(sizeof *s);
 		if (!s)
@@ -213,6 +380,7 @@ static struct pn_flow *flow_alloc(struct pn_flow_table *t)
 		}
 		s->next = t->slabs;
 		t->slabs = s;
+		t->allocated += SLAB_FLOWS;
 		for (int i = SLAB_FLOWS - 1; i >= 0; i--) {
 			s->flows[i].newer = t->free_flows;
 			s->flows[i].ev.kept = s->tokens ? &s->tokens[i] : NULL;
@@ -258,6 +426,12 @@ static void flow_end(struct pn_flow_table *t, struct pn_flow *f,
 	f->end = (uint8_t)why;
 	t->counters.ended[why]++;
 	t->counters.active--;
+	if (t->ended) {
+		HASH_DELETE(hh, t->hash, f);
+		list_unlink(t, f);
+		hand_over(t, f);
+		return;
+	}
 	if (t->on_end)
 		t->on_end(t->ctx, f);
 	HASH_DELETE(hh, t->hash, f);
@@ -811,6 +985,7 @@ void pn_flow_flush(struct pn_flow_table *t)
 				why = (enum pn_flow_end)f->closing;
 			flow_end(t, f, why);
 		}
+	settle(t);
 }
 
 const struct pn_flow_counters *pn_flow_counters(const struct pn_flow_table *t)
@@ -822,6 +997,8 @@ void pn_flow_table_destroy(struct pn_flow_table *t)
 {
 	if (!t)
 		return;
+	if (t->ended)
+		ended_stop(t);
 	HASH_CLEAR(hh, t->hash);
 	while (t->slabs) {
 		struct slab *s = t->slabs;

@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <malloc.h>
+#include <pthread.h>
 
 #include <cmocka.h>
 
@@ -1264,6 +1265,78 @@ static void test_evict_bounded(void **state)
 	assert_int_equal(x->n_ended, 10000);
 }
 
+/* Every ended flow, in the order flows ended, and the thread that was
+ * told. */
+#define TRAIL 40000
+struct trail {
+	size_t n;
+	uint64_t what[TRAIL];
+	pthread_t told_on;
+};
+
+static void on_end_trail(void *ctx, const struct pn_flow *f)
+{
+	struct trail *tr = ctx;
+	tr->told_on = pthread_self();
+	if (tr->n < TRAIL)
+		tr->what[tr->n] = (uint64_t)f->key.port[0] << 48 |
+				  (uint64_t)f->key.port[1] << 32 |
+				  (uint64_t)f->end << 24 |
+				  (f->packets[0] + f->packets[1]);
+	tr->n++;
+}
+
+/* UDP exchanges that go idle or are evicted, and TCP connections closed
+ * by FIN or RST, pushed through a table of 500 flows. */
+static void run_trail(bool end_thread, struct trail *tr)
+{
+	struct pn_flow_config cfg;
+	pn_flow_config_init(&cfg);
+	cfg.max_flows = 500;
+	cfg.end_thread = end_thread;
+	struct pn_flow_table *t =
+	    pn_flow_table_create(&cfg, quirks, on_end_trail, tr);
+	assert_non_null(t);
+	for (unsigned i = 0; i < 30000; i++) {
+		uint64_t ts = T0 + i * 10 * MS;
+		struct pn_packet p;
+		if (i % 7 == 0) {
+			uint16_t port = (uint16_t)(30000 + i / 7 % 3000);
+			uint8_t flags = i % 3 == 0   ? PN_TCP_SYN
+					: i % 3 == 1 ? PN_TCP_FIN | PN_TCP_ACK
+						     : PN_TCP_RST;
+			p = tcp4(C, port, S, 443, flags, 60);
+		} else {
+			p = udp4(C, (uint16_t)(1024 + i % 5000), S, 53, 80);
+		}
+		pn_flow_push(t, &p, NULL, (pn_time_us)ts);
+	}
+	pn_flow_flush(t);
+	/* After the flush every flow has been through on_end. */
+	assert_int_equal(tr->n, pn_flow_counters(t)->created);
+	pn_flow_table_destroy(t);
+}
+
+static void test_end_thread_same_flows_same_order(void **state)
+{
+	(void)state;
+	struct trail *inline_end = calloc(1, sizeof *inline_end);
+	struct trail *threaded = calloc(1, sizeof *threaded);
+	assert_non_null(inline_end);
+	assert_non_null(threaded);
+	run_trail(false, inline_end);
+	run_trail(true, threaded);
+	assert_true(pthread_equal(inline_end->told_on, pthread_self()));
+	assert_false(pthread_equal(threaded->told_on, pthread_self()));
+	assert_true(inline_end->n > 10000);
+	assert_int_equal(threaded->n, inline_end->n);
+	size_t kept = inline_end->n < TRAIL ? inline_end->n : TRAIL;
+	assert_memory_equal(threaded->what, inline_end->what,
+			    kept * sizeof inline_end->what[0]);
+	free(inline_end);
+	free(threaded);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -1286,6 +1359,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_key_ipv4_both_directions),
+	    T(test_end_thread_same_flows_same_order),
 	    T(test_key_ipv6_both_directions),
 	    T(test_key_ipv4_ipv6_never_collide),
 	    T(test_key_vlan),

@@ -120,6 +120,11 @@ struct pn_flow_config {
 	int64_t linger_us;
 	bool evidence;	  /* examine first payloads (pn_flow_evidence) */
 	bool keep_tokens; /* and keep what showed it, for printing */
+	/* Call on_end on a thread of its own, in the order flows end, while
+	 * packets go on: for a caller whose on_end touches nothing the
+	 * packet path does. Every flow ended before pn_flow_flush returns
+	 * has been through on_end when it returns. */
+	bool end_thread;
 };
 
 struct pn_flow_counters {
