@@ -95,6 +95,7 @@ struct loop {
 	struct pn_capture_source src;
 	struct pn_capture_stats *stats;
 	pcap_t *p;
+	struct walk *walk; /* the file's records are walked (see walk) */
 	bool stop;
 	double deadline;  /* monotonic seconds; 0: none */
 	double next_tick; /* monotonic seconds */
@@ -108,6 +109,9 @@ static double monotonic(void)
 }
 
 static uint64_t ahead_delivered(const struct read_ahead *r);
+struct walk;
+static int walk_dispatch(struct loop *l, struct walk *w, int max);
+static const char *walk_error(const struct walk *w);
 
 /* "1.2 GiB", "340 KiB": at most four digits, for a line that must fit. */
 static const char *size_text(uint64_t n, char buf[16])
@@ -225,13 +229,17 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr,
 		go_on = false;
 	if (!go_on) {
 		l->stop = true;
-		pcap_breakloop(l->p);
+		if (!l->walk)
+			pcap_breakloop(l->p);
 	}
 }
 
-/* Compiles the filter for one handle and, unless only checking, sets it. */
+/* Compiles the filter for one handle and, unless only checking, sets it;
+ * with keep, the program is left there instead (a walked file applies it
+ * itself). */
 static bool set_filter(pcap_t *p, const char *filter, const char *who,
-		       const char *name, bool check_only, FILE *diag)
+		       const char *name, bool check_only, FILE *diag,
+		       struct bpf_program *keep)
 {
 	struct bpf_program prog;
 	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
@@ -239,6 +247,10 @@ static bool set_filter(pcap_t *p, const char *filter, const char *who,
 			pn_safe(name), pn_safe(filter),
 			pn_safe(pcap_geterr(p)));
 		return false;
+	}
+	if (keep) {
+		*keep = prog;
+		return true;
 	}
 	if (check_only) {
 		pcap_freecode(&prog);
@@ -375,6 +387,7 @@ struct read_ahead {
 	unsigned produced, consumed; /* chunks, counted from the start */
 	bool closing;
 	size_t pos; /* the consumer's offset in chunk consumed % N */
+	bool have;  /* the walker's: chunk consumed % N is produced */
 	struct ahead_chunk chunk[AHEAD_CHUNKS];
 	char *data; /* AHEAD_CHUNKS * AHEAD_CHUNK bytes */
 };
@@ -490,14 +503,15 @@ static int ahead_close(void *cookie)
 	return rc;
 }
 
-/* Starts reading fd ahead. NULL if the thread or its memory cannot be
- * had; the caller then reads fd through stdio. */
-static FILE *ahead_open(int fd, struct read_ahead **out)
+/* Starts reading fd ahead from `offset`. NULL if the thread or its
+ * memory cannot be had. */
+static struct read_ahead *ahead_start(int fd, off_t offset)
 {
 	struct read_ahead *r = calloc(1, sizeof *r);
 	if (!r)
 		return NULL;
 	r->fd = fd;
+	r->offset = offset;
 	r->data = malloc((size_t)AHEAD_CHUNKS * AHEAD_CHUNK);
 	if (!r->data || pthread_mutex_init(&r->lock, NULL) != 0) {
 		free(r->data);
@@ -516,6 +530,16 @@ static FILE *ahead_open(int fd, struct read_ahead **out)
 		ahead_free(r);
 		return NULL;
 	}
+	return r;
+}
+
+/* Reads fd ahead, through a FILE for libpcap. NULL if the thread or its
+ * memory cannot be had; the caller then reads fd through stdio. */
+static FILE *ahead_open(int fd, struct read_ahead **out)
+{
+	struct read_ahead *r = ahead_start(fd, 0);
+	if (!r)
+		return NULL;
 	static const cookie_io_functions_t io = {ahead_read, NULL, NULL,
 						 ahead_close};
 	FILE *f = fopencookie(r, "r", io);
@@ -530,13 +554,286 @@ static FILE *ahead_open(int fd, struct read_ahead **out)
 	return f;
 }
 
+/* Regular pcap files are walked in the reader's ring itself: a record that
+ * lies inside one chunk goes to the decoder in place, one that straddles
+ * two is assembled once, and neither passes through stdio's buffer or
+ * libpcap's (two copies and two freads per record). libpcap still opens
+ * the file, checks its header and gives the link type and snapshot length,
+ * and compiles -f, applied here per record with pcap_offline_filter.
+ * Damaged records end the file as libpcap ends it, in its words. pcapng,
+ * standard input and pcap variants it adjusts records of (versions before
+ * 2.4, the modified formats) keep libpcap's reader, as does
+ * --libpcap-reader. */
+#define WALK_MAX_CAPLEN 262144u /* libpcap's bound for these link types */
+
+struct walk {
+	struct read_ahead *r;
+	bool swapped; /* the file's byte order is not ours */
+	bool nano;    /* nanosecond timestamps, given as microseconds */
+	uint32_t snapshot;
+	bool filtered;
+	struct bpf_program prog;
+	char err[PCAP_ERRBUF_SIZE];
+	uint8_t head[16];
+	uint8_t discard[4096];
+	uint8_t *scratch; /* WALK_MAX_CAPLEN: a record across chunks */
+};
+
+/* The unread bytes of the chunk being read, waiting for it: NULL at the
+ * end of the file, with *err the read's errno if it failed. */
+static const uint8_t *ahead_bytes(struct read_ahead *r, size_t *len, int *err)
+{
+	for (;;) {
+		if (!r->have) {
+			pthread_mutex_lock(&r->lock);
+			while (r->produced == r->consumed)
+				pthread_cond_wait(&r->filled, &r->lock);
+			pthread_mutex_unlock(&r->lock);
+			r->have = true;
+		}
+		unsigned slot = r->consumed % AHEAD_CHUNKS;
+		const struct ahead_chunk *c = &r->chunk[slot];
+		if (r->pos < c->len) {
+			*len = c->len - r->pos;
+			return (const uint8_t *)r->data +
+			       (size_t)slot * AHEAD_CHUNK + r->pos;
+		}
+		if (c->end) {
+			*len = 0;
+			*err = c->err;
+			return NULL;
+		}
+		pthread_mutex_lock(&r->lock);
+		r->consumed++;
+		r->pos = 0;
+		r->have = false;
+		if (r->produced - r->consumed == AHEAD_CHUNKS / 2)
+			pthread_cond_signal(&r->drained);
+		pthread_mutex_unlock(&r->lock);
+	}
+}
+
+/* n bytes of the file, in place or assembled in buf: how many there were
+ * (fewer only at the end of the file or a failed read, *err then set).
+ * The bytes stay where they are until the next call. */
+static size_t walk_take(struct walk *w, size_t n, uint8_t *buf,
+			const uint8_t **out, int *err)
+{
+	struct read_ahead *r = w->r;
+	size_t len;
+	const uint8_t *p = ahead_bytes(r, &len, err);
+	if (p && len >= n) {
+		*out = p;
+		r->pos += n;
+		r->delivered += n;
+		return n;
+	}
+	size_t got = 0;
+	while (got < n && (p = ahead_bytes(r, &len, err)) != NULL) {
+		size_t k = len < n - got ? len : n - got;
+		memcpy(buf + got, p, k);
+		r->pos += k;
+		r->delivered += k;
+		got += k;
+	}
+	*out = buf;
+	return got;
+}
+
+static uint32_t walk_u32(const struct walk *w, const uint8_t *b)
+{
+	uint32_t v;
+	memcpy(&v, b, 4);
+	return w->swapped ? __builtin_bswap32(v) : v;
+}
+
+/* Sets the error text as libpcap's reader words it; returns PCAP_ERROR. */
+static int walk_fail(struct walk *w, int err, const char *what, size_t want,
+		     size_t got)
+{
+	if (err)
+		snprintf(w->err, sizeof w->err, "error reading dump file: %s",
+			 strerror(err));
+	else
+		snprintf(w->err, sizeof w->err,
+			 "truncated dump file; tried to read %zu %s bytes, "
+			 "only got %zu",
+			 want, what, got);
+	return PCAP_ERROR;
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *hdr,
+		      const u_char *bytes);
+
+/* pcap_dispatch for a walked file: the records delivered, 0 at the end of
+ * the file, PCAP_ERROR (w->err says why) or PCAP_ERROR_BREAK. */
+static int walk_dispatch(struct loop *l, struct walk *w, int max)
+{
+	int n = 0;
+	while (max <= 0 || n < max) {
+		if (l->stop || stop_requested || stop_asked)
+			return n ? n : PCAP_ERROR_BREAK;
+		const uint8_t *h, *data;
+		int err = 0;
+		size_t got = walk_take(w, 16, w->head, &h, &err);
+		if (got == 0 && !err)
+			return n; /* the end of the file */
+		if (got < 16)
+			return walk_fail(w, err, "header", 16, got);
+		struct pcap_pkthdr ph;
+		/* As libpcap reads them: signed in the file's own byte order,
+		 * unsigned once swapped (its SWAPLONG). */
+		uint32_t sec = walk_u32(w, h), frac = walk_u32(w, h + 4);
+		ph.ts.tv_sec = w->swapped ? (time_t)sec : (time_t)(int32_t)sec;
+		ph.ts.tv_usec = w->swapped ? (suseconds_t)frac
+					   : (suseconds_t)(int32_t)frac;
+		if (w->nano)
+			ph.ts.tv_usec /= 1000;
+		ph.caplen = walk_u32(w, h + 8);
+		ph.len = walk_u32(w, h + 12);
+		if (ph.caplen > WALK_MAX_CAPLEN) {
+			if (ph.caplen > w->snapshot)
+				snprintf(w->err, sizeof w->err,
+					 "invalid packet capture length %u, "
+					 "bigger than snaplen of %u",
+					 ph.caplen, w->snapshot);
+			else
+				snprintf(w->err, sizeof w->err,
+					 "invalid packet capture length %u, "
+					 "bigger than maximum of %u",
+					 ph.caplen, WALK_MAX_CAPLEN);
+			return PCAP_ERROR;
+		}
+		if (ph.caplen > w->snapshot) {
+			/* libpcap keeps the snapshot's worth and skips the
+			 * rest. */
+			got =
+			    walk_take(w, w->snapshot, w->scratch, &data, &err);
+			if (got < w->snapshot)
+				return walk_fail(w, err, "captured",
+						 w->snapshot, got);
+			if (data != w->scratch) {
+				memcpy(w->scratch, data, w->snapshot);
+				data = w->scratch;
+			}
+			size_t rest = ph.caplen - w->snapshot;
+			while (rest) {
+				size_t k = rest < sizeof w->discard
+					       ? rest
+					       : sizeof w->discard;
+				const uint8_t *skip;
+				size_t g =
+				    walk_take(w, k, w->discard, &skip, &err);
+				got += g;
+				if (g < k)
+					return walk_fail(w, err, "captured",
+							 ph.caplen, got);
+				rest -= k;
+			}
+			ph.caplen = w->snapshot;
+		} else {
+			got = walk_take(w, ph.caplen, w->scratch, &data, &err);
+			if (got < ph.caplen)
+				return walk_fail(w, err, "captured", ph.caplen,
+						 got);
+		}
+		if (w->filtered && !pcap_offline_filter(&w->prog, &ph, data))
+			continue;
+		on_packet((u_char *)l, &ph, data);
+		n++;
+	}
+	return n;
+}
+
+static const char *walk_error(const struct walk *w)
+{
+	return w->err;
+}
+
+static void walk_close(struct walk *w)
+{
+	if (!w)
+		return;
+	if (w->filtered)
+		pcap_freecode(&w->prog);
+	if (w->r) {
+		ahead_stop(w->r);
+		close(w->r->fd);
+		ahead_free(w->r);
+	}
+	free(w->scratch);
+	free(w);
+}
+
+/* A walker for the file libpcap opened as p, or NULL when libpcap's own
+ * reader is to read it (see above). */
+static struct walk *walk_open(const char *name, pcap_t *p)
+{
+	int fd = open(name, O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	uint8_t hdr[24];
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    pread(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr) {
+		close(fd);
+		return NULL;
+	}
+	uint32_t magic;
+	memcpy(&magic, hdr, 4);
+	bool swapped = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
+	bool nano = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
+	uint16_t major, minor;
+	memcpy(&major, hdr + 4, 2);
+	memcpy(&minor, hdr + 6, 2);
+	if (swapped) {
+		major = __builtin_bswap16(major);
+		minor = __builtin_bswap16(minor);
+	}
+	bool plain = magic == 0xa1b2c3d4u || magic == 0xa1b23c4du || swapped;
+	int snapshot = pcap_snapshot(p);
+	if (!plain || major != 2 || minor < 4 || snapshot <= 0 ||
+	    pcap_get_tstamp_precision(p) != PCAP_TSTAMP_PRECISION_MICRO) {
+		close(fd);
+		return NULL;
+	}
+	struct walk *w = calloc(1, sizeof *w);
+	if (w)
+		w->scratch = malloc(WALK_MAX_CAPLEN);
+	if (w && w->scratch)
+		w->r = ahead_start(fd, (off_t)sizeof hdr);
+	if (!w || !w->r) {
+		if (w)
+			free(w->scratch);
+		free(w);
+		close(fd);
+		return NULL;
+	}
+	w->swapped = swapped;
+	w->nano = nano;
+	w->snapshot = (uint32_t)snapshot;
+	return w;
+}
+
 /* Opens a capture file: a regular file is read ahead (above); standard
  * input or a pipe goes through stdio, whose blocking read a signal can
  * interrupt. */
 static pcap_t *open_file(const char *name, char err[PCAP_ERRBUF_SIZE],
-			 struct read_ahead **ahead)
+			 struct read_ahead **ahead, struct walk **walk)
 {
 	*ahead = NULL;
+	if (walk && strcmp(name, "-") != 0) {
+		*walk = NULL;
+		pcap_t *p = pcap_open_offline_with_tstamp_precision(
+		    name, PCAP_TSTAMP_PRECISION_MICRO, err);
+		if (!p)
+			return NULL;
+		if ((*walk = walk_open(name, p)) != NULL) {
+			*ahead = (*walk)->r;
+			return p;
+		}
+		pcap_close(p);
+	}
 	if (strcmp(name, "-") == 0)
 		return pcap_open_offline_with_tstamp_precision(
 		    name, PCAP_TSTAMP_PRECISION_MICRO, err);
@@ -664,7 +961,9 @@ static bool read_source(struct loop *l, const char *who, FILE *diag)
 		int batch = l->src.live	     ? PN_CAPTURE_BATCH
 			    : l->progress.on ? PN_CAPTURE_PROGRESS_BATCH
 					     : -1;
-		int n = pcap_dispatch(l->p, batch, on_packet, (u_char *)l);
+		int n = l->walk ? walk_dispatch(l, l->walk, batch)
+				: pcap_dispatch(l->p, batch, on_packet,
+						(u_char *)l);
 		if (l->progress.on)
 			progress_show(&l->progress, l->stats->packets);
 		if (n == PCAP_ERROR) {
@@ -674,7 +973,8 @@ static bool read_source(struct loop *l, const char *who, FILE *diag)
 				"before it were read\n",
 				who, pn_safe(l->src.name),
 				(unsigned long long)l->src.frame + 1,
-				pn_safe(pcap_geterr(l->p)),
+				pn_safe(l->walk ? walk_error(l->walk)
+						: pcap_geterr(l->p)),
 				(unsigned long long)l->src.frame);
 			return false;
 		}
@@ -710,7 +1010,7 @@ bool pn_capture_check_filter(const struct pn_capture_options *opts,
 		fprintf(diag, "%s: cannot check the filter\n", who);
 		return false;
 	}
-	bool ok = set_filter(dead, opts->filter, who, "-f", true, diag);
+	bool ok = set_filter(dead, opts->filter, who, "-f", true, diag, NULL);
 	pcap_close(dead);
 	return ok;
 }
@@ -770,8 +1070,11 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 		bool live = opts->n_files == 0;
 		const char *name = live ? opts->iface : opts->files[order[i]];
 		struct read_ahead *ahead = NULL;
-		pcap_t *p = live ? open_live(opts, who, diag)
-				 : open_file(name, err, &ahead);
+		struct walk *walk = NULL;
+		pcap_t *p =
+		    live ? open_live(opts, who, diag)
+			 : open_file(name, err, &ahead,
+				     opts->libpcap_reader ? NULL : &walk);
 		progress_erase(&l.progress);
 		if (!p) {
 			if (!live)
@@ -795,6 +1098,7 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 				desc ? desc
 				     : pn_decode_linktype_name(linktype));
 			stats->sources_failed++;
+			walk_close(walk);
 			pcap_close(p);
 			if (live) {
 				result = PN_CAPTURE_FATAL;
@@ -803,12 +1107,19 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 			continue;
 		}
 		if (opts->filter &&
-		    !set_filter(p, opts->filter, who, name, false, diag)) {
+		    !set_filter(p, opts->filter, who, name, false, diag,
+				walk ? &walk->prog : NULL)) {
+			walk_close(walk);
 			pcap_close(p);
 			result = PN_CAPTURE_USAGE;
 			break;
 		}
+		if (walk)
+			walk->filtered = opts->filter != NULL;
 		l.p = p;
+		l.walk = walk;
+		if (walk)
+			stats->sources_walked++;
 		l.src = (struct pn_capture_source){
 		    .name = name,
 		    .live = live,
@@ -836,6 +1147,8 @@ enum pn_capture_result pn_capture_run(const struct pn_capture_options *opts,
 			stats->have_pcap_stats = true;
 		l.progress.ahead = NULL;
 		l.progress.done += l.progress.size;
+		l.walk = NULL;
+		walk_close(walk);
 		pcap_close(p);
 	}
 	progress_erase(&l.progress);

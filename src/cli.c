@@ -401,6 +401,9 @@ int pn_cli_capture_option(struct pn_cli *cli, struct pn_cli_capture *cc,
 	case PN_OPT_NO_PROMISC:
 		o->promisc = false;
 		return 1;
+	case PN_OPT_LIBPCAP_READER:
+		o->libpcap_reader = true;
+		return 1;
 	case PN_OPT_IMMEDIATE:
 		o->immediate = true;
 		return 1;

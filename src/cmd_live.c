@@ -782,6 +782,9 @@ int pn_cmd_live(int argc, char **argv)
 	if (rc < 0 && own.capture.opts.n_files)
 		rc = pn_cli_usage_error(&cli, "live watches an interface (-i); "
 					      "for files use 'portnote stats'");
+	if (rc < 0 && own.capture.opts.libpcap_reader)
+		rc = pn_cli_usage_error(&cli, "--libpcap-reader is for files; "
+					      "live reads an interface");
 	if (rc < 0 && !own.capture.opts.iface)
 		rc = pn_cli_usage_error(&cli, "no interface: give -i IFACE");
 	if (rc < 0 && cli.format == PN_FORMAT_CSV)

@@ -57,6 +57,10 @@ struct pn_capture_options {
 	 * packets, packets/s, elapsed, time left). The caller sets it when
 	 * stderr is a terminal the output does not share. */
 	bool progress;
+	/* Files only: read pcap files through libpcap's own reader rather
+	 * than walking their records in place (capture.c): the same packets,
+	 * more slowly; for comparison. */
+	bool libpcap_reader;
 };
 
 /* Where the current packet comes from. */
@@ -74,10 +78,12 @@ struct pn_capture_stats {
 	uint64_t bytes;	  /* sum of wire lengths */
 	int sources_ok;
 	int sources_failed; /* not opened, unsupported, or ended by damage */
-	int sources_read;   /* opened and read, to the end or to damage: 0
-			       when no input could be read at all */
-	bool interrupted;   /* a signal ended the run */
-	int signal;	    /* which: SIGINT, SIGTERM, SIGHUP, SIGUSR1, ... */
+	uint64_t sources_walked; /* of those read, read by the record walker
+				   (capture.c), not libpcap's reader */
+	int sources_read;	 /* opened and read, to the end or to damage: 0
+				    when no input could be read at all */
+	bool interrupted;	 /* a signal ended the run */
+	int signal; /* which: SIGINT, SIGTERM, SIGHUP, SIGUSR1, ... */
 	/* Packets whose capture time is earlier than the one before them
 	 * (files given out of order, clock steps), and the largest step. */
 	uint64_t time_steps_back;

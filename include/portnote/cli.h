@@ -27,6 +27,7 @@ enum {
 	PN_OPT_LENIENT,
 	PN_OPT_NO_PROMISC,
 	PN_OPT_IMMEDIATE,
+	PN_OPT_LIBPCAP_READER,
 	PN_OPT_DURATION,
 	PN_OPT_IDLE_TIMEOUT,
 	PN_OPT_MAX_FLOWS,
@@ -72,6 +73,7 @@ enum {
 	    {"snaplen", required_argument, NULL, 's'},                         \
 	    {"no-promisc", no_argument, NULL, PN_OPT_NO_PROMISC},              \
 	    {"immediate", no_argument, NULL, PN_OPT_IMMEDIATE},                \
+	    {"libpcap-reader", no_argument, NULL, PN_OPT_LIBPCAP_READER},      \
 	    {"buffer-size", required_argument, NULL, 'B'},                     \
 	    {"count", required_argument, NULL, 'c'},                           \
 	    {"user", required_argument, NULL, 'Z'},                            \
@@ -101,6 +103,9 @@ enum {
 	"mode\n"                                                               \
 	"  --immediate          deliver packets as they arrive, live\n"        \
 	"  -B, --buffer-size K  libpcap's capture buffer, KiB, live\n"         \
+	"  --libpcap-reader     read pcap files with libpcap's own reader "    \
+	"(slower;\n"                                                           \
+	"                       the same packets)\n"                           \
 	"  -Z, --user USER      live: once the interface is open, run as "     \
 	"USER "                                                                \
 	"(as root;\n"                                                          \
