@@ -199,15 +199,12 @@ static void progress_show(struct progress *pr, uint64_t packets)
 	pr->shown = true;
 }
 
-/* The packet path: decode, count, hand over. Nothing here allocates. */
-static void on_packet(u_char *user, const struct pcap_pkthdr *hdr,
-		      const u_char *bytes)
+/* The packet path: count, hand over. Nothing here allocates. */
+static void deliver(struct loop *l, const struct pcap_pkthdr *hdr,
+		    const u_char *bytes, const struct pn_packet *p)
 {
-	struct loop *l = (struct loop *)user;
-	struct pn_packet pkt;
 	l->src.frame++;
-	pn_decode_packet(l->src.linktype, bytes, hdr->caplen, hdr->len, &pkt);
-	pn_decode_count(&l->stats->decode, &pkt);
+	pn_decode_count(&l->stats->decode, p);
 	l->stats->packets++;
 	l->stats->bytes += hdr->len;
 	/* Microseconds: every source is opened at that precision. */
@@ -219,7 +216,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr,
 			l->stats->time_step_back_max_us = step;
 	}
 	l->stats->previous_us = ts_us;
-	bool go_on = l->fn(l->ctx, &l->src, hdr, bytes, &pkt);
+	bool go_on = l->fn(l->ctx, &l->src, hdr, bytes, p);
 	if (l->opts->count && l->stats->packets >= l->opts->count)
 		go_on = false;
 	/* A file is read in one pcap_dispatch call, so the clock is checked
@@ -232,6 +229,16 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr,
 		if (!l->walk)
 			pcap_breakloop(l->p);
 	}
+}
+
+/* libpcap's callback: decode, then as above. */
+static void on_packet(u_char *user, const struct pcap_pkthdr *hdr,
+		      const u_char *bytes)
+{
+	struct pn_packet pkt;
+	pn_decode_packet(((struct loop *)user)->src.linktype, bytes,
+			 hdr->caplen, hdr->len, &pkt);
+	deliver((struct loop *)user, hdr, bytes, &pkt);
 }
 
 /* Compiles the filter for one handle and, unless only checking, sets it;
@@ -387,7 +394,13 @@ struct read_ahead {
 	unsigned produced, consumed; /* chunks, counted from the start */
 	bool closing;
 	size_t pos; /* the consumer's offset in chunk consumed % N */
-	bool have;  /* the walker's: chunk consumed % N is produced */
+	/* The walker's own position (walk, below): chunk walked % N, offset
+	 * wpos, and whether that chunk is produced; chunks before `walked`
+	 * are released (consumed) only once their records are delivered. */
+	unsigned walked;
+	size_t wpos;
+	bool whave;
+	uint64_t wdelivered;
 	struct ahead_chunk chunk[AHEAD_CHUNKS];
 	char *data; /* AHEAD_CHUNKS * AHEAD_CHUNK bytes */
 };
@@ -490,8 +503,22 @@ static void ahead_stop(struct read_ahead *r)
 	pthread_mutex_lock(&r->lock);
 	r->closing = true;
 	pthread_cond_signal(&r->drained);
+	pthread_cond_broadcast(&r->filled); /* a walker waiting for more */
 	pthread_mutex_unlock(&r->lock);
 	pthread_join(r->thread, NULL);
+}
+
+/* The walker's records before chunk `to` are delivered: their chunks may
+ * be read into again. */
+static void ahead_release(struct read_ahead *r, unsigned to)
+{
+	pthread_mutex_lock(&r->lock);
+	unsigned before = r->produced - r->consumed;
+	r->consumed = to;
+	if (before > AHEAD_CHUNKS / 2 &&
+	    r->produced - r->consumed <= AHEAD_CHUNKS / 2)
+		pthread_cond_signal(&r->drained);
+	pthread_mutex_unlock(&r->lock);
 }
 
 static int ahead_close(void *cookie)
@@ -566,56 +593,109 @@ static FILE *ahead_open(int fd, struct read_ahead **out)
  * --libpcap-reader. */
 #define WALK_MAX_CAPLEN 262144u /* libpcap's bound for these link types */
 
+/* The walker runs on a thread of its own and decodes as it walks, so the
+ * caller's thread only counts and hands over: records go to it in
+ * batches, each saying which chunks its records are done with. */
+#define WALK_BATCH 512
+#define WALK_BATCHES 8
+
+struct walked {
+	struct pcap_pkthdr h;
+	const uint8_t *data;
+	struct pn_packet pkt;
+};
+
+struct walk_batch {
+	unsigned n;
+	unsigned release_to; /* chunks before it are done with after it */
+	uint64_t bytes_to;   /* of the file, walked by its end */
+	int end;	     /* 0: more follow; 1: the end of the file after
+				it; PCAP_ERROR: then err */
+	struct walked rec[WALK_BATCH];
+};
+
 struct walk {
 	struct read_ahead *r;
 	bool swapped; /* the file's byte order is not ours */
 	bool nano;    /* nanosecond timestamps, given as microseconds */
 	uint32_t snapshot;
+	int linktype;
 	bool filtered;
 	struct bpf_program prog;
 	char err[PCAP_ERRBUF_SIZE];
 	uint8_t head[16];
 	uint8_t discard[4096];
-	uint8_t *scratch; /* WALK_MAX_CAPLEN: a record across chunks */
+	/* A record that starts in chunk k and crosses into the next is
+	 * assembled in straddle[k % N]: it lives as long as chunk k. */
+	uint8_t *straddle[AHEAD_CHUNKS];
+	size_t straddle_size[AHEAD_CHUNKS];
+	/* Batches: filled by the walk thread, taken by the caller's. */
+	struct walk_batch *batch; /* WALK_BATCHES */
+	unsigned filled, taken;	  /* under lock */
+	bool stopping;		  /* under lock */
+	pthread_mutex_t lock;
+	pthread_cond_t ready, room;
+	pthread_t thread;
+	bool started, ended;	/* the caller's */
+	struct walk_batch *cur; /* the caller's: being delivered */
+	unsigned at;
 };
 
-/* The unread bytes of the chunk being read, waiting for it: NULL at the
+/* The unread bytes of the chunk being walked, waiting for it: NULL at the
  * end of the file, with *err the read's errno if it failed. */
 static const uint8_t *ahead_bytes(struct read_ahead *r, size_t *len, int *err)
 {
 	for (;;) {
-		if (!r->have) {
+		if (!r->whave) {
 			pthread_mutex_lock(&r->lock);
-			while (r->produced == r->consumed)
+			while (r->produced == r->walked && !r->closing)
 				pthread_cond_wait(&r->filled, &r->lock);
+			bool closing = r->produced == r->walked;
 			pthread_mutex_unlock(&r->lock);
-			r->have = true;
+			if (closing) {
+				*len = 0;
+				return NULL;
+			}
+			r->whave = true;
 		}
-		unsigned slot = r->consumed % AHEAD_CHUNKS;
+		unsigned slot = r->walked % AHEAD_CHUNKS;
 		const struct ahead_chunk *c = &r->chunk[slot];
-		if (r->pos < c->len) {
-			*len = c->len - r->pos;
+		if (r->wpos < c->len) {
+			*len = c->len - r->wpos;
 			return (const uint8_t *)r->data +
-			       (size_t)slot * AHEAD_CHUNK + r->pos;
+			       (size_t)slot * AHEAD_CHUNK + r->wpos;
 		}
 		if (c->end) {
 			*len = 0;
 			*err = c->err;
 			return NULL;
 		}
-		pthread_mutex_lock(&r->lock);
-		r->consumed++;
-		r->pos = 0;
-		r->have = false;
-		if (r->produced - r->consumed == AHEAD_CHUNKS / 2)
-			pthread_cond_signal(&r->drained);
-		pthread_mutex_unlock(&r->lock);
+		r->walked++;
+		r->wpos = 0;
+		r->whave = false;
 	}
 }
 
-/* n bytes of the file, in place or assembled in buf: how many there were
- * (fewer only at the end of the file or a failed read, *err then set).
- * The bytes stay where they are until the next call. */
+/* The buffer a record starting in the chunk being walked is assembled
+ * in, n bytes at least. */
+static uint8_t *straddle_buf(struct walk *w, size_t n)
+{
+	unsigned slot = w->r->walked % AHEAD_CHUNKS;
+	if (w->straddle_size[slot] < n) {
+		free(w->straddle[slot]);
+		w->straddle[slot] = malloc(n);
+		if (!w->straddle[slot]) {
+			fprintf(stderr, "portnote: out of memory\n");
+			exit(70);
+		}
+		w->straddle_size[slot] = n;
+	}
+	return w->straddle[slot];
+}
+
+/* n bytes of the file, in place or assembled in buf (NULL: in the
+ * straddle buffer of the chunk they start in): how many there were
+ * (fewer only at the end of the file or a failed read, *err then set). */
 static size_t walk_take(struct walk *w, size_t n, uint8_t *buf,
 			const uint8_t **out, int *err)
 {
@@ -624,16 +704,18 @@ static size_t walk_take(struct walk *w, size_t n, uint8_t *buf,
 	const uint8_t *p = ahead_bytes(r, &len, err);
 	if (p && len >= n) {
 		*out = p;
-		r->pos += n;
-		r->delivered += n;
+		r->wpos += n;
+		r->wdelivered += n;
 		return n;
 	}
+	if (!buf)
+		buf = straddle_buf(w, n);
 	size_t got = 0;
 	while (got < n && (p = ahead_bytes(r, &len, err)) != NULL) {
 		size_t k = len < n - got ? len : n - got;
 		memcpy(buf + got, p, k);
-		r->pos += k;
-		r->delivered += k;
+		r->wpos += k;
+		r->wdelivered += k;
 		got += k;
 	}
 	*out = buf;
@@ -662,85 +744,195 @@ static int walk_fail(struct walk *w, int err, const char *what, size_t want,
 	return PCAP_ERROR;
 }
 
-static void on_packet(u_char *user, const struct pcap_pkthdr *hdr,
-		      const u_char *bytes);
+/* A record's header: times as libpcap reads them, signed in the file's
+ * own byte order, unsigned once swapped (its SWAPLONG). */
+static void walk_header(const struct walk *w, const uint8_t *h,
+			struct pcap_pkthdr *ph)
+{
+	uint32_t sec = walk_u32(w, h), frac = walk_u32(w, h + 4);
+	ph->ts.tv_sec = w->swapped ? (time_t)sec : (time_t)(int32_t)sec;
+	ph->ts.tv_usec =
+	    w->swapped ? (suseconds_t)frac : (suseconds_t)(int32_t)frac;
+	if (w->nano)
+		ph->ts.tv_usec /= 1000;
+	ph->caplen = walk_u32(w, h + 8);
+	ph->len = walk_u32(w, h + 12);
+}
+
+/* The next record: 1, 0 at the end of the file, or PCAP_ERROR (w->err
+ * says why). */
+static int walk_next(struct walk *w, struct pcap_pkthdr *ph,
+		     const uint8_t **data)
+{
+	/* Most records lie whole in the chunk being read: taken in place at
+	 * once. */
+	struct read_ahead *r = w->r;
+	if (r->whave) {
+		unsigned slot = r->walked % AHEAD_CHUNKS;
+		size_t avail = r->chunk[slot].len - r->wpos;
+		const uint8_t *h = (const uint8_t *)r->data +
+				   (size_t)slot * AHEAD_CHUNK + r->wpos;
+		if (avail >= 16) {
+			uint32_t caplen = walk_u32(w, h + 8);
+			if (caplen <= w->snapshot &&
+			    caplen <= WALK_MAX_CAPLEN && caplen <= avail - 16) {
+				walk_header(w, h, ph);
+				*data = h + 16;
+				r->wpos += 16 + (size_t)caplen;
+				r->wdelivered += 16 + (size_t)caplen;
+				return 1;
+			}
+		}
+	}
+	const uint8_t *h;
+	int err = 0;
+	size_t got = walk_take(w, 16, w->head, &h, &err);
+	if (got == 0 && !err)
+		return 0;
+	if (got < 16)
+		return walk_fail(w, err, "header", 16, got);
+	walk_header(w, h, ph);
+	if (ph->caplen > WALK_MAX_CAPLEN) {
+		if (ph->caplen > w->snapshot)
+			snprintf(w->err, sizeof w->err,
+				 "invalid packet capture length %u, bigger "
+				 "than snaplen of %u",
+				 ph->caplen, w->snapshot);
+		else
+			snprintf(w->err, sizeof w->err,
+				 "invalid packet capture length %u, bigger "
+				 "than maximum of %u",
+				 ph->caplen, WALK_MAX_CAPLEN);
+		return PCAP_ERROR;
+	}
+	if (ph->caplen <= w->snapshot) {
+		got = walk_take(w, ph->caplen, NULL, data, &err);
+		if (got < ph->caplen)
+			return walk_fail(w, err, "captured", ph->caplen, got);
+		return 1;
+	}
+	/* libpcap keeps the snapshot's worth and skips the rest. */
+	got = walk_take(w, w->snapshot, NULL, data, &err);
+	if (got < w->snapshot)
+		return walk_fail(w, err, "captured", w->snapshot, got);
+	size_t rest = ph->caplen - w->snapshot;
+	while (rest) {
+		size_t k = rest < sizeof w->discard ? rest : sizeof w->discard;
+		const uint8_t *skip;
+		size_t g = walk_take(w, k, w->discard, &skip, &err);
+		got += g;
+		if (g < k)
+			return walk_fail(w, err, "captured", ph->caplen, got);
+		rest -= k;
+	}
+	ph->caplen = w->snapshot;
+	return 1;
+}
+
+/* The walk thread: records walked, filtered and decoded, a batch at a
+ * time, until the end of the file, an error, or the caller stops it. */
+static void *walk_main(void *arg)
+{
+	struct walk *w = arg;
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		/* Full: sleep until half the batches are free, so that the
+		 * caller wakes it once per WALK_BATCHES / 2 batches. */
+		if (w->filled - w->taken == WALK_BATCHES)
+			while (w->filled - w->taken > WALK_BATCHES / 2 &&
+			       !w->stopping)
+				pthread_cond_wait(&w->room, &w->lock);
+		bool stopping = w->stopping;
+		struct walk_batch *b = &w->batch[w->filled % WALK_BATCHES];
+		pthread_mutex_unlock(&w->lock);
+		if (stopping)
+			return NULL;
+		b->n = 0;
+		b->end = 0;
+		/* A batch ends where its chunk does too: its records hold
+		 * their chunks until it is delivered, and the reader needs
+		 * them back to go on. */
+		unsigned chunk = w->r->walked;
+		while (b->n < WALK_BATCH && w->r->walked == chunk) {
+			struct walked *rec = &b->rec[b->n];
+			int rc = walk_next(w, &rec->h, &rec->data);
+			if (rc <= 0) {
+				b->end = rc == 0 ? 1 : PCAP_ERROR;
+				break;
+			}
+			if (w->filtered &&
+			    !pcap_offline_filter(&w->prog, &rec->h, rec->data))
+				continue;
+			pn_decode_packet(w->linktype, rec->data, rec->h.caplen,
+					 rec->h.len, &rec->pkt);
+			b->n++;
+		}
+		b->release_to = w->r->walked;
+		b->bytes_to = w->r->wdelivered;
+		pthread_mutex_lock(&w->lock);
+		w->filled++;
+		pthread_cond_signal(&w->ready);
+		pthread_mutex_unlock(&w->lock);
+		if (b->end)
+			return NULL;
+	}
+}
+
+static void deliver(struct loop *l, const struct pcap_pkthdr *hdr,
+		    const u_char *bytes, const struct pn_packet *pkt);
 
 /* pcap_dispatch for a walked file: the records delivered, 0 at the end of
  * the file, PCAP_ERROR (w->err says why) or PCAP_ERROR_BREAK. */
 static int walk_dispatch(struct loop *l, struct walk *w, int max)
 {
-	int n = 0;
-	while (max <= 0 || n < max) {
-		if (l->stop || stop_requested || stop_asked)
-			return n ? n : PCAP_ERROR_BREAK;
-		const uint8_t *h, *data;
-		int err = 0;
-		size_t got = walk_take(w, 16, w->head, &h, &err);
-		if (got == 0 && !err)
-			return n; /* the end of the file */
-		if (got < 16)
-			return walk_fail(w, err, "header", 16, got);
-		struct pcap_pkthdr ph;
-		/* As libpcap reads them: signed in the file's own byte order,
-		 * unsigned once swapped (its SWAPLONG). */
-		uint32_t sec = walk_u32(w, h), frac = walk_u32(w, h + 4);
-		ph.ts.tv_sec = w->swapped ? (time_t)sec : (time_t)(int32_t)sec;
-		ph.ts.tv_usec = w->swapped ? (suseconds_t)frac
-					   : (suseconds_t)(int32_t)frac;
-		if (w->nano)
-			ph.ts.tv_usec /= 1000;
-		ph.caplen = walk_u32(w, h + 8);
-		ph.len = walk_u32(w, h + 12);
-		if (ph.caplen > WALK_MAX_CAPLEN) {
-			if (ph.caplen > w->snapshot)
-				snprintf(w->err, sizeof w->err,
-					 "invalid packet capture length %u, "
-					 "bigger than snaplen of %u",
-					 ph.caplen, w->snapshot);
-			else
-				snprintf(w->err, sizeof w->err,
-					 "invalid packet capture length %u, "
-					 "bigger than maximum of %u",
-					 ph.caplen, WALK_MAX_CAPLEN);
+	if (!w->started) {
+		w->linktype = l->src.linktype;
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		int rc = pthread_create(&w->thread, NULL, walk_main, w);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (rc != 0) {
+			snprintf(w->err, sizeof w->err,
+				 "cannot start reading: %s", strerror(rc));
 			return PCAP_ERROR;
 		}
-		if (ph.caplen > w->snapshot) {
-			/* libpcap keeps the snapshot's worth and skips the
-			 * rest. */
-			got =
-			    walk_take(w, w->snapshot, w->scratch, &data, &err);
-			if (got < w->snapshot)
-				return walk_fail(w, err, "captured",
-						 w->snapshot, got);
-			if (data != w->scratch) {
-				memcpy(w->scratch, data, w->snapshot);
-				data = w->scratch;
-			}
-			size_t rest = ph.caplen - w->snapshot;
-			while (rest) {
-				size_t k = rest < sizeof w->discard
-					       ? rest
-					       : sizeof w->discard;
-				const uint8_t *skip;
-				size_t g =
-				    walk_take(w, k, w->discard, &skip, &err);
-				got += g;
-				if (g < k)
-					return walk_fail(w, err, "captured",
-							 ph.caplen, got);
-				rest -= k;
-			}
-			ph.caplen = w->snapshot;
-		} else {
-			got = walk_take(w, ph.caplen, w->scratch, &data, &err);
-			if (got < ph.caplen)
-				return walk_fail(w, err, "captured", ph.caplen,
-						 got);
+		w->started = true;
+	}
+	int n = 0;
+	while (!w->ended) {
+		if (!w->cur) {
+			pthread_mutex_lock(&w->lock);
+			while (w->filled == w->taken)
+				pthread_cond_wait(&w->ready, &w->lock);
+			pthread_mutex_unlock(&w->lock);
+			w->cur = &w->batch[w->taken % WALK_BATCHES];
+			w->at = 0;
 		}
-		if (w->filtered && !pcap_offline_filter(&w->prog, &ph, data))
-			continue;
-		on_packet((u_char *)l, &ph, data);
-		n++;
+		struct walk_batch *b = w->cur;
+		while (w->at < b->n) {
+			if (l->stop || stop_requested || stop_asked)
+				return n ? n : PCAP_ERROR_BREAK;
+			if (max > 0 && n >= max)
+				return n;
+			const struct walked *rec = &b->rec[w->at++];
+			deliver(l, &rec->h, rec->data, &rec->pkt);
+			n++;
+		}
+		w->r->delivered = b->bytes_to;
+		ahead_release(w->r, b->release_to);
+		int end = b->end;
+		w->cur = NULL;
+		pthread_mutex_lock(&w->lock);
+		w->taken++;
+		if (w->filled - w->taken == WALK_BATCHES / 2)
+			pthread_cond_signal(&w->room);
+		pthread_mutex_unlock(&w->lock);
+		if (end) {
+			w->ended = true;
+			if (end == PCAP_ERROR)
+				return PCAP_ERROR;
+		}
 	}
 	return n;
 }
@@ -754,14 +946,26 @@ static void walk_close(struct walk *w)
 {
 	if (!w)
 		return;
+	if (w->started) {
+		pthread_mutex_lock(&w->lock);
+		w->stopping = true;
+		pthread_cond_signal(&w->room);
+		pthread_mutex_unlock(&w->lock);
+	}
+	/* A walker waiting for the reader is let go with it. */
+	ahead_stop(w->r);
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	close(w->r->fd);
+	ahead_free(w->r);
 	if (w->filtered)
 		pcap_freecode(&w->prog);
-	if (w->r) {
-		ahead_stop(w->r);
-		close(w->r->fd);
-		ahead_free(w->r);
-	}
-	free(w->scratch);
+	for (unsigned i = 0; i < AHEAD_CHUNKS; i++)
+		free(w->straddle[i]);
+	pthread_cond_destroy(&w->ready);
+	pthread_cond_destroy(&w->room);
+	pthread_mutex_destroy(&w->lock);
+	free(w->batch);
 	free(w);
 }
 
@@ -799,12 +1003,20 @@ static struct walk *walk_open(const char *name, pcap_t *p)
 	}
 	struct walk *w = calloc(1, sizeof *w);
 	if (w)
-		w->scratch = malloc(WALK_MAX_CAPLEN);
-	if (w && w->scratch)
+		w->batch = malloc(WALK_BATCHES * sizeof *w->batch);
+	if (w && w->batch && pthread_mutex_init(&w->lock, NULL) == 0) {
+		pthread_cond_init(&w->ready, NULL);
+		pthread_cond_init(&w->room, NULL);
 		w->r = ahead_start(fd, (off_t)sizeof hdr);
+		if (!w->r) {
+			pthread_cond_destroy(&w->ready);
+			pthread_cond_destroy(&w->room);
+			pthread_mutex_destroy(&w->lock);
+		}
+	}
 	if (!w || !w->r) {
 		if (w)
-			free(w->scratch);
+			free(w->batch);
 		free(w);
 		close(fd);
 		return NULL;
