@@ -182,6 +182,8 @@ static void build(struct pn_annotator *a, uint16_t slot_index)
 	w->names_json = done(&nj);
 	w->names_csv = done(&nc);
 	w->service_json = done(&sj);
+	w->names_json_len = strlen(w->names_json);
+	w->service_json_len = strlen(w->service_json);
 	w->flags_json = done(&fj);
 	w->flags_csv = done(&fc);
 	static const char *const side[2] = {"sport", "dport"};

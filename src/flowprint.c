@@ -199,165 +199,258 @@ void pn_flow_evidence_text(FILE *out, const struct pn_registry *reg,
 }
 
 /* "name", or null. */
-static void json_name_or_null(struct pn_line *l, const char *name)
+static char *json_name_or_null(char *p, const char *name)
 {
-	if (!name) {
-		PN_LINE_LIT(l, "null");
-		return;
-	}
-	PN_LINE_LIT(l, "\"");
-	pn_line_str(l, name);
-	PN_LINE_LIT(l, "\"");
+	if (!name)
+		return PN_PUT_LIT(p, "null");
+	*p++ = '"';
+	while (*name)
+		*p++ = *name++;
+	*p++ = '"';
+	return p;
 }
 
-/* ,"verdict":...,"looks_like":...,"evidence":[...],... of a JSON flow.
- * Tokens are escaped as text first (control bytes and bytes that are not
- * UTF-8 become \xNN), so the JSON is valid whatever the wire held. */
-static void json_evidence(struct pn_line *l, const struct pn_registry *reg,
-			  struct pn_annotator *ann, const struct pn_flow *f)
+/* A short name (a transport, basis, class, flag...): copied byte by byte,
+ * cheaper than measuring it first. */
+static char *put_name(char *p, const char *s)
 {
-	struct pn_verdict_detail d;
-	enum pn_payload_verdict v =
-	    pn_flow_verdict(reg, pn_annotator_declarations(ann), f, &d);
-	PN_LINE_LIT(l, ",\"verdict\":\"");
-	pn_line_str(l, pn_payload_verdict_name(v));
-	PN_LINE_LIT(l, "\",\"looks_like\":");
-	json_name_or_null(
-	    l, d.looks_like != PN_P_NONE ? pn_proto_name(d.looks_like) : NULL);
-	PN_LINE_LIT(l, ",\"evidence\":[");
+	while (*s)
+		*p++ = *s++;
+	return p;
+}
+
+/* What a JSON flow record takes at most beyond its texts of unbounded
+ * length (service names, evidence tokens, expected protocols): its
+ * literals (about 700 bytes), numbers, addresses, times and names, each
+ * under 50 bytes. */
+#define JSON_FLOW_FIXED 2048
+
+/* The evidence tokens, as text, then escaped for JSON (control bytes and
+ * bytes that are not UTF-8 become \xNN, so the JSON is valid whatever the
+ * wire held); NULL where there is none. */
+struct json_tokens {
+	const char *token, *extra;
+};
+
+static size_t json_flow_bound(const struct pn_port_words *w,
+			      const struct pn_flow *f, bool evidence,
+			      uint32_t expected, struct json_tokens *tk)
+{
+	size_t n =
+	    JSON_FLOW_FIXED + strlen(w->service_json) + strlen(w->names_json);
+	tk->token = tk->extra = NULL;
 	const struct pn_evidence *k = f->ev.kept;
-	if (k && k->token[0]) {
-		PN_LINE_LIT(l, "\"");
-		pn_line_json(l, pn_safe(k->token));
-		PN_LINE_LIT(l, "\"");
+	if (evidence && k && k->token[0]) {
+		tk->token = pn_safe(k->token);
+		n += 6 * strlen(tk->token);
 		if (k->extra[0]) {
-			PN_LINE_LIT(l, ",\"");
-			pn_line_json(l, pn_safe(k->extra));
-			PN_LINE_LIT(l, "\"");
+			tk->extra = pn_safe(k->extra);
+			n += 6 * strlen(tk->extra);
 		}
 	}
-	PN_LINE_LIT(l, "],\"verdict_reason\":");
-	json_name_or_null(l, d.why != PN_VW_NONE ? pn_verdict_why_name(d.why)
-						 : NULL);
-	PN_LINE_LIT(l, ",\"expected\":[");
-	for (int p = PN_P_NONE + 1, n = 0; p < PN_P_COUNT; p++)
-		if (d.expected >> p & 1u) {
-			if (n++)
-				PN_LINE_LIT(l, ",");
-			PN_LINE_LIT(l, "\"");
-			pn_line_str(l, pn_proto_name((enum pn_proto)p));
-			PN_LINE_LIT(l, "\"");
-		}
-	PN_LINE_LIT(l, "],\"expected_from\":\"");
-	pn_line_str(l, d.declared ? "declaration" : "registry");
-	PN_LINE_LIT(l, "\"");
+	for (uint32_t m = expected & ~(1u << PN_P_NONE); m; m &= m - 1)
+		n += strlen(pn_proto_name((enum pn_proto)__builtin_ctz(m))) + 3;
+	return n;
 }
 
-/* The JSON flow record into l. */
-static void json_flow_build(struct pn_line *l, const struct pn_registry *reg,
-			    struct pn_annotator *ann, const struct pn_flow *f,
-			    bool evidence)
+/* ,"verdict":...,"looks_like":...,"evidence":[...],... of a JSON flow. */
+static char *json_evidence(char *p, enum pn_payload_verdict v,
+			   const struct pn_verdict_detail *d,
+			   const struct json_tokens *tk)
+{
+	PN_PUT_LIT(p, ",\"verdict\":\"");
+	p = put_name(p, pn_payload_verdict_name(v));
+	PN_PUT_LIT(p, "\",\"looks_like\":");
+	p = json_name_or_null(p, d->looks_like != PN_P_NONE
+				     ? pn_proto_name(d->looks_like)
+				     : NULL);
+	PN_PUT_LIT(p, ",\"evidence\":[");
+	if (tk->token) {
+		*p++ = '"';
+		p = pn_put_json(p, tk->token);
+		*p++ = '"';
+		if (tk->extra) {
+			PN_PUT_LIT(p, ",\"");
+			p = pn_put_json(p, tk->extra);
+			*p++ = '"';
+		}
+	}
+	PN_PUT_LIT(p, "],\"verdict_reason\":");
+	p = json_name_or_null(
+	    p, d->why != PN_VW_NONE ? pn_verdict_why_name(d->why) : NULL);
+	PN_PUT_LIT(p, ",\"expected\":[");
+	for (uint32_t m = d->expected & ~(1u << PN_P_NONE); m; m &= m - 1) {
+		*p++ = '"';
+		p = put_name(p, pn_proto_name((enum pn_proto)__builtin_ctz(m)));
+		*p++ = '"';
+		if (m & (m - 1))
+			*p++ = ',';
+	}
+	PN_PUT_LIT(p, "],\"expected_from\":\"");
+	if (d->declared)
+		PN_PUT_LIT(p, "declaration");
+	else
+		PN_PUT_LIT(p, "registry");
+	*p++ = '"';
+	return p;
+}
+
+_Static_assert(PN_P_COUNT <= 32, "expected protocols are a 32-bit mask");
+
+/* pn_tcp_flags_text of every union of flags, written once per thread. */
+static const char *tcp_flags_name(uint8_t flags)
+{
+	static _Thread_local char text[256][12];
+	static _Thread_local bool ready;
+	if (!ready) {
+		for (unsigned f = 0; f < 256; f++)
+			pn_tcp_flags_text((uint8_t)f, text[f]);
+		ready = true;
+	}
+	return text[flags];
+}
+
+/* The JSON flow record at p, which has room for json_flow_bound's bytes. */
+static char *json_flow_build(char *p, const struct pn_registry *reg,
+			     const struct pn_port_words *w,
+			     const struct pn_flow *f, bool evidence,
+			     enum pn_payload_verdict v,
+			     const struct pn_verdict_detail *d,
+			     const struct json_tokens *tk)
 {
 	int srv = f->server, cli = !srv;
 	enum pn_transport t = (enum pn_transport)f->key.transport;
 	uint16_t sport = f->key.port[srv];
-	const struct pn_port_words *w = pn_annotate(ann, t, sport);
-	PN_LINE_LIT(l, "{\"type\":\"flow\",\"transport\":\"");
-	pn_line_str(l, pn_transport_name(t));
+	PN_PUT_LIT(p, "{\"type\":\"flow\",\"transport\":\"");
+	p = put_name(p, pn_transport_name(t));
 	/* Untagged (or VLAN ID 0) is null, as CSV leaves it empty. */
-	PN_LINE_LIT(l, "\",\"vlan\":");
+	PN_PUT_LIT(p, "\",\"vlan\":");
 	if (f->key.vlan)
-		pn_line_u64(l, f->key.vlan);
+		p = pn_put_u64(p, f->key.vlan);
 	else
-		PN_LINE_LIT(l, "null");
-	PN_LINE_LIT(l, ",\"client\":\"");
-	pn_line_addr(l, f->key.addr[cli], f->key.ip_version);
-	PN_LINE_LIT(l, "\",\"client_port\":");
-	pn_line_u64(l, f->key.port[cli]);
-	PN_LINE_LIT(l, ",\"server\":\"");
-	pn_line_addr(l, f->key.addr[srv], f->key.ip_version);
-	PN_LINE_LIT(l, "\",\"server_port\":");
-	pn_line_u64(l, sport);
-	PN_LINE_LIT(l, ",\"basis\":\"");
-	pn_line_str(l, pn_basis_name(f->basis));
-	PN_LINE_LIT(l, "\",\"service\":\"");
+		PN_PUT_LIT(p, "null");
+	PN_PUT_LIT(p, ",\"client\":\"");
+	p = pn_put_addr(p, f->key.addr[cli], f->key.ip_version);
+	PN_PUT_LIT(p, "\",\"client_port\":");
+	p = pn_put_u64(p, f->key.port[cli]);
+	PN_PUT_LIT(p, ",\"server\":\"");
+	p = pn_put_addr(p, f->key.addr[srv], f->key.ip_version);
+	PN_PUT_LIT(p, "\",\"server_port\":");
+	p = pn_put_u64(p, sport);
+	PN_PUT_LIT(p, ",\"basis\":\"");
+	p = put_name(p, pn_basis_name(f->basis));
+	PN_PUT_LIT(p, "\",\"service\":\"");
 	if (f->basis == PN_BASIS_NONE) {
-		PN_LINE_LIT(l, "unknown");
+		PN_PUT_LIT(p, "unknown");
 	} else if (pn_registry_slot(reg, t, sport)->flags & PN_S_SERVICE) {
-		pn_line_str(l, w->service_json);
+		p = pn_put_mem(p, w->service_json, w->service_json_len);
 	} else {
 		/* "unregistered tcp/N" or "unnamed tcp/N", as pn_port_service
 		 * writes it, without printf: a scan makes one per flow. */
 		if (pn_registry_slot(reg, t, sport)->flags & PN_S_UNNAMED)
-			PN_LINE_LIT(l, "unnamed ");
+			PN_PUT_LIT(p, "unnamed ");
 		else
-			PN_LINE_LIT(l, "unregistered ");
-		pn_line_str(l, pn_transport_name(t));
-		PN_LINE_LIT(l, "/");
-		pn_line_u64(l, sport);
+			PN_PUT_LIT(p, "unregistered ");
+		p = put_name(p, pn_transport_name(t));
+		*p++ = '/';
+		p = pn_put_u64(p, sport);
 	}
-	PN_LINE_LIT(l, "\",\"server_port_class\":\"");
-	pn_line_str(l, pn_port_class_name(pn_port_class(sport)));
-	PN_LINE_LIT(l, "\",\"server_port_status\":\"");
-	pn_line_str(l, w->status);
-	PN_LINE_LIT(l, "\",\"services\":");
-	pn_line_str(l, w->names_json);
-	PN_LINE_LIT(l, ",\"flags\":[");
+	PN_PUT_LIT(p, "\",\"server_port_class\":\"");
+	p = put_name(p, pn_port_class_name(pn_port_class(sport)));
+	PN_PUT_LIT(p, "\",\"server_port_status\":\"");
+	p = put_name(p, w->status);
+	PN_PUT_LIT(p, "\",\"services\":");
+	p = pn_put_mem(p, w->names_json, w->names_json_len);
+	PN_PUT_LIT(p, ",\"flags\":[");
 	for (unsigned b = 0, n = 0; b < PN_FF_COUNT; b++)
 		if (f->flags & (1u << b)) {
 			if (n++)
-				PN_LINE_LIT(l, ",");
-			PN_LINE_LIT(l, "\"");
-			pn_line_str(l, pn_flow_flag_name(b));
-			PN_LINE_LIT(l, "\"");
+				*p++ = ',';
+			*p++ = '"';
+			p = put_name(p, pn_flow_flag_name(b));
+			*p++ = '"';
 		}
-	PN_LINE_LIT(l, "],\"first\":\"");
-	pn_line_time(l, pn_flow_first_us(f));
-	PN_LINE_LIT(l, "\",\"last\":\"");
-	pn_line_time(l, f->seen_us);
-	PN_LINE_LIT(l, "\",\"packets_c2s\":");
-	pn_line_u64(l, f->packets[cli]);
-	PN_LINE_LIT(l, ",\"bytes_c2s\":");
-	pn_line_u64(l, f->bytes[cli]);
-	PN_LINE_LIT(l, ",\"packets_s2c\":");
-	pn_line_u64(l, f->packets[srv]);
-	PN_LINE_LIT(l, ",\"bytes_s2c\":");
-	pn_line_u64(l, f->bytes[srv]);
+	PN_PUT_LIT(p, "],\"first\":\"");
+	p = pn_put_time(p, pn_flow_first_us(f));
+	PN_PUT_LIT(p, "\",\"last\":\"");
+	p = pn_put_time(p, f->seen_us);
+	PN_PUT_LIT(p, "\",\"packets_c2s\":");
+	p = pn_put_u64(p, f->packets[cli]);
+	PN_PUT_LIT(p, ",\"bytes_c2s\":");
+	p = pn_put_u64(p, f->bytes[cli]);
+	PN_PUT_LIT(p, ",\"packets_s2c\":");
+	p = pn_put_u64(p, f->packets[srv]);
+	PN_PUT_LIT(p, ",\"bytes_s2c\":");
+	p = pn_put_u64(p, f->bytes[srv]);
 	if (t == PN_TCP) {
-		char fl[12];
-		PN_LINE_LIT(l, ",\"tcp_flags_c2s\":\"");
-		pn_line_str(l, pn_tcp_flags_text(f->tcp_flags[cli], fl));
-		PN_LINE_LIT(l, "\",\"tcp_flags_s2c\":\"");
-		pn_line_str(l, pn_tcp_flags_text(f->tcp_flags[srv], fl));
-		PN_LINE_LIT(l, "\"");
+		PN_PUT_LIT(p, ",\"tcp_flags_c2s\":\"");
+		p = put_name(p, tcp_flags_name(f->tcp_flags[cli]));
+		PN_PUT_LIT(p, "\",\"tcp_flags_s2c\":\"");
+		p = put_name(p, tcp_flags_name(f->tcp_flags[srv]));
+		*p++ = '"';
 	}
-	PN_LINE_LIT(l, ",\"end\":\"");
-	pn_line_str(l, pn_flow_end_name(f->end));
-	PN_LINE_LIT(l, "\"");
+	PN_PUT_LIT(p, ",\"end\":\"");
+	p = put_name(p, pn_flow_end_name(f->end));
+	*p++ = '"';
 	if (evidence)
-		json_evidence(l, reg, ann, f);
-	PN_LINE_LIT(l, "}\n");
+		p = json_evidence(p, v, d, tk);
+	PN_PUT_LIT(p, "}\n");
+	return p;
 }
 
-/* One JSON flow record, built whole and written in one write. A record
- * past the stack buffer (only a --registry with thousands of services on
- * one port makes one) is built again on the heap, as large as it takes. */
-static void json_flow(FILE *out, const struct pn_registry *reg,
-		      struct pn_annotator *ann, const struct pn_flow *f,
-		      bool evidence)
+/* One JSON flow record, its size bounded first, then built whole without
+ * a check per piece and written in one write; a record past the stack
+ * buffer (only a --registry with thousands of services on one port makes
+ * one) is built on the heap. */
+static void json_flow(FILE *out, struct pn_flow_batch *b,
+		      const struct pn_registry *reg, struct pn_annotator *ann,
+		      const struct pn_flow *f, bool evidence)
 {
-	char buf[PN_FLOW_JSON_MAX];
-	struct pn_line line = {buf, 0, sizeof buf, false};
-	json_flow_build(&line, reg, ann, f, evidence);
-	for (size_t size = 4 * sizeof buf; line.cut; size *= 4) {
-		if (line.buf != buf)
-			free(line.buf);
-		pn_line_alloc(&line, size);
-		json_flow_build(&line, reg, ann, f, evidence);
+	const struct pn_port_words *w = pn_annotate(
+	    ann, (enum pn_transport)f->key.transport, f->key.port[f->server]);
+	struct pn_verdict_detail d = {0};
+	enum pn_payload_verdict v = PN_V_NO_PAYLOAD;
+	if (evidence)
+		v = pn_flow_verdict(reg, pn_annotator_declarations(ann), f, &d);
+	struct json_tokens tk;
+	size_t need = json_flow_bound(w, f, evidence, d.expected, &tk);
+	if (b && need <= sizeof b->buf) {
+		if (sizeof b->buf - b->n < need)
+			pn_flow_batch_flush(b);
+		b->n = (size_t)(json_flow_build(b->buf + b->n, reg, w, f,
+						evidence, v, &d, &tk) -
+				b->buf);
+		return;
 	}
-	pn_out_write(line.buf, line.n, out);
-	if (line.buf != buf)
-		free(line.buf);
+	if (b)
+		pn_flow_batch_flush(b);
+	char stack[PN_FLOW_JSON_MAX];
+	char *buf = stack;
+	if (need > sizeof stack) {
+		buf = malloc(need);
+		if (!buf) {
+			fprintf(stderr, "portnote: out of memory\n");
+			exit(70);
+		}
+	}
+	char *end = json_flow_build(buf, reg, w, f, evidence, v, &d, &tk);
+	pn_out_write(buf, (size_t)(end - buf), out);
+	if (buf != stack)
+		free(buf);
+}
+
+void pn_flow_batch_json(struct pn_flow_batch *b, const struct pn_registry *reg,
+			struct pn_annotator *ann, const struct pn_flow *f,
+			bool evidence)
+{
+	json_flow(b->out, b, reg, ann, f, evidence);
+}
+
+void pn_flow_batch_flush(struct pn_flow_batch *b)
+{
+	if (b->n)
+		pn_out_write(b->buf, b->n, b->out);
+	b->n = 0;
 }
 
 void pn_verdicts_json(FILE *out, const uint64_t verdict[PN_V_COUNT])
@@ -385,7 +478,7 @@ void pn_flow_print(FILE *out, enum pn_format format,
 		   const struct pn_flow *f, bool evidence)
 {
 	if (format == PN_FORMAT_JSON) {
-		json_flow(out, reg, ann, f, evidence);
+		json_flow(out, NULL, reg, ann, f, evidence);
 		return;
 	}
 	int srv = f->server, cli = !srv;

@@ -309,23 +309,64 @@ static const char digit_pairs[201] =
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
-void pn_line_u64(struct pn_line *l, uint64_t v)
+char *pn_put_u64(char *p, uint64_t v)
 {
-	char tmp[24];
-	char *p = tmp + sizeof tmp;
+	/* Most counts in a record are small. */
+	if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
+	}
+	if (v < 100) {
+		p[0] = digit_pairs[v * 2];
+		p[1] = digit_pairs[v * 2 + 1];
+		return p + 2;
+	}
+	/* Written in place from its last digit: no copy. */
+	unsigned n = 1;
+	for (uint64_t x = v; x >= 10; x /= 10)
+		n++;
+	char *q = p + n;
 	while (v >= 100) {
 		unsigned d = (unsigned)(v % 100) * 2;
 		v /= 100;
-		*--p = digit_pairs[d + 1];
-		*--p = digit_pairs[d];
+		*--q = digit_pairs[d + 1];
+		*--q = digit_pairs[d];
 	}
 	if (v >= 10) {
-		*--p = digit_pairs[v * 2 + 1];
-		*--p = digit_pairs[v * 2];
+		*--q = digit_pairs[v * 2 + 1];
+		*--q = digit_pairs[v * 2];
 	} else {
-		*--p = (char)('0' + v);
+		*--q = (char)('0' + v);
 	}
-	pn_line_mem(l, p, (size_t)(tmp + sizeof tmp - p));
+	return p + n;
+}
+
+void pn_line_u64(struct pn_line *l, uint64_t v)
+{
+	char tmp[PN_PUT_U64_MAX];
+	pn_line_mem(l, tmp, (size_t)(pn_put_u64(tmp, v) - tmp));
+}
+
+char *pn_put_json(char *p, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		p = pn_put_mem(p, run, (size_t)(s - run));
+		*p++ = '\\';
+		if (c == '"' || c == '\\') {
+			*p++ = (char)c;
+		} else {
+			p = pn_put_mem(p, "u00", 3);
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		}
+		run = s + 1;
+	}
+	return pn_put_mem(p, run, (size_t)(s - run));
 }
 
 void pn_line_json(struct pn_line *l, const char *s)
@@ -336,52 +377,77 @@ void pn_line_json(struct pn_line *l, const char *s)
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		pn_line_mem(l, run, (size_t)(s - run));
-		char esc[8];
-		if (c == '"' || c == '\\')
-			esc[0] = '\\', esc[1] = (char)c, esc[2] = '\0';
-		else
-			snprintf(esc, sizeof esc, "\\u%04x", c);
-		pn_line_str(l, esc);
+		char one[2] = {(char)c, '\0'}, esc[8];
+		pn_line_mem(l, esc, (size_t)(pn_put_json(esc, one) - esc));
 		run = s + 1;
 	}
 	pn_line_mem(l, run, (size_t)(s - run));
 }
 
+char *pn_put_addr(char *p, const uint8_t addr[16], int ip_version)
+{
+	if (ip_version != 4) {
+		char text[INET6_ADDRSTRLEN];
+		const char *t = pn_addr_text(addr, ip_version, text);
+		return pn_put_mem(p, t, strlen(t));
+	}
+	for (int i = 0; i < 4; i++) {
+		unsigned o = addr[12 + i];
+		if (i)
+			*p++ = '.';
+		if (o >= 100) {
+			*p++ = (char)('0' + o / 100);
+			o %= 100;
+			*p++ = digit_pairs[o * 2];
+			*p++ = digit_pairs[o * 2 + 1];
+		} else if (o >= 10) {
+			*p++ = digit_pairs[o * 2];
+			*p++ = digit_pairs[o * 2 + 1];
+		} else {
+			*p++ = (char)('0' + o);
+		}
+	}
+	return p;
+}
+
 void pn_line_addr(struct pn_line *l, const uint8_t addr[16], int ip_version)
 {
-	if (ip_version == 4) {
-		/* At most 15 bytes, built in place and copied once. */
-		char text[16];
-		size_t n = 0;
-		for (int i = 0; i < 4; i++) {
-			unsigned o = addr[12 + i];
-			if (i)
-				text[n++] = '.';
-			if (o >= 100) {
-				text[n++] = (char)('0' + o / 100);
-				o %= 100;
-				text[n++] = digit_pairs[o * 2];
-				text[n++] = digit_pairs[o * 2 + 1];
-			} else if (o >= 10) {
-				text[n++] = digit_pairs[o * 2];
-				text[n++] = digit_pairs[o * 2 + 1];
-			} else {
-				text[n++] = (char)('0' + o);
-			}
-		}
-		pn_line_mem(l, text, n);
-		return;
+	char text[PN_PUT_ADDR_MAX];
+	pn_line_mem(l, text,
+		    (size_t)(pn_put_addr(text, addr, ip_version) - text));
+}
+
+char *pn_put_time(char *p, pn_time_us us)
+{
+	/* "YYYY-MM-DDTHH:MM:SS.ffffffZ" in the ISO range: its second as
+	 * pn_time_text last formatted it, then the microseconds two digits
+	 * at a time. */
+	static _Thread_local time_t last_sec = -1;
+	static _Thread_local char sec_text[PN_TIME_TEXT_SIZE];
+	if (!pn_time_is_iso(us)) {
+		char t[PN_TIME_TEXT_SIZE];
+		pn_time_text(us, t);
+		return pn_put_mem(p, t, strlen(t));
 	}
-	char text[INET6_ADDRSTRLEN];
-	pn_line_str(l, pn_addr_text(addr, ip_version, text));
+	time_t sec = (time_t)(us / PN_US_PER_SEC);
+	if (sec != last_sec) {
+		pn_time_text(us, sec_text);
+		last_sec = sec;
+	}
+	memcpy(p, sec_text, 20); /* through the '.' */
+	unsigned us6 = (unsigned)(us % PN_US_PER_SEC);
+	for (int i = 24; i >= 20; i -= 2, us6 /= 100) {
+		p[i] = digit_pairs[us6 % 100 * 2];
+		p[i + 1] = digit_pairs[us6 % 100 * 2 + 1];
+	}
+	p[26] = 'Z';
+	return p + 27;
 }
 
 void pn_line_time(struct pn_line *l, pn_time_us us)
 {
-	char t[PN_TIME_TEXT_SIZE];
-	pn_time_text(us, t);
-	/* "YYYY-MM-DDTHH:MM:SS.ffffffZ" in the ISO range: 27 bytes. */
-	pn_line_mem(l, t, pn_time_is_iso(us) ? 27 : strlen(t));
+	char t[PN_PUT_TIME_MAX];
+	pn_line_mem(l, t, (size_t)(pn_put_time(t, us) - t));
 }
 
 size_t pn_out_write(const void *p, size_t n, FILE *f)

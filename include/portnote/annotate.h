@@ -33,6 +33,7 @@ struct pn_port_words {
 	/* The names as a flow's service, inside a JSON string: http, www,
 	 * www-http (escaped; "" when the slot has none). */
 	const char *service_json;
+	size_t names_json_len, service_json_len; /* copied per flow */
 	const char *flags_json; /* ["multi","unauthorized-use-reported"] */
 	const char *flags_csv;	/* multi;unauthorized-use-reported */
 	/* The status, services and flags as the members of a packet's JSON

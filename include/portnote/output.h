@@ -146,6 +146,26 @@ void pn_line_addr(struct pn_line *l, const uint8_t addr[16], int ip_version);
 /* A time as pn_time_text writes it. */
 void pn_line_time(struct pn_line *l, pn_time_us us);
 
+/* The same pieces written at a cursor into a buffer the caller has made
+ * large enough (a record whose size it bounded first), each returning the
+ * cursor after it: no check per piece. */
+#define PN_PUT_U64_MAX 20
+#define PN_PUT_ADDR_MAX 46 /* INET6_ADDRSTRLEN - 1 */
+#define PN_PUT_TIME_MAX (PN_TIME_TEXT_SIZE - 1)
+char *pn_put_u64(char *p, uint64_t v);
+char *pn_put_addr(char *p, const uint8_t addr[16], int ip_version);
+char *pn_put_time(char *p, pn_time_us us);
+/* At most 6 bytes per byte of s (\u00XX). */
+char *pn_put_json(char *p, const char *s);
+
+static inline char *pn_put_mem(char *p, const void *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+#define PN_PUT_LIT(p, lit) ((p) = pn_put_mem((p), "" lit, sizeof(lit) - 1))
+
 /* ferror(f), keeping errno as the cause when it is: for a check made right
  * after writing (fprintf leaves no cause that a later flush could name). */
 bool pn_out_failed(FILE *f);
