@@ -183,6 +183,9 @@ static void build(struct pn_annotator *a, uint16_t slot_index)
 	w->names_csv = done(&nc);
 	w->service_json = done(&sj);
 	w->names_json_len = strlen(w->names_json);
+	for (int t = 0; t < PN_TRANSPORT_COUNT; t++)
+		w->expected[t] =
+		    pn_evidence_slot_expected(reg, s, (enum pn_transport)t);
 	w->service_json_len = strlen(w->service_json);
 	w->flags_json = done(&fj);
 	w->flags_csv = done(&fc);

@@ -1553,7 +1553,14 @@ uint32_t pn_evidence_service(const char *name, enum pn_transport t)
 uint32_t pn_evidence_expected(const struct pn_registry *reg,
 			      enum pn_transport t, uint16_t port)
 {
-	const struct pn_slot *slot = pn_registry_slot(reg, t, port);
+	return pn_evidence_slot_expected(reg, pn_registry_slot(reg, t, port),
+					 t);
+}
+
+uint32_t pn_evidence_slot_expected(const struct pn_registry *reg,
+				   const struct pn_slot *slot,
+				   enum pn_transport t)
+{
 	uint32_t mask = 0;
 	for (unsigned i = 0; i < slot->count; i++) {
 		const struct pn_entry *e = pn_slot_entry(reg, slot, i);
@@ -1588,11 +1595,21 @@ enum pn_payload_verdict pn_evidence_verdict(const struct pn_flow_evidence *ev,
 					    int server, bool start_seen,
 					    struct pn_verdict_detail *d)
 {
+	return pn_evidence_verdict_with(
+	    ev, reg, declared,
+	    declared ? 0 : pn_evidence_expected(reg, t, port), t, port, server,
+	    start_seen, d);
+}
+
+enum pn_payload_verdict pn_evidence_verdict_with(
+    const struct pn_flow_evidence *ev, const struct pn_registry *reg,
+    uint32_t declared, uint32_t expected, enum pn_transport t, uint16_t port,
+    int server, bool start_seen, struct pn_verdict_detail *d)
+{
 	int client = !server;
 	/* A declaration replaces the registry's expectation; a declared
 	 * port counts as registered, here, for what the declaration says. */
-	uint32_t mask =
-	    declared ? declared : pn_evidence_expected(reg, t, port);
+	uint32_t mask = declared ? declared : expected;
 	bool registered =
 	    declared || (pn_registry_slot(reg, t, port)->flags & PN_S_SERVICE);
 	enum pn_proto *looks_like = &d->looks_like;

@@ -76,8 +76,9 @@ struct slab {
 	_Alignas(FLOW_ALIGN) struct pn_flow flows[SLAB_FLOWS];
 };
 
-_Static_assert(offsetof(struct pn_flow, hh) + offsetof(UT_hash_handle,
-							 hh_next) >= 64 &&
+_Static_assert(offsetof(struct pn_flow, hh) +
+			   offsetof(UT_hash_handle, hh_next) >=
+		       64 &&
 		   offsetof(struct pn_flow, hh) + sizeof(UT_hash_handle) <=
 		       128 - (sizeof(struct pn_flow) % 64),
 	       "a walk past a flow reads one cache line of it");
@@ -166,18 +167,39 @@ const char *pn_basis_name(enum pn_basis b)
 	return (unsigned)b < PN_BASIS_COUNT ? names[b] : "?";
 }
 
-enum pn_payload_verdict pn_flow_verdict(const struct pn_registry *reg,
-					const struct pn_declarations *decl,
-					const struct pn_flow *f,
-					struct pn_verdict_detail *d)
+static enum pn_payload_verdict verdict(const struct pn_registry *reg,
+				       const struct pn_declarations *decl,
+				       const struct pn_flow *f, bool known,
+				       uint32_t expected,
+				       struct pn_verdict_detail *d)
 {
 	enum pn_transport t = (enum pn_transport)f->key.transport;
 	/* A datagram carries its opening in every packet that matters; a
 	 * stream only from its handshake on. */
 	bool start_seen = t != PN_TCP || f->basis == PN_BASIS_HANDSHAKE;
 	uint16_t port = f->key.port[f->server];
-	return pn_evidence_verdict(&f->ev, reg, pn_declared(decl, t, port), t,
-				   port, f->server, start_seen, d);
+	uint32_t declared = pn_declared(decl, t, port);
+	if (!known && !declared)
+		expected = pn_evidence_expected(reg, t, port);
+	return pn_evidence_verdict_with(&f->ev, reg, declared, expected, t,
+					port, f->server, start_seen, d);
+}
+
+enum pn_payload_verdict pn_flow_verdict(const struct pn_registry *reg,
+					const struct pn_declarations *decl,
+					const struct pn_flow *f,
+					struct pn_verdict_detail *d)
+{
+	return verdict(reg, decl, f, false, 0, d);
+}
+
+enum pn_payload_verdict pn_flow_verdict_with(const struct pn_registry *reg,
+					     const struct pn_declarations *decl,
+					     const struct pn_flow *f,
+					     uint32_t expected,
+					     struct pn_verdict_detail *d)
+{
+	return verdict(reg, decl, f, true, expected, d);
 }
 
 bool pn_flow_examined(const struct pn_flow_table *t)

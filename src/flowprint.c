@@ -411,7 +411,8 @@ static void json_flow(FILE *out, struct pn_flow_batch *b,
 	struct pn_verdict_detail d = {0};
 	enum pn_payload_verdict v = PN_V_NO_PAYLOAD;
 	if (evidence)
-		v = pn_flow_verdict(reg, pn_annotator_declarations(ann), f, &d);
+		v = pn_flow_verdict_with(reg, pn_annotator_declarations(ann), f,
+					 w->expected[f->key.transport], &d);
 	struct json_tokens tk;
 	size_t need = json_flow_bound(w, f, evidence, d.expected, &tk);
 	if (b && need <= sizeof b->buf) {

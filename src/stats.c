@@ -420,8 +420,12 @@ void pn_service_stats_add(struct pn_service_stats *s, const struct pn_flow *f)
 	enum pn_payload_verdict verdict = PN_V_NO_PAYLOAD;
 	if (s->evidence) {
 		struct pn_verdict_detail d;
-		verdict = pn_flow_verdict(
-		    s->reg, pn_annotator_declarations(s->ann), f, &d);
+		const struct pn_port_words *w =
+		    pn_annotate(s->ann, (enum pn_transport)f->key.transport,
+				f->key.port[f->server]);
+		verdict = pn_flow_verdict_with(
+		    s->reg, pn_annotator_declarations(s->ann), f,
+		    w->expected[f->key.transport], &d);
 		if (verdict == PN_V_DIFFERS)
 			add_differ(s, f, &d);
 	}

@@ -34,6 +34,9 @@ struct pn_port_words {
 	 * www-http (escaped; "" when the slot has none). */
 	const char *service_json;
 	size_t names_json_len, service_json_len; /* copied per flow */
+	/* What the slot's services speak, per transport
+	 * (pn_evidence_slot_expected): asked per ended flow. */
+	uint32_t expected[PN_TRANSPORT_COUNT];
 	const char *flags_json; /* ["multi","unauthorized-use-reported"] */
 	const char *flags_csv;	/* multi;unauthorized-use-reported */
 	/* The status, services and flags as the members of a packet's JSON

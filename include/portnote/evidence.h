@@ -196,6 +196,10 @@ extern const size_t pn_service_protocols_count;
  * (bit 1u << enum pn_proto each), from data/service-protocols.csv. */
 uint32_t pn_evidence_expected(const struct pn_registry *reg,
 			      enum pn_transport t, uint16_t port);
+/* The same for the ports of one registry slot. */
+uint32_t pn_evidence_slot_expected(const struct pn_registry *reg,
+				   const struct pn_slot *slot,
+				   enum pn_transport t);
 
 /* The protocols one registered service name speaks on transport t. */
 uint32_t pn_evidence_service(const char *name, enum pn_transport t);
@@ -221,6 +225,12 @@ enum pn_payload_verdict pn_evidence_verdict(const struct pn_flow_evidence *ev,
 					    enum pn_transport t, uint16_t port,
 					    int server, bool start_seen,
 					    struct pn_verdict_detail *d);
+/* The same, given pn_evidence_expected's answer for the port (a caller
+ * that judges many flows keeps it per registry slot). */
+enum pn_payload_verdict pn_evidence_verdict_with(
+    const struct pn_flow_evidence *ev, const struct pn_registry *reg,
+    uint32_t declared, uint32_t expected, enum pn_transport t, uint16_t port,
+    int server, bool start_seen, struct pn_verdict_detail *d);
 
 const char *pn_payload_verdict_name(enum pn_payload_verdict v);
 const char *pn_verdict_why_name(enum pn_verdict_why w);

@@ -210,6 +210,12 @@ uint16_t pn_flow_port_flags(const struct pn_registry *reg, enum pn_transport t,
 /* A flow's payload verdict (see pn_evidence_verdict), judged against
  * what its server port is declared for in decl (may be NULL), or else
  * registered for. */
+/* The same, given pn_evidence_expected's answer for its server port. */
+enum pn_payload_verdict pn_flow_verdict_with(const struct pn_registry *reg,
+					     const struct pn_declarations *decl,
+					     const struct pn_flow *f,
+					     uint32_t expected,
+					     struct pn_verdict_detail *d);
 enum pn_payload_verdict pn_flow_verdict(const struct pn_registry *reg,
 					const struct pn_declarations *decl,
 					const struct pn_flow *f,
