@@ -207,10 +207,19 @@ static int run_command(int argc, char **argv, bool is_stats)
 		return rc;
 	}
 
+	/* Read from files, JSON records go out in large writes of their own:
+	 * nothing waits for each line. */
+	bool batched = !is_stats && cli.format == PN_FORMAT_JSON &&
+		       !own.capture.opts.iface;
 	static char outbuf[1 << 16];
-	/* Live output goes out line by line, for whatever reads it. */
-	setvbuf(stdout, outbuf, own.capture.opts.iface ? _IOLBF : _IOFBF,
-		sizeof outbuf);
+	/* Live output goes out line by line, for whatever reads it; batched
+	 * records skip stdio's buffer, a copy of every byte. */
+	if (batched)
+		setvbuf(stdout, NULL, _IONBF, 0);
+	else
+		setvbuf(stdout, outbuf,
+			own.capture.opts.iface ? _IOLBF : _IOFBF,
+			sizeof outbuf);
 	struct run r = {
 	    .cli = &cli, .out = stdout, .evidence = own.flows.evidence};
 	/* flows prints what showed each protocol; stats only counts. */
@@ -229,10 +238,7 @@ static int run_command(int argc, char **argv, bool is_stats)
 		rc = PN_EXIT_FAIL;
 		goto out;
 	}
-	/* Read from files, JSON records go out in large writes: nothing
-	 * waits for each line. */
-	if (!is_stats && cli.format == PN_FORMAT_JSON &&
-	    !own.capture.opts.iface) {
+	if (batched) {
 		r.batch = malloc(sizeof *r.batch);
 		if (r.batch) {
 			r.batch->out = r.out;
