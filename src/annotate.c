@@ -58,6 +58,8 @@ void pn_annotator_destroy(struct pn_annotator *a)
 		free((char *)a->words[i].flags_json);
 		free((char *)a->words[i].flags_csv);
 		free((char *)a->words[i].json[0]);
+		for (int c = 0; c < 3; c++)
+			free((char *)a->words[i].flow_json[c]);
 		free((char *)a->words[i].json[1]);
 	}
 	free(a->words);
@@ -206,6 +208,20 @@ static void build(struct pn_annotator *a, uint16_t slot_index)
 		put(&j, w->flags_json);
 		w->json[i] = done(&j);
 		w->json_len[i] = j.len;
+	}
+	/* A flow record's members after its service, by the server port's
+	 * class (a slot may span classes). */
+	for (int c = 0; c < 3; c++) {
+		struct text j = {0};
+		put(&j, "\",\"server_port_class\":\"");
+		put(&j, pn_port_class_name((enum pn_port_class)c));
+		put(&j, "\",\"server_port_status\":\"");
+		put(&j, w->status);
+		put(&j, "\",\"services\":");
+		put(&j, w->names_json);
+		put(&j, ",\"flags\":[");
+		w->flow_json[c] = done(&j);
+		w->flow_json_len[c] = j.len;
 	}
 	a->built[slot_index] = true;
 }

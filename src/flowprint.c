@@ -355,13 +355,8 @@ static char *json_flow_build(char *p, const struct pn_registry *reg,
 		*p++ = '/';
 		p = pn_put_u64(p, sport);
 	}
-	PN_PUT_LIT(p, "\",\"server_port_class\":\"");
-	p = put_name(p, pn_port_class_name(pn_port_class(sport)));
-	PN_PUT_LIT(p, "\",\"server_port_status\":\"");
-	p = put_name(p, w->status);
-	PN_PUT_LIT(p, "\",\"services\":");
-	p = pn_put_mem(p, w->names_json, w->names_json_len);
-	PN_PUT_LIT(p, ",\"flags\":[");
+	enum pn_port_class class = pn_port_class(sport);
+	p = pn_put_mem(p, w->flow_json[class], w->flow_json_len[class]);
 	for (unsigned b = 0, n = 0; b < PN_FF_COUNT; b++)
 		if (f->flags & (1u << b)) {
 			if (n++)

@@ -37,6 +37,12 @@ struct pn_port_words {
 	/* What the slot's services speak, per transport
 	 * (pn_evidence_slot_expected): asked per ended flow. */
 	uint32_t expected[PN_TRANSPORT_COUNT];
+	/* A flow's JSON members after its service, up to the flags' opening
+	 * bracket, by the server port's class (enum pn_port_class):
+	 * ","server_port_class":"user","server_port_status":"registered",
+	 * "services":["http"],"flags":[ */
+	const char *flow_json[3];
+	size_t flow_json_len[3];
 	const char *flags_json; /* ["multi","unauthorized-use-reported"] */
 	const char *flags_csv;	/* multi;unauthorized-use-reported */
 	/* The status, services and flags as the members of a packet's JSON
