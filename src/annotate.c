@@ -209,12 +209,21 @@ static void build(struct pn_annotator *a, uint16_t slot_index)
 		w->json[i] = done(&j);
 		w->json_len[i] = j.len;
 	}
-	/* A flow record's members after its service, by the server port's
-	 * class (a slot may span classes). */
-	for (int c = 0; c < 3; c++) {
+	a->built[slot_index] = true;
+}
+
+const char *pn_annotate_flow_json(struct pn_annotator *a, enum pn_transport t,
+				  uint16_t port, size_t *len)
+{
+	uint16_t i = a->reg->table[t][port];
+	if (!a->built[i])
+		build(a, i);
+	struct pn_port_words *w = &a->words[i];
+	enum pn_port_class c = pn_port_class(port);
+	if (!w->flow_json[c]) {
 		struct text j = {0};
 		put(&j, "\",\"server_port_class\":\"");
-		put(&j, pn_port_class_name((enum pn_port_class)c));
+		put(&j, pn_port_class_name(c));
 		put(&j, "\",\"server_port_status\":\"");
 		put(&j, w->status);
 		put(&j, "\",\"services\":");
@@ -223,7 +232,8 @@ static void build(struct pn_annotator *a, uint16_t slot_index)
 		w->flow_json[c] = done(&j);
 		w->flow_json_len[c] = j.len;
 	}
-	a->built[slot_index] = true;
+	*len = w->flow_json_len[c];
+	return w->flow_json[c];
 }
 
 const struct pn_port_words *pn_annotate(struct pn_annotator *a,

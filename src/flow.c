@@ -107,7 +107,7 @@ struct event {
  * (cfg.end_thread). The packet path hands over a pointer and goes on; the
  * flow stays out of the free list until on_end has had it, so nothing is
  * copied. Flows are handed over in batches, one lock and wake-up each. */
-#define ENDED_RING 16384u /* a power of two */
+#define ENDED_RING 8192u /* a power of two */
 #define ENDED_BATCH 2048u
 
 struct ended {

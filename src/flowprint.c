@@ -312,9 +312,9 @@ static const char *tcp_flags_name(uint8_t flags)
 
 /* The JSON flow record at p, which has room for json_flow_bound's bytes. */
 static char *json_flow_build(char *p, const struct pn_registry *reg,
-			     const struct pn_port_words *w,
-			     const struct pn_flow *f, bool evidence,
-			     enum pn_payload_verdict v,
+			     const struct pn_port_words *w, const char *tail,
+			     size_t tail_len, const struct pn_flow *f,
+			     bool evidence, enum pn_payload_verdict v,
 			     const struct pn_verdict_detail *d,
 			     const struct json_tokens *tk)
 {
@@ -355,8 +355,7 @@ static char *json_flow_build(char *p, const struct pn_registry *reg,
 		*p++ = '/';
 		p = pn_put_u64(p, sport);
 	}
-	enum pn_port_class class = pn_port_class(sport);
-	p = pn_put_mem(p, w->flow_json[class], w->flow_json_len[class]);
+	p = pn_put_mem(p, tail, tail_len);
 	for (unsigned b = 0, n = 0; b < PN_FF_COUNT; b++)
 		if (f->flags & (1u << b)) {
 			if (n++)
@@ -401,8 +400,11 @@ static void json_flow(FILE *out, struct pn_flow_batch *b,
 		      const struct pn_registry *reg, struct pn_annotator *ann,
 		      const struct pn_flow *f, bool evidence)
 {
-	const struct pn_port_words *w = pn_annotate(
-	    ann, (enum pn_transport)f->key.transport, f->key.port[f->server]);
+	enum pn_transport t = (enum pn_transport)f->key.transport;
+	uint16_t port = f->key.port[f->server];
+	const struct pn_port_words *w = pn_annotate(ann, t, port);
+	size_t tail_len;
+	const char *tail = pn_annotate_flow_json(ann, t, port, &tail_len);
 	struct pn_verdict_detail d = {0};
 	enum pn_payload_verdict v = PN_V_NO_PAYLOAD;
 	if (evidence)
@@ -413,8 +415,9 @@ static void json_flow(FILE *out, struct pn_flow_batch *b,
 	if (b && need <= sizeof b->buf) {
 		if (sizeof b->buf - b->n < need)
 			pn_flow_batch_flush(b);
-		b->n = (size_t)(json_flow_build(b->buf + b->n, reg, w, f,
-						evidence, v, &d, &tk) -
+		b->n = (size_t)(json_flow_build(b->buf + b->n, reg, w, tail,
+						tail_len, f, evidence, v, &d,
+						&tk) -
 				b->buf);
 		return;
 	}
@@ -429,7 +432,8 @@ static void json_flow(FILE *out, struct pn_flow_batch *b,
 			exit(70);
 		}
 	}
-	char *end = json_flow_build(buf, reg, w, f, evidence, v, &d, &tk);
+	char *end = json_flow_build(buf, reg, w, tail, tail_len, f, evidence, v,
+				    &d, &tk);
 	pn_out_write(buf, (size_t)(end - buf), out);
 	if (buf != stack)
 		free(buf);

@@ -37,10 +37,7 @@ struct pn_port_words {
 	/* What the slot's services speak, per transport
 	 * (pn_evidence_slot_expected): asked per ended flow. */
 	uint32_t expected[PN_TRANSPORT_COUNT];
-	/* A flow's JSON members after its service, up to the flags' opening
-	 * bracket, by the server port's class (enum pn_port_class):
-	 * ","server_port_class":"user","server_port_status":"registered",
-	 * "services":["http"],"flags":[ */
+	/* pn_annotate_flow_json's, by port class: NULL until asked for. */
 	const char *flow_json[3];
 	size_t flow_json_len[3];
 	const char *flags_json; /* ["multi","unauthorized-use-reported"] */
@@ -55,6 +52,13 @@ struct pn_port_words {
 
 const struct pn_port_words *pn_annotate(struct pn_annotator *a,
 					enum pn_transport t, uint16_t port);
+
+/* A flow's JSON members after its service, up to the flags' opening
+ * bracket, for server port `port`: ","server_port_class":"user",
+ * "server_port_status":"registered","services":["http"],"flags":[ — built
+ * once per registry slot and port class, when first asked for. */
+const char *pn_annotate_flow_json(struct pn_annotator *a, enum pn_transport t,
+				  uint16_t port, size_t *len);
 
 /* Writes "443 registered for https" (with "dynamic, " before the label for
  * ports in the Dynamic range), or for a declared port "2222 declared here
