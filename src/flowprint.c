@@ -236,8 +236,7 @@ static size_t json_flow_bound(const struct pn_port_words *w,
 			      const struct pn_flow *f, bool evidence,
 			      uint32_t expected, struct json_tokens *tk)
 {
-	size_t n =
-	    JSON_FLOW_FIXED + strlen(w->service_json) + strlen(w->names_json);
+	size_t n = JSON_FLOW_FIXED + w->service_json_len + w->names_json_len;
 	tk->token = tk->extra = NULL;
 	const struct pn_evidence *k = f->ev.kept;
 	if (evidence && k && k->token[0]) {
