@@ -216,37 +216,7 @@ static _Atomic uint64_t time_outside;
 
 const char *pn_time_text(pn_time_us us, char buf[PN_TIME_TEXT_SIZE])
 {
-	if (!pn_time_is_iso(us)) {
-		/* The magnitude as unsigned: -INT64_MIN does not fit. */
-		uint64_t m = us < 0 ? -(uint64_t)us : (uint64_t)us;
-		snprintf(buf, PN_TIME_TEXT_SIZE, "@%s%llu.%06u",
-			 us < 0 ? "-" : "",
-			 (unsigned long long)(m / PN_US_PER_SEC),
-			 (unsigned)(m % PN_US_PER_SEC));
-		time_outside++;
-		return buf;
-	}
-	/* Records come in time order, many to a second: the second is
-	 * formatted once (strftime and gmtime are most of the cost). */
-	static _Thread_local time_t last_sec = -1;
-	static _Thread_local char sec_text[24];
-	static _Thread_local size_t sec_len;
-	time_t sec = (time_t)(us / PN_US_PER_SEC);
-	if (sec != last_sec) {
-		struct tm tm;
-		gmtime_r(&sec, &tm);
-		sec_len = strftime(sec_text, sizeof sec_text,
-				   "%Y-%m-%dT%H:%M:%S", &tm);
-		last_sec = sec;
-	}
-	memcpy(buf, sec_text, sec_len);
-	size_t n = sec_len;
-	buf[n++] = '.';
-	unsigned us6 = (unsigned)(us % PN_US_PER_SEC);
-	for (int i = 5; i >= 0; i--, us6 /= 10)
-		buf[n + (size_t)i] = (char)('0' + us6 % 10);
-	buf[n + 6] = 'Z';
-	buf[n + 7] = '\0';
+	*pn_put_time(buf, us) = '\0';
 	return buf;
 }
 
@@ -419,22 +389,30 @@ void pn_line_addr(struct pn_line *l, const uint8_t addr[16], int ip_version)
 
 char *pn_put_time(char *p, pn_time_us us)
 {
-	/* "YYYY-MM-DDTHH:MM:SS.ffffffZ" in the ISO range: its second as
-	 * pn_time_text last formatted it, then the microseconds two digits
-	 * at a time. */
-	static _Thread_local time_t last_sec = -1;
-	static _Thread_local char sec_text[PN_TIME_TEXT_SIZE];
 	if (!pn_time_is_iso(us)) {
-		char t[PN_TIME_TEXT_SIZE];
-		pn_time_text(us, t);
-		return pn_put_mem(p, t, strlen(t));
+		/* The magnitude as unsigned: -INT64_MIN does not fit. */
+		uint64_t m = us < 0 ? -(uint64_t)us : (uint64_t)us;
+		int n = snprintf(p, PN_TIME_TEXT_SIZE, "@%s%llu.%06u",
+				 us < 0 ? "-" : "",
+				 (unsigned long long)(m / PN_US_PER_SEC),
+				 (unsigned)(m % PN_US_PER_SEC));
+		time_outside++;
+		return p + (n > 0 ? n : 0);
 	}
+	/* "YYYY-MM-DDTHH:MM:SS.ffffffZ". Records come in time order, many
+	 * to a second: the second is formatted once (gmtime and strftime
+	 * are most of the cost), the microseconds two digits at a time. */
+	static _Thread_local time_t last_sec = -1;
+	static _Thread_local char sec_text[24];
 	time_t sec = (time_t)(us / PN_US_PER_SEC);
 	if (sec != last_sec) {
-		pn_time_text(us, sec_text);
+		struct tm tm;
+		gmtime_r(&sec, &tm);
+		strftime(sec_text, sizeof sec_text, "%Y-%m-%dT%H:%M:%S", &tm);
 		last_sec = sec;
 	}
-	memcpy(p, sec_text, 20); /* through the '.' */
+	memcpy(p, sec_text, 19);
+	p[19] = '.';
 	unsigned us6 = (unsigned)(us % PN_US_PER_SEC);
 	for (int i = 24; i >= 20; i -= 2, us6 /= 100) {
 		p[i] = digit_pairs[us6 % 100 * 2];
@@ -446,7 +424,7 @@ char *pn_put_time(char *p, pn_time_us us)
 
 void pn_line_time(struct pn_line *l, pn_time_us us)
 {
-	char t[PN_PUT_TIME_MAX];
+	char t[PN_TIME_TEXT_SIZE];
 	pn_line_mem(l, t, (size_t)(pn_put_time(t, us) - t));
 }
 
