@@ -59,6 +59,16 @@ void pn_capture_stop(void)
 		pcap_breakloop(p);
 }
 
+int pn_capture_thread(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(thread, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
 void pn_capture_hold_signals(bool hold)
 {
 	for (size_t i = 0; i < N_STOP_SIGNALS; i++)
@@ -109,9 +119,6 @@ static double monotonic(void)
 }
 
 static uint64_t ahead_delivered(const struct read_ahead *r);
-struct walk;
-static int walk_dispatch(struct loop *l, struct walk *w, int max);
-static const char *walk_error(const struct walk *w);
 
 /* "1.2 GiB", "340 KiB": at most four digits, for a line that must fit. */
 static const char *size_text(uint64_t n, char buf[16])
@@ -547,13 +554,7 @@ static struct read_ahead *ahead_start(int fd, off_t offset)
 	}
 	pthread_cond_init(&r->filled, NULL);
 	pthread_cond_init(&r->drained, NULL);
-	/* Signals are the caller's: the reader never runs their handlers. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(&r->thread, NULL, ahead_main, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
+	if (pn_capture_thread(&r->thread, ahead_main, r) != 0) {
 		ahead_free(r);
 		return NULL;
 	}
@@ -878,20 +879,13 @@ static void *walk_main(void *arg)
 	}
 }
 
-static void deliver(struct loop *l, const struct pcap_pkthdr *hdr,
-		    const u_char *bytes, const struct pn_packet *pkt);
-
 /* pcap_dispatch for a walked file: the records delivered, 0 at the end of
  * the file, PCAP_ERROR (w->err says why) or PCAP_ERROR_BREAK. */
 static int walk_dispatch(struct loop *l, struct walk *w, int max)
 {
 	if (!w->started) {
 		w->linktype = l->src.linktype;
-		sigset_t all, old;
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		int rc = pthread_create(&w->thread, NULL, walk_main, w);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		int rc = pn_capture_thread(&w->thread, walk_main, w);
 		if (rc != 0) {
 			snprintf(w->err, sizeof w->err,
 				 "cannot start reading: %s", strerror(rc));
@@ -935,11 +929,6 @@ static int walk_dispatch(struct loop *l, struct walk *w, int max)
 		}
 	}
 	return n;
-}
-
-static const char *walk_error(const struct walk *w)
-{
-	return w->err;
 }
 
 static void walk_close(struct walk *w)
@@ -1180,14 +1169,14 @@ static bool read_source(struct loop *l, const char *who, FILE *diag)
 			progress_show(&l->progress, l->stats->packets);
 		if (n == PCAP_ERROR) {
 			progress_erase(&l->progress);
-			fprintf(diag,
-				"%s: %s: packet %llu: %s; %llu packets "
-				"before it were read\n",
-				who, pn_safe(l->src.name),
-				(unsigned long long)l->src.frame + 1,
-				pn_safe(l->walk ? walk_error(l->walk)
-						: pcap_geterr(l->p)),
-				(unsigned long long)l->src.frame);
+			fprintf(
+			    diag,
+			    "%s: %s: packet %llu: %s; %llu packets "
+			    "before it were read\n",
+			    who, pn_safe(l->src.name),
+			    (unsigned long long)l->src.frame + 1,
+			    pn_safe(l->walk ? l->walk->err : pcap_geterr(l->p)),
+			    (unsigned long long)l->src.frame);
 			return false;
 		}
 		if (n == PCAP_ERROR_BREAK || l->stop || stop_requested ||

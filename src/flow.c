@@ -2,8 +2,6 @@
  * once per packet; flows from a pool; idle lists per transport. */
 #include "portnote/flow.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -167,22 +165,20 @@ const char *pn_basis_name(enum pn_basis b)
 	return (unsigned)b < PN_BASIS_COUNT ? names[b] : "?";
 }
 
-static enum pn_payload_verdict verdict(const struct pn_registry *reg,
-				       const struct pn_declarations *decl,
-				       const struct pn_flow *f, bool known,
-				       uint32_t expected,
-				       struct pn_verdict_detail *d)
+enum pn_payload_verdict pn_flow_verdict_with(const struct pn_registry *reg,
+					     const struct pn_declarations *decl,
+					     const struct pn_flow *f,
+					     uint32_t expected,
+					     struct pn_verdict_detail *d)
 {
 	enum pn_transport t = (enum pn_transport)f->key.transport;
 	/* A datagram carries its opening in every packet that matters; a
 	 * stream only from its handshake on. */
 	bool start_seen = t != PN_TCP || f->basis == PN_BASIS_HANDSHAKE;
 	uint16_t port = f->key.port[f->server];
-	uint32_t declared = pn_declared(decl, t, port);
-	if (!known && !declared)
-		expected = pn_evidence_expected(reg, t, port);
-	return pn_evidence_verdict_with(&f->ev, reg, declared, expected, t,
-					port, f->server, start_seen, d);
+	return pn_evidence_verdict_with(&f->ev, reg, pn_declared(decl, t, port),
+					expected, t, port, f->server,
+					start_seen, d);
 }
 
 enum pn_payload_verdict pn_flow_verdict(const struct pn_registry *reg,
@@ -190,16 +186,11 @@ enum pn_payload_verdict pn_flow_verdict(const struct pn_registry *reg,
 					const struct pn_flow *f,
 					struct pn_verdict_detail *d)
 {
-	return verdict(reg, decl, f, false, 0, d);
-}
-
-enum pn_payload_verdict pn_flow_verdict_with(const struct pn_registry *reg,
-					     const struct pn_declarations *decl,
-					     const struct pn_flow *f,
-					     uint32_t expected,
-					     struct pn_verdict_detail *d)
-{
-	return verdict(reg, decl, f, true, expected, d);
+	return pn_flow_verdict_with(
+	    reg, decl, f,
+	    pn_evidence_expected(reg, (enum pn_transport)f->key.transport,
+				 f->key.port[f->server]),
+	    d);
 }
 
 bool pn_flow_examined(const struct pn_flow_table *t)
@@ -266,14 +257,7 @@ static struct ended *ended_start(struct pn_flow_table *t)
 	pthread_cond_init(&e->more, NULL);
 	pthread_cond_init(&e->less, NULL);
 	e->table = t;
-	/* Signals are the caller's: the end thread never runs their
-	 * handlers. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(&e->thread, NULL, end_main, e);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
+	if (pn_capture_thread(&e->thread, end_main, e) != 0) {
 		pthread_cond_destroy(&e->more);
 		pthread_cond_destroy(&e->less);
 		pthread_mutex_destroy(&e->lock);
@@ -463,16 +447,14 @@ static void flow_end(struct pn_flow_table *t, struct pn_flow *f,
 	f->end = (uint8_t)why;
 	t->counters.ended[why]++;
 	t->counters.active--;
-	if (t->ended) {
-		HASH_DELETE(hh, t->hash, f);
-		list_unlink(t, f);
-		hand_over(t, f);
-		return;
-	}
-	if (t->on_end)
+	if (t->on_end && !t->ended)
 		t->on_end(t->ctx, f);
 	HASH_DELETE(hh, t->hash, f);
 	list_unlink(t, f);
+	if (t->ended) {
+		hand_over(t, f);
+		return;
+	}
 	f->newer = t->free_flows;
 	t->free_flows = f;
 }

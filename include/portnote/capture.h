@@ -14,6 +14,7 @@
 #include "portnote/timeus.h"
 
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -128,6 +129,11 @@ void pn_capture_stop(void);
 /* While a run is not going: ignore the signals that end one (hold), or
  * give them back their default actions. */
 void pn_capture_hold_signals(bool hold);
+
+/* pthread_create for a helper thread (file reader, walker, end of flows):
+ * it starts with every signal blocked, so the handlers that stop the loop
+ * run on the caller's thread only. Returns pthread_create's result. */
+int pn_capture_thread(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 /* After the outputs of a run ended by SIGUSR1, SIGUSR2 or SIGALRM are
  * complete: dies of that signal, as its default action would have. Does
